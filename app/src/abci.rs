@@ -1,0 +1,273 @@
+//! The ABCI 2.0 methods CometBFT v0.38 calls.
+
+use crate::tx::{msg_data, TxOutcome};
+use crate::{to_change_set, with_overlay, App, CHAIN_ID_KEY};
+use std::time::Instant;
+use surety_framework::{BlockInfo, Ctx, Error, Event, ExecMode, GasMeter, Overlay, ValidatorUpdate};
+use surety_genesis::AppState;
+use surety_proto::cometbft::abci::*;
+use surety_proto::cometbft::crypto::{public_key, PublicKey};
+use tendermint_abci::Application;
+use tendermint_proto::google::protobuf::Timestamp;
+
+pub const APP_NAME: &str = "surety";
+
+fn block_info(height: i64, time: Option<&Timestamp>, chain_id: String) -> BlockInfo {
+    let time = time.cloned().unwrap_or_default();
+    BlockInfo {
+        height: height.max(0) as u64,
+        time_unix_secs: time.seconds,
+        time_nanos: time.nanos.max(0) as u32,
+        chain_id,
+    }
+}
+
+fn abci_events(events: &[Event]) -> Vec<surety_proto::cometbft::abci::Event> {
+    events.iter().map(Event::to_abci).collect()
+}
+
+fn validator_updates(updates: Vec<ValidatorUpdate>) -> Vec<surety_proto::cometbft::abci::ValidatorUpdate> {
+    updates
+        .into_iter()
+        .map(|u| surety_proto::cometbft::abci::ValidatorUpdate {
+            pub_key: Some(PublicKey {
+                sum: Some(public_key::Sum::Ed25519(u.ed25519_pubkey.to_vec())),
+            }),
+            power: u.power,
+        })
+        .collect()
+}
+
+fn exec_result(outcome: TxOutcome) -> ExecTxResult {
+    let (code, codespace, log, data) = match outcome.result {
+        Ok(responses) => (0, String::new(), String::new(), msg_data(responses)),
+        Err(e) => (e.code, e.codespace.to_string(), e.log, Vec::new()),
+    };
+    ExecTxResult {
+        code,
+        data: data.into(),
+        log,
+        info: String::new(),
+        gas_wanted: outcome.gas_wanted as i64,
+        gas_used: outcome.gas_used as i64,
+        events: abci_events(&outcome.events),
+        codespace,
+    }
+}
+
+/// The node cannot continue past a failure in consensus code that is not a transaction's fault
+/// (a broken genesis, an unreadable store): stopping is the only safe answer, and CometBFT
+/// replays the block on restart.
+fn halt(what: &str, err: impl std::fmt::Display) -> ! {
+    tracing::error!("{what}: {err}");
+    eprintln!("surety: fatal: {what}: {err}");
+    std::process::exit(2)
+}
+
+impl App {
+    fn init_chain_inner(&self, req: RequestInitChain) -> Result<ResponseInitChain, String> {
+        if req.initial_height > 1 {
+            return Err(format!("initial_height {} is not supported; use 1", req.initial_height));
+        }
+        let state: AppState = serde_json::from_slice(&req.app_state_bytes).map_err(|e| format!("app_state: {e}"))?;
+        state.validate(&req.chain_id)?;
+        let app_state: serde_json::Value = serde_json::from_slice(&req.app_state_bytes).map_err(|e| e.to_string())?;
+        let snapshot = self.inner.storage.latest_snapshot();
+        let mut overlay = Overlay::new(&snapshot);
+        let block = block_info(0, req.time.as_ref(), req.chain_id.clone());
+        let mut ctx = Ctx::new(&mut overlay, block, ExecMode::Genesis, GasMeter::infinite());
+        for module in self.inner.modules.iter() {
+            let section = app_state.get(module.name()).cloned().unwrap_or_else(|| module.default_genesis());
+            module.init_genesis(&mut ctx, &section).map_err(|e| format!("{} genesis: {}", module.name(), e.log))?;
+        }
+        for (i, gentx) in state.gentx_bytes()?.iter().enumerate() {
+            let outcome = self.runner().run(&mut ctx, gentx);
+            outcome.result.map_err(|e| format!("gentx #{i} failed: {}", e.log))?;
+        }
+        let mut updates = Vec::new();
+        for module in self.inner.modules.iter() {
+            updates.extend(module.end_block(&mut ctx).map_err(|e| e.log)?);
+        }
+        drop(ctx);
+        let changes = overlay.into_changes();
+        let prepared = self
+            .inner
+            .storage
+            .prepare(1, &to_change_set(&changes))
+            .map_err(|e| e.to_string())?;
+        *self.inner.chain_id.write().expect("lock") = req.chain_id.clone();
+        self.inner.consensus.lock().expect("lock").genesis = Some(changes);
+        tracing::info!(validators = updates.len(), "genesis initialised");
+        Ok(ResponseInitChain {
+            consensus_params: None,
+            validators: validator_updates(updates),
+            app_hash: prepared.app_hash().to_vec().into(),
+        })
+    }
+
+    fn finalize_block_inner(&self, req: RequestFinalizeBlock) -> Result<ResponseFinalizeBlock, Error> {
+        let started = Instant::now();
+        let height = req.height.max(0) as u64;
+        let mut consensus = self.inner.consensus.lock().expect("lock");
+        let snapshot = self.inner.storage.latest_snapshot();
+        if snapshot.version() + 1 != height {
+            halt(
+                "finalize block",
+                format!("asked for height {height} but the last committed height is {}", snapshot.version()),
+            );
+        }
+        let genesis = if height == 1 { consensus.genesis.clone() } else { None };
+        if height == 1 && genesis.is_none() {
+            halt("finalize block", "height 1 without InitChain; wipe the data directory and restart");
+        }
+        let block = block_info(req.height, req.time.as_ref(), self.chain_id());
+        let mut block_events = Vec::new();
+        let mut updates = Vec::new();
+        let (tx_results, changes) = with_overlay(&snapshot, genesis.unwrap_or_default(), |overlay| {
+            let mut ctx = Ctx::new(overlay, block.clone(), ExecMode::Deliver, GasMeter::infinite());
+            for module in self.inner.modules.iter() {
+                module.begin_block(&mut ctx)?;
+            }
+            block_events.extend(ctx.take_events());
+            drop(ctx);
+            let mut results = Vec::with_capacity(req.txs.len());
+            for tx in &req.txs {
+                let mut ctx = Ctx::new(overlay, block.clone(), ExecMode::Deliver, GasMeter::infinite());
+                results.push(exec_result(self.runner().run(&mut ctx, tx)));
+            }
+            let mut ctx = Ctx::new(overlay, block.clone(), ExecMode::Deliver, GasMeter::infinite());
+            for module in self.inner.modules.iter() {
+                updates.extend(module.end_block(&mut ctx)?);
+            }
+            block_events.extend(ctx.take_events());
+            Ok::<_, Error>(results)
+        });
+        let tx_results = tx_results?;
+        let mut set = to_change_set(&changes);
+        if height == 1 {
+            set.nonverifiable.insert(CHAIN_ID_KEY.to_vec(), Some(self.chain_id().into_bytes()));
+        }
+        let prepared = self
+            .inner
+            .storage
+            .prepare(height, &set)
+            .unwrap_or_else(|e| halt("computing the app hash", e));
+        let app_hash = prepared.app_hash();
+        consensus.pending = Some(prepared);
+        tracing::debug!(height, txs = req.txs.len(), elapsed_us = started.elapsed().as_micros() as u64, "block executed");
+        Ok(ResponseFinalizeBlock {
+            events: abci_events(&block_events),
+            tx_results,
+            validator_updates: validator_updates(updates),
+            consensus_param_updates: None,
+            app_hash: app_hash.to_vec().into(),
+        })
+    }
+}
+
+impl Application for App {
+    fn info(&self, _req: RequestInfo) -> ResponseInfo {
+        let storage = &self.inner.storage;
+        ResponseInfo {
+            data: APP_NAME.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            app_version: 0,
+            last_block_height: storage.latest_version() as i64,
+            last_block_app_hash: storage.latest_app_hash().map(|h| h.to_vec()).unwrap_or_default().into(),
+        }
+    }
+
+    fn init_chain(&self, req: RequestInitChain) -> ResponseInitChain {
+        self.init_chain_inner(req).unwrap_or_else(|e| halt("invalid genesis", e))
+    }
+
+    fn query(&self, req: RequestQuery) -> ResponseQuery {
+        self.handle_query(req)
+    }
+
+    fn check_tx(&self, req: RequestCheckTx) -> ResponseCheckTx {
+        let snapshot = self.inner.storage.latest_snapshot();
+        let mut mempool = self.inner.mempool.lock().expect("lock");
+        let block = BlockInfo {
+            height: snapshot.version() + 1,
+            chain_id: self.chain_id(),
+            ..BlockInfo::default()
+        };
+        let (outcome, changes) = with_overlay(&snapshot, std::mem::take(&mut *mempool), |overlay| {
+            let mut ctx = Ctx::new(overlay, block, ExecMode::Check, GasMeter::infinite());
+            self.runner().run(&mut ctx, &req.tx)
+        });
+        *mempool = changes;
+        let result = exec_result(outcome);
+        ResponseCheckTx {
+            code: result.code,
+            data: Default::default(),
+            log: result.log,
+            info: String::new(),
+            gas_wanted: result.gas_wanted,
+            gas_used: result.gas_used,
+            events: Vec::new(),
+            codespace: result.codespace,
+        }
+    }
+
+    fn commit(&self) -> ResponseCommit {
+        let mut consensus = self.inner.consensus.lock().expect("lock");
+        let Some(prepared) = consensus.pending.take() else {
+            halt("commit", "no executed block to commit");
+        };
+        let version = prepared.version();
+        self.inner
+            .storage
+            .commit(prepared)
+            .unwrap_or_else(|e| halt("commit", e));
+        consensus.genesis = None;
+        // Mempool state restarts from the new block; CometBFT rechecks what is left.
+        self.inner.mempool.lock().expect("lock").clear();
+        tracing::debug!(height = version, "committed");
+        ResponseCommit { retain_height: 0 }
+    }
+
+    fn prepare_proposal(&self, req: RequestPrepareProposal) -> ResponsePrepareProposal {
+        let mut budget = req.max_tx_bytes.max(0) as usize;
+        let txs = req
+            .txs
+            .into_iter()
+            .take_while(|tx| {
+                let fits = tx.len() <= budget;
+                budget = budget.saturating_sub(tx.len());
+                fits
+            })
+            .collect();
+        ResponsePrepareProposal { txs }
+    }
+
+    fn process_proposal(&self, _req: RequestProcessProposal) -> ResponseProcessProposal {
+        // Every proposal is executable: undecodable or failing transactions become failed
+        // results in FinalizeBlock rather than reasons to stall consensus.
+        ResponseProcessProposal {
+            status: response_process_proposal::ProposalStatus::Accept as i32,
+        }
+    }
+
+    fn extend_vote(&self, _req: RequestExtendVote) -> ResponseExtendVote {
+        // The oracle module fills vote extensions with price observations; until then they are empty.
+        ResponseExtendVote {
+            vote_extension: Default::default(),
+        }
+    }
+
+    fn verify_vote_extension(&self, req: RequestVerifyVoteExtension) -> ResponseVerifyVoteExtension {
+        let status = if req.vote_extension.is_empty() {
+            response_verify_vote_extension::VerifyStatus::Accept
+        } else {
+            response_verify_vote_extension::VerifyStatus::Reject
+        };
+        ResponseVerifyVoteExtension { status: status as i32 }
+    }
+
+    fn finalize_block(&self, req: RequestFinalizeBlock) -> ResponseFinalizeBlock {
+        self.finalize_block_inner(req)
+            .unwrap_or_else(|e| halt("block hooks failed", e))
+    }
+}

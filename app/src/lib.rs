@@ -1,0 +1,146 @@
+//! The Surety ABCI 2.0 application.
+//!
+//! CometBFT drives it through four connections (consensus, mempool, query, snapshot), each on its
+//! own thread; [`App`] is a cheap handle to shared state behind its own locks. Blocks execute on a
+//! copy-on-write overlay of the last committed version; Commit writes the block's changes, the new
+//! height and the app hash in one RocksDB write batch.
+
+mod abci;
+pub mod modules;
+mod query;
+pub mod tx;
+
+pub use tx::{MinGasPrices, MAX_TX_BYTES};
+
+use modules::Modules;
+use std::sync::{Arc, Mutex, RwLock};
+use surety_framework::{BlockInfo, Changes, Ctx, ExecMode, GasMeter, Overlay, StateRead};
+use surety_store::{ChangeSet, PreparedCommit, Storage};
+
+/// Where the chain id is kept, outside the merkle tree (it is not consensus state of its own).
+const CHAIN_ID_KEY: &[u8] = b"chain_id";
+
+#[derive(Clone, Debug, Default)]
+pub struct AppConfig {
+    pub min_gas_prices: MinGasPrices,
+}
+
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    storage: Storage,
+    modules: Modules,
+    config: AppConfig,
+    chain_id: RwLock<String>,
+    consensus: Mutex<Consensus>,
+    /// Changes CheckTx has made (sequences, fees) since the last commit.
+    mempool: Mutex<Changes>,
+    /// `GetNodeInfoResponse`, filled in by the node once CometBFT is up.
+    node_info: RwLock<Option<Vec<u8>>>,
+}
+
+#[derive(Default)]
+struct Consensus {
+    /// State written by InitChain; it is committed with the first block, as Cosmos does.
+    genesis: Option<Changes>,
+    /// The executed but not yet committed block.
+    pending: Option<PreparedCommit>,
+}
+
+impl App {
+    pub fn new(storage: Storage, config: AppConfig) -> App {
+        let chain_id = storage
+            .latest_snapshot()
+            .get_nonverifiable(CHAIN_ID_KEY)
+            .ok()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        App {
+            inner: Arc::new(Inner {
+                storage,
+                modules: Modules::surety(),
+                config,
+                chain_id: RwLock::new(chain_id),
+                consensus: Mutex::new(Consensus::default()),
+                mempool: Mutex::new(Changes::new()),
+                node_info: RwLock::new(None),
+            }),
+        }
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+
+    pub fn modules(&self) -> &Modules {
+        &self.inner.modules
+    }
+
+    pub fn chain_id(&self) -> String {
+        self.inner.chain_id.read().expect("lock").clone()
+    }
+
+    /// Sets what `GetNodeInfo` answers (an encoded `GetNodeInfoResponse`).
+    pub fn set_node_info(&self, encoded: Vec<u8>) {
+        *self.inner.node_info.write().expect("lock") = Some(encoded);
+    }
+
+    fn runner(&self) -> tx::Runner<'_> {
+        tx::Runner {
+            modules: &self.inner.modules,
+            min_gas_prices: &self.inner.config.min_gas_prices,
+        }
+    }
+
+    /// Checks every module's invariants against the latest committed state.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let snapshot = self.inner.storage.latest_snapshot();
+        let mut overlay = Overlay::new(&snapshot);
+        let mut ctx = Ctx::new(&mut overlay, BlockInfo::default(), ExecMode::Query, GasMeter::infinite());
+        for module in self.inner.modules.iter() {
+            module.check_invariants(&mut ctx)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` read-only against the state at `height` (0 = latest).
+    pub fn read_at<T>(&self, height: u64, f: impl FnOnce(&mut Ctx) -> T) -> Result<(T, u64), surety_store::StoreError> {
+        let snapshot = if height == 0 {
+            self.inner.storage.latest_snapshot()
+        } else {
+            self.inner.storage.snapshot(height)?
+        };
+        let version = snapshot.version();
+        let mut overlay = Overlay::new(&snapshot);
+        let block = BlockInfo {
+            height: version,
+            chain_id: self.chain_id(),
+            ..BlockInfo::default()
+        };
+        let mut ctx = Ctx::new(&mut overlay, block, ExecMode::Query, GasMeter::infinite());
+        Ok((f(&mut ctx), version))
+    }
+}
+
+fn to_change_set(changes: &Changes) -> ChangeSet {
+    let mut set = ChangeSet::default();
+    for ((store, key), value) in changes {
+        set.verifiable
+            .entry(store.to_string())
+            .or_default()
+            .insert(key.clone(), value.clone());
+    }
+    set
+}
+
+/// An overlay whose base is a snapshot and whose changes are handed back afterwards.
+fn with_overlay<T>(base: &dyn StateRead, changes: Changes, f: impl FnOnce(&mut Overlay) -> T) -> (T, Changes) {
+    let mut overlay = Overlay::new(base);
+    surety_framework::StateWrite::apply(&mut overlay, changes);
+    let out = f(&mut overlay);
+    (out, overlay.into_changes())
+}

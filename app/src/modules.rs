@@ -1,0 +1,62 @@
+//! The modules this chain runs, and the routes from message types and query paths to them.
+
+use std::collections::BTreeMap;
+use surety_framework::{sdk, Error, Module};
+use surety_proto::Any;
+
+pub struct Modules {
+    /// In genesis and block-hook order.
+    list: Vec<Box<dyn Module>>,
+    msg_routes: BTreeMap<&'static str, usize>,
+    query_routes: BTreeMap<&'static str, usize>,
+}
+
+impl Modules {
+    pub fn new(list: Vec<Box<dyn Module>>) -> Modules {
+        let mut msg_routes = BTreeMap::new();
+        let mut query_routes = BTreeMap::new();
+        for (i, module) in list.iter().enumerate() {
+            for url in module.msg_types() {
+                let previous = msg_routes.insert(*url, i);
+                assert!(previous.is_none(), "two modules handle {url}");
+            }
+            for path in module.query_paths() {
+                let previous = query_routes.insert(*path, i);
+                assert!(previous.is_none(), "two modules answer {path}");
+            }
+        }
+        Modules {
+            list,
+            msg_routes,
+            query_routes,
+        }
+    }
+
+    /// Surety's modules.
+    pub fn surety() -> Modules {
+        Modules::new(vec![
+            Box::new(surety_auth::Auth),
+            Box::new(surety_bank::Bank::default()),
+            Box::new(surety_staking::Staking::default()),
+        ])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Module> {
+        self.list.iter().map(|m| m.as_ref())
+    }
+
+    pub fn route_msg(&self, msg: &Any) -> Result<&dyn Module, Error> {
+        self.msg_routes
+            .get(msg.type_url.as_str())
+            .map(|&i| self.list[i].as_ref())
+            .ok_or_else(|| sdk::unknown_request(format!("unrecognized message type: {}", msg.type_url)))
+    }
+
+    pub fn route_query(&self, path: &str) -> Option<&dyn Module> {
+        self.query_routes.get(path).map(|&i| self.list[i].as_ref())
+    }
+
+    pub fn query_paths(&self) -> impl Iterator<Item = &&'static str> {
+        self.query_routes.keys()
+    }
+}

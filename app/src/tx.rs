@@ -1,0 +1,335 @@
+//! The transaction pipeline: decode a `TxRaw`, run the ante checks (size, signatures, account
+//! numbers, sequences, fees, gas), then the messages, each stage with Cosmos SDK error codes.
+//!
+//! Ante writes (fee and sequence) survive a failed message; message writes do not.
+
+use crate::modules::Modules;
+use base64::Engine;
+use prost::Message;
+use surety_auth::{Account, Auth, FEE_COLLECTOR};
+use surety_framework::{sdk, Address, Coins, Ctx, Error, Event, ExecMode, GasMeter};
+use surety_proto::cosmos::base::abci::v1beta1::TxMsgData;
+use surety_proto::cosmos::crypto::secp256k1::PubKey;
+use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
+use surety_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, TxBody, TxRaw};
+use surety_proto::{from_any, Any};
+
+/// Largest transaction the chain accepts, in bytes.
+pub const MAX_TX_BYTES: usize = 64 * 1024;
+
+/// A decoded transaction with its stateless checks passed.
+pub struct Tx {
+    pub raw: TxRaw,
+    pub body: TxBody,
+    pub auth_info: AuthInfo,
+    pub signers: Vec<Address>,
+    pub fee: Coins,
+    pub gas_limit: u64,
+    pub size: usize,
+}
+
+impl Tx {
+    pub fn decode(bytes: &[u8], modules: &Modules) -> Result<Tx, Error> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(sdk::tx_too_large(format!(
+                "tx is {} bytes, the maximum is {MAX_TX_BYTES}",
+                bytes.len()
+            )));
+        }
+        let raw = TxRaw::decode(bytes).map_err(|e| sdk::tx_decode(format!("invalid TxRaw: {e}")))?;
+        let body = TxBody::decode(raw.body_bytes.as_slice()).map_err(|e| sdk::tx_decode(format!("invalid tx body: {e}")))?;
+        let auth_info = AuthInfo::decode(raw.auth_info_bytes.as_slice())
+            .map_err(|e| sdk::tx_decode(format!("invalid auth info: {e}")))?;
+        if body.messages.is_empty() {
+            return Err(sdk::invalid_request("must contain at least one message"));
+        }
+        if !body.extension_options.is_empty() || !body.non_critical_extension_options.is_empty() {
+            return Err(sdk::unknown_extension_options("no extension options are supported"));
+        }
+        let fee = auth_info.fee.clone().unwrap_or_default();
+        let mut signers: Vec<Address> = Vec::new();
+        for msg in &body.messages {
+            for signer in modules.route_msg(msg)?.signers(msg)? {
+                if !signers.contains(&signer) {
+                    signers.push(signer);
+                }
+            }
+        }
+        if raw.signatures.len() != signers.len() || auth_info.signer_infos.len() != signers.len() {
+            return Err(sdk::unauthorized(format!(
+                "wrong number of signers; expected {}, got {}",
+                signers.len(),
+                raw.signatures.len()
+            )));
+        }
+        Ok(Tx {
+            fee: Coins::from_proto(&fee.amount)?,
+            gas_limit: fee.gas_limit,
+            signers,
+            size: bytes.len(),
+            raw,
+            body,
+            auth_info,
+        })
+    }
+}
+
+/// Node-local minimum gas prices (CheckTx only, as in Cosmos): amounts per unit of gas,
+/// as fractions with 18 decimal places.
+#[derive(Clone, Debug, Default)]
+pub struct MinGasPrices(pub Vec<(String, u128)>);
+
+const PRICE_SCALE: u128 = 1_000_000_000_000_000_000;
+
+impl std::str::FromStr for MinGasPrices {
+    type Err = String;
+    /// Parses `"0.025usure,0.1uusdc"`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut prices = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let split = part.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or(format!("missing denom in gas price {part:?}"))?;
+            let (number, denom) = part.split_at(split);
+            let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+            if frac.len() > 18 || (whole.is_empty() && frac.is_empty()) {
+                return Err(format!("invalid gas price {part:?}"));
+            }
+            let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| format!("invalid gas price {part:?}"))? };
+            let frac_scaled: u128 = format!("{frac:0<18}").parse().map_err(|_| format!("invalid gas price {part:?}"))?;
+            surety_framework::coins::validate_denom(denom).map_err(|e| e.log)?;
+            prices.push((denom.to_string(), whole * PRICE_SCALE + frac_scaled));
+        }
+        Ok(MinGasPrices(prices))
+    }
+}
+
+impl MinGasPrices {
+    /// The fee is enough if it pays the price in any one of the listed denoms (rounded up).
+    fn check(&self, fee: &Coins, gas_limit: u64) -> Result<(), Error> {
+        let required: Vec<(String, u128)> = self
+            .0
+            .iter()
+            .filter(|(_, price)| *price > 0)
+            .map(|(denom, price)| (denom.clone(), (price * gas_limit as u128).div_ceil(PRICE_SCALE)))
+            .collect();
+        if required.is_empty() || required.iter().any(|(denom, amount)| fee.amount_of(denom) >= *amount) {
+            return Ok(());
+        }
+        let wanted: Vec<String> = required.iter().map(|(d, a)| format!("{a}{d}")).collect();
+        Err(sdk::insufficient_fee(format!(
+            "insufficient fees; got: {} required: {}",
+            if fee.is_empty() { "0".to_string() } else { fee.to_string() },
+            wanted.join(",")
+        )))
+    }
+}
+
+/// What running a transaction produced.
+pub struct TxOutcome {
+    pub result: Result<Vec<Any>, Error>,
+    pub gas_wanted: u64,
+    pub gas_used: u64,
+    pub events: Vec<Event>,
+}
+
+pub struct Runner<'m> {
+    pub modules: &'m Modules,
+    pub min_gas_prices: &'m MinGasPrices,
+}
+
+impl Runner<'_> {
+    /// Runs a transaction in `ctx`'s state. In `Check` mode only the ante stage runs, as in
+    /// Cosmos; `Simulate` skips signature checks and the gas limit.
+    pub fn run(&self, ctx: &mut Ctx, bytes: &[u8]) -> TxOutcome {
+        let tx = match Tx::decode(bytes, self.modules) {
+            Ok(tx) => tx,
+            Err(e) => {
+                return TxOutcome {
+                    result: Err(e),
+                    gas_wanted: 0,
+                    gas_used: 0,
+                    events: Vec::new(),
+                }
+            }
+        };
+        ctx.gas = if ctx.mode == ExecMode::Simulate {
+            GasMeter::infinite()
+        } else {
+            GasMeter::new(tx.gas_limit)
+        };
+        ctx.take_events();
+        let ante = ctx.branch(|ctx| self.ante(ctx, &tx));
+        let result = ante.and_then(|()| {
+            if ctx.mode == ExecMode::Check {
+                return Ok(Vec::new());
+            }
+            ctx.branch(|ctx| self.run_msgs(ctx, &tx))
+        });
+        let events = if result.is_ok() { ctx.take_events() } else { ante_events(ctx) };
+        TxOutcome {
+            gas_wanted: tx.gas_limit,
+            gas_used: ctx.gas.used(),
+            result,
+            events,
+        }
+    }
+
+    fn ante(&self, ctx: &mut Ctx, tx: &Tx) -> Result<(), Error> {
+        let auth = Auth;
+        let params = auth.params(ctx)?;
+        if tx.gas_limit == 0 && ctx.mode != ExecMode::Simulate {
+            return Err(sdk::invalid_gas_limit("gas limit must be positive"));
+        }
+        if tx.body.memo.chars().count() as u64 > params.max_memo_characters {
+            return Err(sdk::memo_too_large(format!(
+                "maximum number of characters is {} but received {} characters",
+                params.max_memo_characters,
+                tx.body.memo.chars().count()
+            )));
+        }
+        if tx.body.timeout_height != 0 && ctx.block.height > tx.body.timeout_height {
+            return Err(sdk::tx_timeout_height(format!(
+                "block height: {}, timeout height: {}",
+                ctx.block.height, tx.body.timeout_height
+            )));
+        }
+        if tx.signers.len() as u64 > params.tx_sig_limit {
+            return Err(sdk::too_many_signatures(format!(
+                "signatures: {}, limit: {}",
+                tx.signers.len(),
+                params.tx_sig_limit
+            )));
+        }
+        ctx.gas.consume(params.tx_size_cost_per_byte * tx.size as u64, "txSize")?;
+        if ctx.mode == ExecMode::Check {
+            self.min_gas_prices.check(&tx.fee, tx.gas_limit)?;
+        }
+        self.deduct_fee(ctx, tx)?;
+
+        // Accounts are numbered 0 when signing gentxs, because none exist yet.
+        let genesis = ctx.mode == ExecMode::Genesis;
+        for (i, signer) in tx.signers.iter().enumerate() {
+            let mut account = auth
+                .account(ctx, signer)?
+                .ok_or_else(|| sdk::unknown_address(format!("account {signer} does not exist")))?;
+            let info = &tx.auth_info.signer_infos[i];
+            let pubkey = signer_pubkey(&account, info.public_key.as_ref())?;
+            let single = match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
+                Some(mode_info::Sum::Single(single)) => single.mode,
+                _ => return Err(sdk::unauthorized("only single-signer SIGN_MODE_DIRECT is supported")),
+            };
+            if single != SignMode::Direct as i32 {
+                return Err(sdk::unauthorized("only SIGN_MODE_DIRECT is supported"));
+            }
+            if info.sequence != account.sequence {
+                return Err(sdk::wrong_sequence(format!(
+                    "account sequence mismatch, expected {}, got {}",
+                    account.sequence, info.sequence
+                )));
+            }
+            ctx.gas.consume(params.sig_verify_cost_secp256k1, "ante verify: secp256k1")?;
+            if ctx.mode != ExecMode::Simulate {
+                let number = if genesis { 0 } else { account.account_number };
+                let doc = surety_auth::sign_doc_bytes(&tx.raw.body_bytes, &tx.raw.auth_info_bytes, &ctx.block.chain_id, number);
+                surety_auth::verify_secp256k1(&pubkey, &doc, &tx.raw.signatures[i]).map_err(|_| {
+                    sdk::unauthorized(format!(
+                        "signature verification failed; please verify account number ({number}) and chain-id ({})",
+                        ctx.block.chain_id
+                    ))
+                })?;
+            }
+            ctx.emit(Event::new("tx").attr("acc_seq", format!("{signer}/{}", account.sequence)));
+            ctx.emit(Event::new("tx").attr("signature", base64::engine::general_purpose::STANDARD.encode(&tx.raw.signatures[i])));
+            account.pubkey = Some(pubkey);
+            account.sequence += 1;
+            auth.set_account(ctx, &account)?;
+        }
+        Ok(())
+    }
+
+    fn deduct_fee(&self, ctx: &mut Ctx, tx: &Tx) -> Result<(), Error> {
+        let payer = match tx.auth_info.fee.as_ref().map(|f| f.payer.as_str()).unwrap_or("") {
+            "" => tx.signers[0],
+            payer => {
+                let payer = Address::from_bech32(payer)?;
+                if !tx.signers.contains(&payer) {
+                    return Err(sdk::unauthorized("the fee payer must sign the transaction"));
+                }
+                payer
+            }
+        };
+        if Auth.account(ctx, &payer)?.is_none() {
+            return Err(sdk::unknown_address(format!("fee payer address: {payer} does not exist")));
+        }
+        if !tx.fee.is_empty() {
+            let bank = surety_bank::Bank::default();
+            bank.send_to_module(ctx, &payer, FEE_COLLECTOR, &tx.fee).map_err(|e| {
+                if e.code == 5 {
+                    sdk::insufficient_funds(format!("insufficient funds to pay for fees; {}", e.log.trim_end_matches(": insufficient funds")))
+                } else {
+                    e
+                }
+            })?;
+        }
+        ctx.emit(Event::new("tx").attr("fee", &tx.fee).attr("fee_payer", payer));
+        Ok(())
+    }
+
+    fn run_msgs(&self, ctx: &mut Ctx, tx: &Tx) -> Result<Vec<Any>, Error> {
+        let mut responses = Vec::with_capacity(tx.body.messages.len());
+        for (index, msg) in tx.body.messages.iter().enumerate() {
+            let module = self.modules.route_msg(msg)?;
+            let response = module.deliver(ctx, msg).map_err(|e| Error {
+                log: format!("failed to execute message; message index: {index}: {}", e.log),
+                ..e
+            })?;
+            ctx.emit(
+                Event::new("message")
+                    .attr("action", &msg.type_url)
+                    .attr("module", module.name())
+                    .attr("msg_index", index),
+            );
+            responses.push(Any {
+                type_url: format!("{}Response", msg.type_url),
+                value: response,
+            });
+        }
+        Ok(responses)
+    }
+}
+
+/// The events a failed transaction still reports: its fee and signatures.
+fn ante_events(ctx: &mut Ctx) -> Vec<Event> {
+    ctx.take_events().into_iter().filter(|e| e.kind == "tx").collect()
+}
+
+/// The signer's key: the one already on the account, or the one the tx supplies (first use).
+fn signer_pubkey(account: &Account, supplied: Option<&Any>) -> Result<Vec<u8>, Error> {
+    let supplied = match supplied {
+        None => None,
+        Some(any) => Some(
+            from_any::<PubKey>(any)
+                .ok_or_else(|| sdk::invalid_pubkey(format!("unsupported public key type {}", any.type_url)))?
+                .map_err(|e| sdk::invalid_pubkey(e.to_string()))?
+                .key,
+        ),
+    };
+    let key = match (&account.pubkey, supplied) {
+        (Some(known), _) => known.clone(),
+        (None, Some(key)) => key,
+        (None, None) => return Err(sdk::invalid_pubkey(format!("pubkey for {} is not set; sign with the public key included", account.address))),
+    };
+    if Address::from_secp256k1(&key) != account.address {
+        return Err(sdk::invalid_pubkey(format!("pubKey does not match signer address {}", account.address)));
+    }
+    Ok(key)
+}
+
+/// `TxMsgData`, the `data` of a transaction result, from which clients read message responses.
+pub fn msg_data(responses: Vec<Any>) -> Vec<u8> {
+    #[allow(deprecated)]
+    TxMsgData {
+        data: Vec::new(),
+        msg_responses: responses,
+    }
+    .encode_to_vec()
+}

@@ -1,0 +1,162 @@
+//! RocksDB handle, column families and an in-memory write batch.
+
+use std::path::Path;
+
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBRawIterator, Options, WriteBatch, DB};
+
+use crate::error::StoreError;
+
+/// Column family names.
+pub(crate) mod cf {
+    /// jmt nodes: tree id ++ node key -> borsh(Node).
+    pub const NODES: &str = "jmt_nodes";
+    /// jmt values: tree id ++ key hash ++ version -> tagged value (or tombstone).
+    pub const VALUES: &str = "jmt_values";
+    /// key preimages: tree id ++ key hash -> key (needed for ics23 proofs).
+    pub const PREIMAGES: &str = "jmt_preimages";
+    /// versioned key index for ordered iteration: tree id ++ escaped key ++ version -> tagged value.
+    pub const INDEX: &str = "kv_index";
+    /// stale node index: tree id ++ stale-since version ++ node key -> ().
+    pub const STALE: &str = "stale_nodes";
+    /// superseded log: tree id ++ version ++ key -> [tombstone flag].
+    pub const SUPERSEDED: &str = "superseded";
+    /// latest version, oldest version, app hash per version, known substores.
+    pub const META: &str = "metadata";
+    /// local unproven data, not versioned.
+    pub const NONVERIFIABLE: &str = "nonverifiable";
+
+    pub const ALL: [&str; 8] = [
+        NODES,
+        VALUES,
+        PREIMAGES,
+        INDEX,
+        STALE,
+        SUPERSEDED,
+        META,
+        NONVERIFIABLE,
+    ];
+}
+
+/// The RocksDB database with all column families opened.
+pub(crate) struct Db {
+    db: DB,
+}
+
+impl Db {
+    pub(crate) fn open(path: &Path) -> Result<Db, StoreError> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let cfs = cf::ALL.iter().map(|name| {
+            let mut cf_opts = Options::default();
+            cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            ColumnFamilyDescriptor::new(*name, cf_opts)
+        });
+        let db = DB::open_cf_descriptors(&opts, path, cfs)?;
+        Ok(Db { db })
+    }
+
+    pub(crate) fn cf(&self, name: &str) -> Result<&ColumnFamily, StoreError> {
+        self.db
+            .cf_handle(name)
+            .ok_or_else(|| StoreError::Db(format!("missing column family {name}")))
+    }
+
+    pub(crate) fn get(&self, cf_name: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get_cf(self.cf(cf_name)?, key)?)
+    }
+
+    /// A raw iterator; it reads from an implicit RocksDB snapshot taken at creation.
+    pub(crate) fn raw_iter(&self, cf_name: &str) -> Result<DBRawIterator<'_>, StoreError> {
+        Ok(self.db.raw_iterator_cf(self.cf(cf_name)?))
+    }
+
+    /// Writes the batch atomically. `sync` forces a WAL fsync (used for commits).
+    pub(crate) fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError> {
+        let mut wb = WriteBatch::default();
+        for op in &batch.ops {
+            let cf = self.cf(op.cf)?;
+            match &op.value {
+                Some(v) => wb.put_cf(cf, &op.key, v),
+                None => wb.delete_cf(cf, &op.key),
+            }
+        }
+        let mut wo = rocksdb::WriteOptions::default();
+        wo.set_sync(sync);
+        self.db.write_opt(wb, &wo)?;
+        Ok(())
+    }
+
+    /// Counts live entries of a column family (full scan; tests and diagnostics only).
+    #[cfg(test)]
+    pub(crate) fn count_entries(&self, cf_name: &str) -> Result<usize, StoreError> {
+        let mut it = self.raw_iter(cf_name)?;
+        it.seek_to_first();
+        let mut n = 0;
+        while it.valid() {
+            n += 1;
+            it.next();
+        }
+        it.status()?;
+        Ok(n)
+    }
+}
+
+/// Returns the current key/value of a raw iterator, or `None` at the end (after surfacing any
+/// iterator error).
+pub(crate) fn iter_item<'a>(
+    it: &'a DBRawIterator<'_>,
+) -> Result<Option<(&'a [u8], &'a [u8])>, StoreError> {
+    if it.valid() {
+        Ok(it.item())
+    } else {
+        it.status()?;
+        Ok(None)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Op {
+    cf: &'static str,
+    key: Vec<u8>,
+    /// `None` deletes.
+    value: Option<Vec<u8>>,
+}
+
+/// An in-memory list of writes, turned into one RocksDB `WriteBatch` when written. Keeping it
+/// as plain data makes a prepared commit `Send + Sync` and free to drop.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Batch {
+    ops: Vec<Op>,
+}
+
+impl Batch {
+    pub(crate) fn put(&mut self, cf: &'static str, key: Vec<u8>, value: Vec<u8>) {
+        self.ops.push(Op {
+            cf,
+            key,
+            value: Some(value),
+        });
+    }
+
+    pub(crate) fn delete(&mut self, cf: &'static str, key: Vec<u8>) {
+        self.ops.push(Op {
+            cf,
+            key,
+            value: None,
+        });
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.ops.clear();
+    }
+}

@@ -1,0 +1,36 @@
+//! Versioned merkle multistore for Surety: Jellyfish Merkle Trees over RocksDB with ics23 proofs.
+//!
+//! - Versions are block heights; version 0 is the empty store before the first commit.
+//! - Each named substore ("auth", "bank", ...) is a JMT (SHA-256). A main JMT maps each substore
+//!   name to its root hash; the app hash of a version is the main tree's root hash.
+//! - Every committed version gives every known substore a version; a substore named for the
+//!   first time at version `v` starts empty there.
+//! - Reads (point, prefix, range, proofs) work at any retained version; a versioned key index
+//!   makes ordered iteration possible (the JMT itself is ordered by key hash).
+//! - [`Storage::prepare`] computes a version without writing; [`Storage::commit`] writes it
+//!   atomically in one RocksDB write batch, then prunes versions older than `keep_recent`.
+//!
+//! Module map: `keys` (byte encodings), `db` (column families and batches), `tree` (jmt reader
+//! and staging), `storage` (open/prepare/commit), `snapshot` (reads), `proof` (ics23), `prune`.
+
+mod db;
+mod error;
+mod keys;
+mod proof;
+mod prune;
+mod snapshot;
+mod storage;
+mod tree;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::StoreError;
+pub use proof::{proof_spec, verify_membership, verify_non_membership, EMPTY_ROOT_HASH};
+pub use snapshot::Snapshot;
+pub use storage::{ChangeSet, PreparedCommit, Storage, StorageConfig};
+
+/// A version: the block height.
+pub type Version = u64;
+/// The app hash: root hash of the main tree.
+pub type AppHash = [u8; 32];

@@ -1,0 +1,432 @@
+//! The versioned multistore: opening, preparing and committing versions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::db::{cf, iter_item, Batch, Db};
+use crate::error::StoreError;
+use crate::snapshot::Snapshot;
+use crate::tree::{stage_tree_version, TreeStore};
+use crate::{keys, prune, AppHash, Version};
+
+/// Storage options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageConfig {
+    /// Number of most recent versions kept readable; 0 keeps everything. After committing
+    /// version `v`, versions below `v + 1 - keep_recent` are pruned.
+    pub keep_recent: u64,
+}
+
+/// The changes that make up one new version.
+#[derive(Default, Clone, Debug)]
+pub struct ChangeSet {
+    /// substore -> key -> Some(value) to set, None to delete. BTreeMaps: deterministic order.
+    ///
+    /// Keys must be non-empty. Naming a substore (even with no keys) creates it at this version.
+    pub verifiable: BTreeMap<String, BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// local, unproven data: key -> Some(value)/None
+    pub nonverifiable: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+/// A fully computed next version, not yet written. Dropping it leaves the store untouched.
+#[derive(Debug, Clone)]
+pub struct PreparedCommit {
+    store_id: u64,
+    prepared_on: Version,
+    version: Version,
+    app_hash: AppHash,
+    batch: Batch,
+    new_substores: Vec<String>,
+    oldest: Version,
+}
+
+impl PreparedCommit {
+    /// The version this commit will create.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The app hash of that version (main tree root).
+    pub fn app_hash(&self) -> AppHash {
+        self.app_hash
+    }
+}
+
+/// In-memory view of the committed state, updated after each successful write.
+#[derive(Debug, Clone)]
+pub(crate) struct State {
+    pub(crate) latest: Version,
+    pub(crate) latest_app_hash: Option<AppHash>,
+    /// Oldest readable version (meaningful once `latest > 0`).
+    pub(crate) oldest: Version,
+    pub(crate) substores: BTreeSet<String>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) db: Db,
+    id: u64,
+    config: StorageConfig,
+    state: RwLock<State>,
+    /// Serialises commits (and the pruning that follows them).
+    commit_lock: Mutex<()>,
+}
+
+impl Inner {
+    pub(crate) fn state(&self) -> RwLockReadGuard<'_, State> {
+        // State is only replaced wholesale, so a panic elsewhere cannot leave it half-updated.
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn state_mut(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Oldest version still readable right now.
+    pub(crate) fn oldest(&self) -> Version {
+        self.state().oldest
+    }
+}
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A versioned merkle multistore over RocksDB. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Storage {
+    inner: Arc<Inner>,
+}
+
+impl Storage {
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: impl AsRef<Path>, config: StorageConfig) -> Result<Storage, StoreError> {
+        let db = Db::open(path.as_ref())?;
+        let latest = match db.get(cf::META, keys::META_LATEST_VERSION)? {
+            Some(raw) => keys::decode_version(&raw)?,
+            None => 0,
+        };
+        let latest_app_hash = if latest > 0 {
+            Some(read_app_hash(&db, latest)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("app hash of latest version {latest} is missing"))
+            })?)
+        } else {
+            None
+        };
+        let stored_oldest = match db.get(cf::META, keys::META_OLDEST_VERSION)? {
+            Some(raw) => keys::decode_version(&raw)?,
+            None => 1,
+        };
+        let substores = read_substores(&db)?;
+        let oldest = next_oldest(stored_oldest, latest, config.keep_recent);
+        let inner = Arc::new(Inner {
+            db,
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            config,
+            state: RwLock::new(State {
+                latest,
+                latest_app_hash,
+                oldest,
+                substores,
+            }),
+            commit_lock: Mutex::new(()),
+        });
+        let storage = Storage { inner };
+        // Finish pruning interrupted by a crash, or apply a smaller keep_recent.
+        if latest > 0 && config.keep_recent > 0 {
+            storage.prune()?;
+        }
+        tracing::info!(latest, oldest, "opened store");
+        Ok(storage)
+    }
+
+    /// Latest committed version; 0 if nothing was committed.
+    pub fn latest_version(&self) -> Version {
+        self.inner.state().latest
+    }
+
+    /// App hash of the latest version, `None` if nothing was committed.
+    pub fn latest_app_hash(&self) -> Option<AppHash> {
+        self.inner.state().latest_app_hash
+    }
+
+    /// Oldest readable version (0 if nothing was committed).
+    pub fn oldest_version(&self) -> Version {
+        let state = self.inner.state();
+        if state.latest == 0 {
+            0
+        } else {
+            state.oldest
+        }
+    }
+
+    /// App hash of a committed, retained version.
+    pub fn app_hash(&self, version: Version) -> Result<AppHash, StoreError> {
+        self.check_readable(version)?;
+        if version == 0 {
+            return Err(StoreError::VersionNotFound { version, latest: 0 });
+        }
+        let hash = read_app_hash(&self.inner.db, version)?;
+        // Pruning may have removed it after the check above.
+        self.check_readable(version)?;
+        hash.ok_or_else(|| StoreError::Corrupt(format!("app hash of version {version} is missing")))
+    }
+
+    /// A read-only view of `version`. Errors if it is pruned or newer than the latest.
+    pub fn snapshot(&self, version: Version) -> Result<Snapshot, StoreError> {
+        self.check_readable(version)?;
+        let app_hash = if version == 0 {
+            None
+        } else {
+            Some(self.app_hash(version)?)
+        };
+        Ok(Snapshot::new(self.inner.clone(), version, app_hash))
+    }
+
+    /// A view of the latest version (version 0, empty, before the first commit).
+    pub fn latest_snapshot(&self) -> Snapshot {
+        let state = self.inner.state();
+        Snapshot::new(self.inner.clone(), state.latest, state.latest_app_hash)
+    }
+
+    fn check_readable(&self, version: Version) -> Result<(), StoreError> {
+        let state = self.inner.state();
+        if version > state.latest || (version == 0 && state.latest > 0) {
+            return Err(StoreError::VersionNotFound {
+                version,
+                latest: state.latest,
+            });
+        }
+        if version != 0 && version < state.oldest {
+            return Err(StoreError::VersionPruned {
+                version,
+                oldest: state.oldest,
+            });
+        }
+        Ok(())
+    }
+
+    /// Computes version `version` (must be `latest_version() + 1`) from the latest version plus
+    /// `changes`, without writing anything.
+    pub fn prepare(
+        &self,
+        version: Version,
+        changes: &ChangeSet,
+    ) -> Result<PreparedCommit, StoreError> {
+        let state = self.inner.state().clone();
+        let expected = state.latest + 1;
+        if version != expected {
+            return Err(StoreError::InvalidVersion {
+                requested: version,
+                expected,
+            });
+        }
+        validate(changes)?;
+
+        let db = &self.inner.db;
+        let mut batch = Batch::default();
+
+        // Every known substore gets this version, changed or not (as jmt requires); the union
+        // is a BTreeSet so the order is deterministic.
+        let names: BTreeSet<&str> = state
+            .substores
+            .iter()
+            .map(String::as_str)
+            .chain(changes.verifiable.keys().map(String::as_str))
+            .collect();
+        let empty = BTreeMap::new();
+        let mut root_updates: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut new_substores = Vec::new();
+        for name in names {
+            let tree = keys::substore_tree_id(name)?;
+            let exists = state.substores.contains(name);
+            let kvs = changes.verifiable.get(name).unwrap_or(&empty);
+            let root = stage_tree_version(
+                db,
+                &mut batch,
+                &tree,
+                exists,
+                version,
+                kvs.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
+                true,
+            )?;
+            let changed = if exists {
+                let previous = crate::tree::Jmt::new(&TreeStore::new(db, &tree))
+                    .get_root_hash(state.latest)
+                    .map_err(crate::error::tree_err)?;
+                previous != root
+            } else {
+                new_substores.push(name.to_string());
+                batch.put(
+                    cf::META,
+                    keys::substore_meta_key(name),
+                    version.to_be_bytes().to_vec(),
+                );
+                true
+            };
+            if changed {
+                root_updates.push((name.as_bytes().to_vec(), root.0.to_vec()));
+            }
+        }
+
+        let main_root = stage_tree_version(
+            db,
+            &mut batch,
+            keys::MAIN_TREE_ID,
+            state.latest > 0,
+            version,
+            root_updates
+                .iter()
+                .map(|(k, v)| (k.as_slice(), Some(v.as_slice()))),
+            false,
+        )?;
+        let app_hash: AppHash = main_root.0;
+
+        for (key, value) in &changes.nonverifiable {
+            match value {
+                Some(v) => batch.put(cf::NONVERIFIABLE, key.clone(), v.clone()),
+                None => batch.delete(cf::NONVERIFIABLE, key.clone()),
+            }
+        }
+
+        let oldest = next_oldest(state.oldest, version, self.inner.config.keep_recent);
+        batch.put(
+            cf::META,
+            keys::META_LATEST_VERSION.to_vec(),
+            version.to_be_bytes().to_vec(),
+        );
+        batch.put(
+            cf::META,
+            keys::META_OLDEST_VERSION.to_vec(),
+            oldest.to_be_bytes().to_vec(),
+        );
+        batch.put(cf::META, keys::app_hash_key(version), app_hash.to_vec());
+
+        Ok(PreparedCommit {
+            store_id: self.inner.id,
+            prepared_on: state.latest,
+            version,
+            app_hash,
+            batch,
+            new_substores,
+            oldest,
+        })
+    }
+
+    /// Writes a prepared commit atomically (one RocksDB write batch), then prunes old versions.
+    /// Fails with [`StoreError::Conflict`] if another commit happened since `prepare`.
+    pub fn commit(&self, prepared: PreparedCommit) -> Result<AppHash, StoreError> {
+        if prepared.store_id != self.inner.id {
+            return Err(StoreError::ForeignCommit);
+        }
+        let _guard = self
+            .inner
+            .commit_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let latest = self.latest_version();
+        if latest != prepared.prepared_on {
+            return Err(StoreError::Conflict {
+                prepared_on: prepared.prepared_on,
+                latest,
+            });
+        }
+        self.inner.db.write(&prepared.batch, true)?;
+        {
+            let mut state = self.inner.state_mut();
+            state.latest = prepared.version;
+            state.latest_app_hash = Some(prepared.app_hash);
+            state.oldest = prepared.oldest;
+            state.substores.extend(prepared.new_substores);
+        }
+        tracing::debug!(
+            version = prepared.version,
+            app_hash = %hex(&prepared.app_hash),
+            "committed version"
+        );
+        // The commit is durable at this point; a pruning failure only delays space reclamation
+        // (the next commit or open retries), so it must not be reported as a failed commit.
+        if let Err(e) = prune::prune_to(&self.inner, prepared.oldest) {
+            tracing::warn!(error = %e, "pruning failed; it will be retried");
+        }
+        Ok(prepared.app_hash)
+    }
+
+    /// Deletes data of versions below the oldest kept one.
+    fn prune(&self) -> Result<(), StoreError> {
+        let _guard = self
+            .inner
+            .commit_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let oldest = self.inner.oldest();
+        // Persist the (possibly raised) oldest version before deleting anything.
+        let mut batch = Batch::default();
+        batch.put(
+            cf::META,
+            keys::META_OLDEST_VERSION.to_vec(),
+            oldest.to_be_bytes().to_vec(),
+        );
+        self.inner.db.write(&batch, false)?;
+        prune::prune_to(&self.inner, oldest)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+/// Oldest readable version after `latest` is committed.
+fn next_oldest(current: Version, latest: Version, keep_recent: u64) -> Version {
+    let floor = if keep_recent == 0 {
+        1
+    } else {
+        (latest + 1).saturating_sub(keep_recent).max(1)
+    };
+    current.max(floor)
+}
+
+fn validate(changes: &ChangeSet) -> Result<(), StoreError> {
+    for (name, kvs) in &changes.verifiable {
+        keys::validate_substore(name)?;
+        if kvs.contains_key(&Vec::new()) {
+            return Err(StoreError::InvalidInput(format!(
+                "empty key in substore {name:?}: keys must be non-empty"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn read_app_hash(db: &Db, version: Version) -> Result<Option<AppHash>, StoreError> {
+    match db.get(cf::META, &keys::app_hash_key(version))? {
+        None => Ok(None),
+        Some(raw) => {
+            let hash: AppHash = raw.as_slice().try_into().map_err(|_| {
+                StoreError::Corrupt(format!("app hash of version {version} is not 32 bytes"))
+            })?;
+            Ok(Some(hash))
+        }
+    }
+}
+
+fn read_substores(db: &Db) -> Result<BTreeSet<String>, StoreError> {
+    let prefix = keys::substore_meta_prefix();
+    let mut it = db.raw_iter(cf::META)?;
+    it.seek(prefix);
+    let mut out = BTreeSet::new();
+    while let Some((k, _)) = iter_item(&it)? {
+        let Some(name) = k.strip_prefix(prefix) else {
+            break;
+        };
+        let name = String::from_utf8(name.to_vec())
+            .map_err(|_| StoreError::Corrupt("substore name is not UTF-8".into()))?;
+        out.insert(name);
+        it.next();
+    }
+    Ok(out)
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

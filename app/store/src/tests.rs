@@ -1,0 +1,716 @@
+//! Store tests against real RocksDB databases in temporary directories.
+
+use std::collections::BTreeMap;
+
+use tempfile::TempDir;
+
+use crate::db::cf;
+use crate::*;
+
+type Kv = (Vec<u8>, Vec<u8>);
+
+fn open(dir: &TempDir, keep_recent: u64) -> Storage {
+    Storage::open(dir.path(), StorageConfig { keep_recent }).expect("open store")
+}
+
+/// Builds a change set from (substore, key, value-or-delete) triples.
+fn changes(entries: &[(&str, &[u8], Option<&[u8]>)]) -> ChangeSet {
+    let mut cs = ChangeSet::default();
+    for (store, key, value) in entries {
+        cs.verifiable
+            .entry(store.to_string())
+            .or_default()
+            .insert(key.to_vec(), value.map(<[u8]>::to_vec));
+    }
+    cs
+}
+
+fn commit(store: &Storage, cs: &ChangeSet) -> AppHash {
+    let version = store.latest_version() + 1;
+    let prepared = store.prepare(version, cs).expect("prepare");
+    assert_eq!(prepared.version(), version);
+    let expected = prepared.app_hash();
+    let hash = store.commit(prepared).expect("commit");
+    assert_eq!(hash, expected);
+    assert_eq!(store.latest_version(), version);
+    hash
+}
+
+fn kv(k: &[u8], v: &[u8]) -> Kv {
+    (k.to_vec(), v.to_vec())
+}
+
+fn count(store: &Storage, cf_name: &str) -> usize {
+    store.inner().db.count_entries(cf_name).expect("count")
+}
+
+fn assert_member(snap: &Snapshot, substore: &str, key: &[u8], expected: &[u8]) {
+    let app_hash = snap.app_hash().expect("app hash");
+    let (value, proofs) = snap.get_with_proof(substore, key).expect("proof");
+    assert_eq!(value.as_deref(), Some(expected), "value of {key:?}");
+    assert!(
+        verify_membership(&app_hash, substore, key, expected, &proofs),
+        "membership of {key:?} in {substore} at {}",
+        snap.version()
+    );
+    assert!(!verify_non_membership(&app_hash, substore, key, &proofs));
+}
+
+fn assert_non_member(snap: &Snapshot, substore: &str, key: &[u8]) {
+    let app_hash = snap.app_hash().expect("app hash");
+    let (value, proofs) = snap.get_with_proof(substore, key).expect("proof");
+    assert_eq!(value, None, "value of {key:?}");
+    assert!(
+        verify_non_membership(&app_hash, substore, key, &proofs),
+        "non-membership of {key:?} in {substore} at {}",
+        snap.version()
+    );
+    assert!(!verify_membership(&app_hash, substore, key, b"x", &proofs));
+}
+
+#[test]
+fn empty_store() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    assert_eq!(store.latest_version(), 0);
+    assert_eq!(store.latest_app_hash(), None);
+    assert_eq!(store.oldest_version(), 0);
+    let snap = store.latest_snapshot();
+    assert_eq!(snap.version(), 0);
+    assert_eq!(snap.app_hash(), None);
+    assert_eq!(snap.get("bank", b"k").unwrap(), None);
+    assert!(snap.prefix("bank", b"").unwrap().is_empty());
+    assert_eq!(snap.substore_root("bank").unwrap(), EMPTY_ROOT_HASH);
+    assert!(matches!(
+        store.snapshot(1),
+        Err(StoreError::VersionNotFound { version: 1, latest: 0 })
+    ));
+    assert!(matches!(
+        store.app_hash(1),
+        Err(StoreError::VersionNotFound { .. })
+    ));
+    assert!(store.snapshot(0).is_ok());
+}
+
+#[test]
+fn commit_drop_reopen() {
+    let dir = TempDir::new().unwrap();
+    let mut hashes = Vec::new();
+    let before: Vec<(Vec<Kv>, Option<Vec<u8>>)>;
+    {
+        let store = open(&dir, 0);
+        hashes.push(commit(
+            &store,
+            &changes(&[("bank", b"a", Some(b"1")), ("auth", b"x", Some(b"2"))]),
+        ));
+        hashes.push(commit(
+            &store,
+            &changes(&[("bank", b"b", Some(b"3")), ("bank", b"a", None)]),
+        ));
+        let mut cs = changes(&[("staking", b"v", Some(b"4"))]);
+        cs.nonverifiable.insert(b"local".to_vec(), Some(b"idx".to_vec()));
+        hashes.push(commit(&store, &cs));
+        before = (1..=3)
+            .map(|v| {
+                let snap = store.snapshot(v).unwrap();
+                (snap.prefix("bank", b"").unwrap(), snap.get("auth", b"x").unwrap())
+            })
+            .collect();
+        assert_eq!(store.latest_app_hash(), Some(hashes[2]));
+    }
+    let store = open(&dir, 0);
+    assert_eq!(store.latest_version(), 3);
+    assert_eq!(store.latest_app_hash(), Some(hashes[2]));
+    assert_eq!(store.oldest_version(), 1);
+    for v in 1..=3u64 {
+        assert_eq!(store.app_hash(v).unwrap(), hashes[v as usize - 1]);
+        let snap = store.snapshot(v).unwrap();
+        assert_eq!(snap.app_hash(), Some(hashes[v as usize - 1]));
+        let after = (snap.prefix("bank", b"").unwrap(), snap.get("auth", b"x").unwrap());
+        assert_eq!(after, before[v as usize - 1]);
+    }
+    let snap = store.latest_snapshot();
+    assert_eq!(snap.get_nonverifiable(b"local").unwrap(), Some(b"idx".to_vec()));
+    // The reopened store keeps committing on top of the same state.
+    let next = commit(&store, &changes(&[("bank", b"c", Some(b"5"))]));
+    assert_ne!(next, hashes[2]);
+    assert_eq!(
+        store.latest_snapshot().prefix("bank", b"").unwrap(),
+        vec![kv(b"b", b"3"), kv(b"c", b"5")]
+    );
+}
+
+#[test]
+fn dropped_prepare_leaves_previous_version_intact() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    let h1 = commit(&store, &changes(&[("bank", b"a", Some(b"1"))]));
+
+    let mut cs = changes(&[("bank", b"a", Some(b"changed")), ("gov", b"p", Some(b"1"))]);
+    cs.nonverifiable.insert(b"n".to_vec(), Some(b"v".to_vec()));
+    let dropped = store.prepare(2, &cs).unwrap();
+    assert_ne!(dropped.app_hash(), h1);
+    drop(dropped);
+
+    assert_eq!(store.latest_version(), 1);
+    assert_eq!(store.latest_app_hash(), Some(h1));
+    let snap = store.latest_snapshot();
+    assert_eq!(snap.get("bank", b"a").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(snap.get("gov", b"p").unwrap(), None);
+    assert_eq!(snap.get_nonverifiable(b"n").unwrap(), None);
+    assert!(store.snapshot(2).is_err());
+
+    // A different version 2 can be committed.
+    let h2 = commit(&store, &changes(&[("bank", b"b", Some(b"2"))]));
+    let snap = store.latest_snapshot();
+    assert_eq!(snap.app_hash(), Some(h2));
+    assert_eq!(snap.get("bank", b"a").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(snap.get("bank", b"b").unwrap(), Some(b"2".to_vec()));
+    assert_eq!(snap.get("gov", b"p").unwrap(), None);
+    assert_member(&snap, "bank", b"a", b"1");
+
+    // The same reopened: the dropped prepare left no trace on disk either.
+    drop(snap);
+    drop(store);
+    let store = open(&dir, 0);
+    assert_eq!(store.latest_app_hash(), Some(h2));
+    assert_eq!(store.latest_snapshot().get("gov", b"p").unwrap(), None);
+}
+
+#[test]
+fn prepare_and_commit_errors() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    commit(&store, &changes(&[("bank", b"a", Some(b"1"))]));
+    assert!(matches!(
+        store.prepare(3, &ChangeSet::default()),
+        Err(StoreError::InvalidVersion { requested: 3, expected: 2 })
+    ));
+    assert!(matches!(
+        store.prepare(1, &ChangeSet::default()),
+        Err(StoreError::InvalidVersion { .. })
+    ));
+    assert!(matches!(
+        store.prepare(2, &changes(&[("bank", b"", Some(b"1"))])),
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store.prepare(2, &changes(&[("", b"k", Some(b"1"))])),
+        Err(StoreError::InvalidInput(_))
+    ));
+
+    // Two competing prepares: the second commit conflicts.
+    let first = store.prepare(2, &changes(&[("bank", b"b", Some(b"1"))])).unwrap();
+    let second = store.prepare(2, &changes(&[("bank", b"c", Some(b"1"))])).unwrap();
+    let h2 = store.commit(first).unwrap();
+    assert!(matches!(
+        store.commit(second),
+        Err(StoreError::Conflict { prepared_on: 1, latest: 2 })
+    ));
+    assert_eq!(store.latest_app_hash(), Some(h2));
+    assert_eq!(store.latest_snapshot().get("bank", b"c").unwrap(), None);
+
+    // A prepared commit cannot be written into another store.
+    let other_dir = TempDir::new().unwrap();
+    let other = open(&other_dir, 0);
+    let foreign = other.prepare(1, &ChangeSet::default()).unwrap();
+    assert!(matches!(store.commit(foreign), Err(StoreError::ForeignCommit)));
+
+    let snap = store.latest_snapshot();
+    assert!(matches!(snap.get("", b"a"), Err(StoreError::InvalidInput(_))));
+    assert!(matches!(
+        snap.get_with_proof("bank", b""),
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert_eq!(snap.get("bank", b"").unwrap(), None);
+}
+
+#[test]
+fn determinism_across_stores_and_orders() {
+    let sequence = vec![
+        changes(&[("bank", b"a", Some(b"1")), ("auth", b"acct", Some(b"x"))]),
+        changes(&[("bank", b"b", Some(b"2")), ("bank", b"a", None)]),
+        ChangeSet::default(),
+        changes(&[("staking", b"val", Some(b"3")), ("bank", b"a", Some(b"4"))]),
+    ];
+    let run = |dir: &TempDir| -> Vec<AppHash> {
+        let store = open(dir, 0);
+        sequence.iter().map(|cs| commit(&store, cs)).collect()
+    };
+    let (d1, d2) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let hashes = run(&d1);
+    assert_eq!(hashes, run(&d2));
+    // An empty version still changes nothing in the state, so the hash repeats.
+    assert_eq!(hashes[1], hashes[2]);
+
+    // Same final state reached through different histories and insertion orders.
+    let final_state: Vec<(&str, &[u8], &[u8])> = vec![
+        ("bank", b"k1", b"v1"),
+        ("bank", b"k2", b"v2"),
+        ("bank", b"k3", b"v3"),
+        ("auth", b"a1", b"w1"),
+        ("auth", b"a2", b"w2"),
+    ];
+    let d3 = TempDir::new().unwrap();
+    let one_shot = open(&d3, 0);
+    let all: Vec<_> = final_state.iter().map(|(s, k, v)| (*s, *k, Some(*v))).collect();
+    let h_one_shot = commit(&one_shot, &changes(&all));
+
+    let d4 = TempDir::new().unwrap();
+    let stepwise = open(&d4, 0);
+    commit(&stepwise, &changes(&[("auth", b"a2", Some(b"w2")), ("bank", b"k3", Some(b"old"))]));
+    commit(&stepwise, &changes(&[("bank", b"tmp", Some(b"t")), ("bank", b"k3", Some(b"v3"))]));
+    commit(&stepwise, &changes(&[("bank", b"k2", Some(b"v2")), ("auth", b"a1", Some(b"w1"))]));
+    let h_stepwise = commit(
+        &stepwise,
+        &changes(&[("bank", b"tmp", None), ("bank", b"k1", Some(b"v1"))]),
+    );
+    assert_eq!(h_one_shot, h_stepwise);
+    assert_eq!(
+        one_shot.latest_snapshot().substore_root("bank").unwrap(),
+        stepwise.latest_snapshot().substore_root("bank").unwrap()
+    );
+}
+
+#[test]
+fn historical_point_reads_and_iteration() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    commit(
+        &store,
+        &changes(&[
+            ("bank", b"ab", Some(b"1")),
+            ("bank", b"ab\0x", Some(b"2")),
+            ("bank", b"ab\0", Some(b"z")),
+            ("bank", b"abc", Some(b"3")),
+            ("bank", b"b", Some(b"4")),
+            ("bank", b"a", Some(b"5")),
+            ("auth", b"ab", Some(b"other")),
+        ]),
+    );
+    commit(
+        &store,
+        &changes(&[
+            ("bank", b"ab", None),
+            ("bank", b"ab\0x", Some(b"22")),
+            ("bank", b"never", None),
+        ]),
+    );
+    commit(&store, &changes(&[("bank", b"ab", Some(b"111"))]));
+    commit(&store, &changes(&[("auth", b"zz", Some(b"9"))]));
+
+    let at = |v: Version| store.snapshot(v).unwrap();
+    assert_eq!(at(1).get("bank", b"ab").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(at(2).get("bank", b"ab").unwrap(), None);
+    assert_eq!(at(3).get("bank", b"ab").unwrap(), Some(b"111".to_vec()));
+    assert_eq!(at(4).get("bank", b"ab").unwrap(), Some(b"111".to_vec()));
+    assert_eq!(at(1).get("bank", b"ab\0x").unwrap(), Some(b"2".to_vec()));
+    assert_eq!(at(4).get("bank", b"ab\0x").unwrap(), Some(b"22".to_vec()));
+    assert_eq!(at(4).get("bank", b"never").unwrap(), None);
+    assert_eq!(at(1).get("auth", b"zz").unwrap(), None);
+    assert_eq!(at(4).get("auth", b"zz").unwrap(), Some(b"9".to_vec()));
+
+    assert_eq!(
+        at(1).prefix("bank", b"ab").unwrap(),
+        vec![
+            kv(b"ab", b"1"),
+            kv(b"ab\0", b"z"),
+            kv(b"ab\0x", b"2"),
+            kv(b"abc", b"3")
+        ]
+    );
+    assert_eq!(
+        at(2).prefix("bank", b"ab").unwrap(),
+        vec![kv(b"ab\0", b"z"), kv(b"ab\0x", b"22"), kv(b"abc", b"3")]
+    );
+    assert_eq!(
+        at(3).prefix("bank", b"ab").unwrap(),
+        vec![
+            kv(b"ab", b"111"),
+            kv(b"ab\0", b"z"),
+            kv(b"ab\0x", b"22"),
+            kv(b"abc", b"3")
+        ]
+    );
+    assert_eq!(
+        at(3).prefix("bank", b"ab\0").unwrap(),
+        vec![kv(b"ab\0", b"z"), kv(b"ab\0x", b"22")]
+    );
+    assert_eq!(
+        at(3).prefix("bank", b"").unwrap(),
+        vec![
+            kv(b"a", b"5"),
+            kv(b"ab", b"111"),
+            kv(b"ab\0", b"z"),
+            kv(b"ab\0x", b"22"),
+            kv(b"abc", b"3"),
+            kv(b"b", b"4")
+        ]
+    );
+    // Substores do not leak into each other.
+    assert_eq!(at(3).prefix("auth", b"").unwrap(), vec![kv(b"ab", b"other")]);
+    assert!(at(3).prefix("nope", b"").unwrap().is_empty());
+
+    // Pagination: start is inclusive, limit bounds the page.
+    let snap = at(3);
+    assert_eq!(
+        snap.range("bank", b"", None, 2).unwrap(),
+        vec![kv(b"a", b"5"), kv(b"ab", b"111")]
+    );
+    assert_eq!(
+        snap.range("bank", b"", Some(b"ab\0"), 2).unwrap(),
+        vec![kv(b"ab\0", b"z"), kv(b"ab\0x", b"22")]
+    );
+    assert_eq!(
+        snap.range("bank", b"ab", Some(b"ab\0\x01"), 10).unwrap(),
+        vec![kv(b"ab\0x", b"22"), kv(b"abc", b"3")]
+    );
+    assert_eq!(
+        snap.range("bank", b"ab", Some(b"a"), 1).unwrap(),
+        vec![kv(b"ab", b"111")]
+    );
+    assert!(snap.range("bank", b"ab", Some(b"b"), 10).unwrap().is_empty());
+    assert!(snap.range("bank", b"", None, 0).unwrap().is_empty());
+}
+
+#[test]
+fn proofs_verify_against_app_hash() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..50u32 {
+        entries.push((format!("key{i:03}"), format!("value{i}").into_bytes()));
+    }
+    let mut cs = ChangeSet::default();
+    for (k, v) in &entries {
+        cs.verifiable
+            .entry("bank".into())
+            .or_default()
+            .insert(k.as_bytes().to_vec(), Some(v.clone()));
+    }
+    cs.verifiable
+        .entry("auth".into())
+        .or_default()
+        .insert(b"acct".to_vec(), Some(b"a".to_vec()));
+    commit(&store, &cs);
+    commit(
+        &store,
+        &changes(&[("bank", b"key007", Some(b"new")), ("bank", b"key008", None)]),
+    );
+
+    for version in [1, 2] {
+        let snap = store.snapshot(version).unwrap();
+        assert_member(&snap, "bank", b"key000", b"value0");
+        assert_member(&snap, "bank", b"key049", b"value49");
+        assert_member(&snap, "auth", b"acct", b"a");
+        assert_non_member(&snap, "bank", b"missing");
+        assert_non_member(&snap, "bank", b"key0071");
+        assert_non_member(&snap, "auth", b"nope");
+    }
+    let v1 = store.snapshot(1).unwrap();
+    let v2 = store.snapshot(2).unwrap();
+    assert_member(&v1, "bank", b"key007", b"value7");
+    assert_member(&v2, "bank", b"key007", b"new");
+    assert_member(&v1, "bank", b"key008", b"value8");
+    assert_non_member(&v2, "bank", b"key008");
+
+    // Tampering fails.
+    let h2 = v2.app_hash().unwrap();
+    let (_, proofs) = v2.get_with_proof("bank", b"key007").unwrap();
+    assert!(!verify_membership(&h2, "bank", b"key007", b"value7", &proofs));
+    assert!(!verify_membership(&h2, "auth", b"key007", b"new", &proofs));
+    assert!(!verify_membership(&h2, "bank", b"key006", b"new", &proofs));
+    let h1 = v1.app_hash().unwrap();
+    assert!(!verify_membership(&h1, "bank", b"key007", b"new", &proofs));
+    let mut tampered = proofs.clone();
+    if let Some(ics23::commitment_proof::Proof::Exist(e)) = &mut tampered[0].proof {
+        e.value = b"evil".to_vec();
+    }
+    assert!(!verify_membership(&h2, "bank", b"key007", b"evil", &tampered));
+    // A non-membership proof does not prove a present key absent.
+    let (_, absent) = v2.get_with_proof("bank", b"key008").unwrap();
+    assert!(!verify_non_membership(&h2, "bank", b"key007", &absent));
+    // And a neighbour-less "empty tree" proof is refused for a non-empty substore.
+    let (_, unknown) = v2.get_with_proof("gov", b"key007").unwrap();
+    assert!(!verify_non_membership(
+        &h2,
+        "bank",
+        b"key007",
+        &[unknown[0].clone(), proofs[1].clone()]
+    ));
+
+    // The main-tree proof proves the substore root, which matches substore_root().
+    let root = v2.substore_root("bank").unwrap();
+    assert!(ics23::verify_membership::<ics23::HostFunctionsManager>(
+        &proofs[1],
+        &proof_spec(),
+        &h2.to_vec(),
+        b"bank",
+        &root
+    ));
+}
+
+#[test]
+fn proofs_for_empty_and_unknown_substores() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    // Version 1: no substore at all (empty main tree).
+    let h1 = commit(&store, &ChangeSet::default());
+    assert_eq!(h1, EMPTY_ROOT_HASH);
+    assert_non_member(&store.snapshot(1).unwrap(), "bank", b"k");
+
+    // Version 2: "bank" exists but is empty; "gov" does not exist.
+    let mut cs = ChangeSet::default();
+    cs.verifiable.insert("bank".into(), BTreeMap::new());
+    cs.verifiable
+        .entry("auth".into())
+        .or_default()
+        .insert(b"a".to_vec(), Some(b"1".to_vec()));
+    commit(&store, &cs);
+    let snap = store.snapshot(2).unwrap();
+    assert_eq!(snap.substore_root("bank").unwrap(), EMPTY_ROOT_HASH);
+    assert_non_member(&snap, "bank", b"k");
+    assert_non_member(&snap, "gov", b"k");
+    assert_member(&snap, "auth", b"a", b"1");
+
+    // Deleting every key makes a substore empty again.
+    commit(&store, &changes(&[("auth", b"a", None)]));
+    let snap = store.snapshot(3).unwrap();
+    assert_eq!(snap.substore_root("auth").unwrap(), EMPTY_ROOT_HASH);
+    assert_non_member(&snap, "auth", b"a");
+    // A wrong key in the empty-tree proof is refused.
+    let (_, proofs) = snap.get_with_proof("auth", b"a").unwrap();
+    assert!(!verify_non_membership(&snap.app_hash().unwrap(), "auth", b"b", &proofs));
+}
+
+#[test]
+fn substore_added_at_later_version() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    commit(&store, &changes(&[("auth", b"a", Some(b"1"))]));
+    commit(&store, &changes(&[("auth", b"b", Some(b"2"))]));
+    let h3 = commit(&store, &changes(&[("auth", b"c", Some(b"3"))]));
+    // Upgrade at version 4 adds "gov".
+    let h4 = commit(
+        &store,
+        &changes(&[("gov", b"p1", Some(b"x")), ("gov", b"p2", Some(b"y"))]),
+    );
+    assert_ne!(h3, h4);
+    commit(&store, &changes(&[("gov", b"p1", None), ("auth", b"a", None)]));
+
+    let v3 = store.snapshot(3).unwrap();
+    assert_eq!(v3.get("gov", b"p1").unwrap(), None);
+    assert_eq!(v3.substore_root("gov").unwrap(), EMPTY_ROOT_HASH);
+    assert_non_member(&v3, "gov", b"p1");
+    let v4 = store.snapshot(4).unwrap();
+    assert_eq!(
+        v4.prefix("gov", b"").unwrap(),
+        vec![kv(b"p1", b"x"), kv(b"p2", b"y")]
+    );
+    assert_member(&v4, "gov", b"p1", b"x");
+    assert_member(&v4, "auth", b"c", b"3");
+    let v5 = store.snapshot(5).unwrap();
+    assert_eq!(v5.prefix("gov", b"").unwrap(), vec![kv(b"p2", b"y")]);
+    assert_non_member(&v5, "gov", b"p1");
+    assert_member(&v5, "gov", b"p2", b"y");
+
+    // Same result on a store where the substore existed from the start but stayed empty.
+    let dir2 = TempDir::new().unwrap();
+    let other = open(&dir2, 0);
+    let mut first = changes(&[("auth", b"a", Some(b"1"))]);
+    first.verifiable.insert("gov".into(), BTreeMap::new());
+    commit(&other, &first);
+    commit(&other, &changes(&[("auth", b"b", Some(b"2"))]));
+    commit(&other, &changes(&[("auth", b"c", Some(b"3"))]));
+    let h4_other = commit(
+        &other,
+        &changes(&[("gov", b"p1", Some(b"x")), ("gov", b"p2", Some(b"y"))]),
+    );
+    assert_eq!(h4, h4_other);
+
+    // Survives a reopen.
+    drop((v3, v4, v5));
+    drop(store);
+    let store = open(&dir, 0);
+    commit(&store, &changes(&[("gov", b"p3", Some(b"z"))]));
+    assert_member(&store.latest_snapshot(), "gov", b"p3", b"z");
+}
+
+#[test]
+fn pruning_keeps_recent_versions_and_frees_space() {
+    let (dir_pruned, dir_archive) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let pruned = open(&dir_pruned, 2);
+    let archive = open(&dir_archive, 0);
+    let mut first = ChangeSet::default();
+    for i in 0..40u32 {
+        first
+            .verifiable
+            .entry("bank".into())
+            .or_default()
+            .insert(format!("acct{i:02}").into_bytes(), Some(vec![0; 8]));
+    }
+    first
+        .verifiable
+        .entry("static".into())
+        .or_default()
+        .insert(b"constant".to_vec(), Some(b"c".to_vec()));
+    let change_at = |version: u64| {
+        let mut cs = ChangeSet::default();
+        let bank = cs.verifiable.entry("bank".into()).or_default();
+        for i in 0..40u32 {
+            if i % 5 == (version % 5) as u32 {
+                bank.insert(format!("acct{i:02}").into_bytes(), Some(version.to_be_bytes().to_vec()));
+            }
+        }
+        // A key deleted and re-created on alternate versions exercises tombstones.
+        let value = (version % 2 == 0).then(|| version.to_be_bytes().to_vec());
+        bank.insert(b"flip".to_vec(), value);
+        cs
+    };
+    let mut hashes = vec![commit(&pruned, &first)];
+    assert_eq!(commit(&archive, &first), hashes[0]);
+    let mut counts_at_10 = None;
+    for version in 2..=20u64 {
+        let cs = change_at(version);
+        let h = commit(&pruned, &cs);
+        assert_eq!(commit(&archive, &cs), h, "pruning must not change hashes");
+        hashes.push(h);
+        if version == 10 {
+            counts_at_10 = Some(count(&pruned, cf::NODES));
+        }
+    }
+    assert_eq!(pruned.oldest_version(), 19);
+    assert_eq!(archive.oldest_version(), 1);
+
+    for version in 1..19 {
+        assert!(matches!(
+            pruned.snapshot(version),
+            Err(StoreError::VersionPruned { oldest: 19, .. })
+        ));
+        assert!(matches!(
+            pruned.app_hash(version),
+            Err(StoreError::VersionPruned { .. })
+        ));
+    }
+    for version in 19..=20u64 {
+        let p = pruned.snapshot(version).unwrap();
+        let a = archive.snapshot(version).unwrap();
+        assert_eq!(p.app_hash(), Some(hashes[version as usize - 1]));
+        assert_eq!(p.prefix("bank", b"").unwrap(), a.prefix("bank", b"").unwrap());
+        assert_eq!(p.prefix("static", b"").unwrap(), vec![kv(b"constant", b"c")]);
+        assert_eq!(p.get("bank", b"flip").unwrap(), a.get("bank", b"flip").unwrap());
+        assert_member(&p, "bank", b"acct07", &a.get("bank", b"acct07").unwrap().unwrap());
+        assert_member(&p, "static", b"constant", b"c");
+        assert_non_member(&p, "bank", b"nobody");
+        if version == 19 {
+            assert_non_member(&p, "bank", b"flip");
+        } else {
+            assert_member(&p, "bank", b"flip", &version.to_be_bytes());
+        }
+    }
+
+    // Space is reclaimed: far fewer entries than the archive, and no growth over time.
+    for cf_name in [cf::NODES, cf::VALUES, cf::INDEX, cf::STALE, cf::SUPERSEDED] {
+        let (p, a) = (count(&pruned, cf_name), count(&archive, cf_name));
+        assert!(p < a, "{cf_name}: pruned {p} vs archive {a}");
+    }
+    let nodes_at_20 = count(&pruned, cf::NODES);
+    let nodes_at_10 = counts_at_10.unwrap();
+    assert!(nodes_at_20 <= nodes_at_10 + 5, "{nodes_at_20} vs {nodes_at_10}");
+    // Only the app hashes of the kept versions remain.
+    let hashes_kept = {
+        let db = &pruned.inner().db;
+        let mut it = db.raw_iter(cf::META).unwrap();
+        it.seek(crate::keys::app_hash_key_prefix());
+        let mut n = 0;
+        while it.valid() && it.key().unwrap().starts_with(crate::keys::app_hash_key_prefix()) {
+            n += 1;
+            it.next();
+        }
+        n
+    };
+    assert_eq!(hashes_kept, 2);
+
+    // A snapshot taken before its version is pruned fails cleanly afterwards.
+    let old = pruned.snapshot(20).unwrap();
+    commit(&pruned, &change_at(21));
+    commit(&pruned, &change_at(22));
+    assert!(matches!(
+        old.get("bank", b"acct00"),
+        Err(StoreError::VersionPruned { version: 20, oldest: 21 })
+    ));
+    assert!(matches!(old.prefix("bank", b""), Err(StoreError::VersionPruned { .. })));
+
+    // Reopen keeps the pruning state; a smaller keep_recent prunes further on open.
+    drop(old);
+    drop(pruned);
+    let reopened = open(&dir_pruned, 1);
+    assert_eq!(reopened.oldest_version(), 22);
+    assert!(reopened.snapshot(21).is_err());
+    let snap = reopened.latest_snapshot();
+    assert_member(&snap, "bank", b"acct01", &22u64.to_be_bytes());
+    commit(&reopened, &change_at(23));
+    assert_eq!(reopened.oldest_version(), 23);
+    assert_member(&reopened.latest_snapshot(), "static", b"constant", b"c");
+}
+
+#[test]
+fn snapshots_are_stable_while_committing() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    commit(&store, &changes(&[("bank", b"a", Some(b"1")), ("bank", b"b", Some(b"1"))]));
+    let snap = store.snapshot(1).unwrap();
+    let reader = {
+        let snap = snap.clone();
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                assert_eq!(
+                    snap.prefix("bank", b"").unwrap(),
+                    vec![kv(b"a", b"1"), kv(b"b", b"1")]
+                );
+                assert_eq!(snap.get("bank", b"c").unwrap(), None);
+            }
+        })
+    };
+    for i in 0..20u8 {
+        commit(
+            &store,
+            &changes(&[("bank", b"a", Some(&[i])), ("bank", b"c", Some(&[i]))]),
+        );
+    }
+    reader.join().expect("reader thread");
+    assert_member(&snap, "bank", b"a", b"1");
+}
+
+#[test]
+fn nonverifiable_data() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    let mut cs = ChangeSet::default();
+    cs.nonverifiable.insert(b"idx/1".to_vec(), Some(b"a".to_vec()));
+    cs.nonverifiable.insert(b"idx/2".to_vec(), Some(b"b".to_vec()));
+    cs.nonverifiable.insert(b"other".to_vec(), Some(b"c".to_vec()));
+    let h1 = commit(&store, &cs);
+    // Nonverifiable data does not affect the app hash.
+    assert_eq!(h1, EMPTY_ROOT_HASH);
+    let mut cs = ChangeSet::default();
+    cs.nonverifiable.insert(b"idx/1".to_vec(), None);
+    commit(&store, &cs);
+    let snap = store.latest_snapshot();
+    assert_eq!(snap.get_nonverifiable(b"idx/1").unwrap(), None);
+    assert_eq!(snap.get_nonverifiable(b"idx/2").unwrap(), Some(b"b".to_vec()));
+    assert_eq!(
+        snap.prefix_nonverifiable(b"idx/").unwrap(),
+        vec![kv(b"idx/2", b"b")]
+    );
+}
+
+#[test]
+fn storage_is_send_and_sync() {
+    fn check<T: Send + Sync + Clone>() {}
+    check::<Storage>();
+    check::<Snapshot>();
+    fn check_send<T: Send + Sync>() {}
+    check_send::<PreparedCommit>();
+    assert_eq!(EMPTY_ROOT_HASH, *b"SPARSE_MERKLE_PLACEHOLDER_HASH__");
+}

@@ -1,0 +1,159 @@
+//! The execution context a module sees: metered state access, the block, and an event sink.
+
+use crate::error::{sdk, Error};
+use crate::events::Event;
+use crate::gas::{GasConfig, GasMeter};
+use crate::state::{Overlay, StateWrite};
+use prost::Message;
+
+/// The block being executed. Time is block time from the header, never the wall clock.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockInfo {
+    pub height: u64,
+    pub time_unix_secs: i64,
+    pub time_nanos: u32,
+    pub chain_id: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecMode {
+    Genesis,
+    Check,
+    Simulate,
+    Deliver,
+    Query,
+}
+
+pub struct Ctx<'a> {
+    state: &'a mut dyn StateWrite,
+    pub block: BlockInfo,
+    pub mode: ExecMode,
+    pub gas: GasMeter,
+    events: Vec<Event>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(state: &'a mut dyn StateWrite, block: BlockInfo, mode: ExecMode, gas: GasMeter) -> Ctx<'a> {
+        Ctx {
+            state,
+            block,
+            mode,
+            gas,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn get(&mut self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        let cfg = GasConfig::KV;
+        self.gas.consume(cfg.read_cost_flat, "ReadFlat")?;
+        let value = self.state.get(store, key)?;
+        let len = value.as_ref().map_or(0, Vec::len) as u64;
+        self.gas.consume(cfg.read_cost_per_byte * len, "ReadPerByte")?;
+        Ok(value)
+    }
+
+    pub fn put(&mut self, store: &'static str, key: Vec<u8>, value: Vec<u8>) -> Result<(), Error> {
+        let cfg = GasConfig::KV;
+        self.gas.consume(cfg.write_cost_flat, "WriteFlat")?;
+        self.gas
+            .consume(cfg.write_cost_per_byte * (key.len() + value.len()) as u64, "WritePerByte")?;
+        self.state.put(store, key, value);
+        Ok(())
+    }
+
+    pub fn delete(&mut self, store: &'static str, key: Vec<u8>) -> Result<(), Error> {
+        self.gas.consume(GasConfig::KV.delete_cost, "Delete")?;
+        self.state.delete(store, key);
+        Ok(())
+    }
+
+    /// Every (key, value) under `prefix`, ascending; each item read is paid for.
+    pub fn prefix(&mut self, store: &'static str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+        let cfg = GasConfig::KV;
+        let items = self.state.prefix(store, prefix)?;
+        for (key, value) in &items {
+            self.gas.consume(cfg.iter_next_cost_flat, "IterNextFlat")?;
+            self.gas
+                .consume(cfg.read_cost_per_byte * (key.len() + value.len()) as u64, "ValuePerByte")?;
+        }
+        Ok(items)
+    }
+
+    pub fn get_msg<M: Message + Default>(&mut self, store: &'static str, key: &[u8]) -> Result<Option<M>, Error> {
+        match self.get(store, key)? {
+            None => Ok(None),
+            Some(bytes) => M::decode(bytes.as_slice())
+                .map(Some)
+                .map_err(|e| sdk::internal(format!("corrupt {store} state at {}: {e}", hex::encode(key)))),
+        }
+    }
+
+    pub fn put_msg<M: Message>(&mut self, store: &'static str, key: Vec<u8>, msg: &M) -> Result<(), Error> {
+        self.put(store, key, msg.encode_to_vec())
+    }
+
+    pub fn emit(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Runs `f` on a branch of this state: its writes and events are kept only if it succeeds.
+    /// Gas it used is charged either way.
+    pub fn branch<T>(&mut self, f: impl FnOnce(&mut Ctx) -> Result<T, Error>) -> Result<T, Error> {
+        let mut overlay = Overlay::new(&*self.state);
+        let (result, events, gas) = {
+            let mut child = Ctx::new(&mut overlay, self.block.clone(), self.mode, self.gas.clone());
+            let result = f(&mut child);
+            (result, child.events, child.gas)
+        };
+        let changes = overlay.into_changes();
+        self.gas = gas;
+        if result.is_ok() {
+            self.state.apply(changes);
+            self.events.extend(events);
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Overlay, StateRead};
+
+    struct Empty;
+    impl StateRead for Empty {
+        fn get(&self, _: &'static str, _: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+            Ok(None)
+        }
+        fn prefix(&self, _: &'static str, _: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn failed_branch_leaves_no_writes_but_pays_gas() {
+        let mut state = Overlay::new(&Empty);
+        let mut ctx = Ctx::new(&mut state, BlockInfo::default(), ExecMode::Deliver, GasMeter::infinite());
+        ctx.put("s", b"a".to_vec(), b"1".to_vec()).unwrap();
+        let before = ctx.gas.used();
+        let r: Result<(), Error> = ctx.branch(|c| {
+            c.put("s", b"b".to_vec(), b"2".to_vec())?;
+            c.emit(Event::new("x"));
+            Err(sdk::invalid_request("no"))
+        });
+        assert!(r.is_err());
+        assert!(ctx.gas.used() > before);
+        assert!(ctx.events().is_empty());
+        assert_eq!(ctx.get("s", b"b").unwrap(), None);
+        ctx.branch(|c| c.put("s", b"c".to_vec(), b"3".to_vec())).unwrap();
+        assert_eq!(ctx.prefix("s", b"").unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,25 @@
+//! The small framework every Surety module programs against.
+//!
+//! A module sees the chain through a [`Ctx`]: gas-metered reads and writes to its own substore,
+//! the block it runs in, and an event sink. Modules expose a [`Module`] implementation that the
+//! app routes messages, queries, genesis and block hooks to, plus a keeper-style public API that
+//! other modules call (never another module's keys).
+
+pub mod address;
+pub mod coins;
+pub mod context;
+pub mod error;
+pub mod events;
+pub mod gas;
+pub mod module;
+pub mod state;
+
+pub use address::{Address, ACCOUNT_PREFIX, VALIDATOR_PREFIX};
+pub use coins::{Coin, Coins};
+pub use context::{BlockInfo, Ctx, ExecMode};
+pub use error::{sdk, Error, GrpcCode};
+pub use events::Event;
+pub use gas::{GasConfig, GasMeter};
+pub use module::{decode_msg, decode_query, Module, ValidatorUpdate};
+pub use state::{Changes, Overlay, StateRead, StateWrite};
+pub mod serde_str;

@@ -1,0 +1,83 @@
+//! The interface between a module and the app that composes it.
+
+use crate::address::Address;
+use crate::context::Ctx;
+use crate::error::{sdk, Error};
+use prost::Message;
+use surety_proto::Any;
+
+/// A change of a validator's voting power, handed to CometBFT at the end of a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidatorUpdate {
+    pub ed25519_pubkey: [u8; 32],
+    pub power: i64,
+}
+
+pub trait Module: Send + Sync {
+    /// The module's name, which is also its substore name.
+    fn name(&self) -> &'static str;
+
+    /// Type URLs of the messages this module handles.
+    fn msg_types(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Stateless validation of a message; returns the addresses that must sign it.
+    fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
+        Err(sdk::unknown_request(format!("unrecognized message type: {}", msg.type_url)))
+    }
+
+    /// Executes a message; returns its encoded `<Msg>Response`.
+    fn deliver(&self, _ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
+        Err(sdk::unknown_request(format!("unrecognized message type: {}", msg.type_url)))
+    }
+
+    /// Full gRPC method names this module answers, e.g. `/cosmos.bank.v1beta1.Query/Balance`.
+    fn query_paths(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn query(&self, _ctx: &mut Ctx, path: &str, _request: &[u8]) -> Result<Vec<u8>, Error> {
+        Err(sdk::unknown_request(format!("unknown query path {path}")))
+    }
+
+    fn default_genesis(&self) -> serde_json::Value {
+        serde_json::json!({})
+    }
+
+    /// Checks a genesis section without touching state, with messages a person can act on.
+    fn validate_genesis(&self, _genesis: &serde_json::Value) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn init_genesis(&self, _ctx: &mut Ctx, _genesis: &serde_json::Value) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn export_genesis(&self, _ctx: &mut Ctx) -> Result<serde_json::Value, Error> {
+        Ok(self.default_genesis())
+    }
+
+    fn begin_block(&self, _ctx: &mut Ctx) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn end_block(&self, _ctx: &mut Ctx) -> Result<Vec<ValidatorUpdate>, Error> {
+        Ok(Vec::new())
+    }
+
+    /// Properties that must hold after every block; a violation names what broke.
+    fn check_invariants(&self, _ctx: &mut Ctx) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Decodes a message from its `Any`, reporting malformed bytes as a tx decode error.
+pub fn decode_msg<M: Message + Default>(msg: &Any) -> Result<M, Error> {
+    M::decode(msg.value.as_slice()).map_err(|e| sdk::tx_decode(format!("invalid {}: {e}", msg.type_url)))
+}
+
+/// Decodes a query request.
+pub fn decode_query<M: Message + Default>(request: &[u8]) -> Result<M, Error> {
+    M::decode(request).map_err(|e| sdk::invalid_request(format!("invalid query request: {e}")))
+}

@@ -1,0 +1,100 @@
+//! State access: reads against a committed snapshot, writes buffered in copy-on-write overlays.
+//!
+//! A block runs on an [`Overlay`] of the last committed version; each transaction runs on its own
+//! overlay of the block's, which is merged on success and dropped on failure, so a failed
+//! transaction leaves no writes behind.
+
+use crate::error::{sdk, Error};
+use std::collections::BTreeMap;
+use surety_store::Snapshot;
+
+/// Pending writes: (substore, key) -> Some(value) or None for a delete. Ordered, so commits are
+/// deterministic.
+pub type Changes = BTreeMap<(&'static str, Vec<u8>), Option<Vec<u8>>>;
+
+pub trait StateRead {
+    fn get(&self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error>;
+    /// Every (key, value) under `prefix` in ascending key order.
+    fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error>;
+}
+
+pub trait StateWrite: StateRead {
+    fn put(&mut self, store: &'static str, key: Vec<u8>, value: Vec<u8>);
+    fn delete(&mut self, store: &'static str, key: Vec<u8>);
+    fn apply(&mut self, changes: Changes);
+}
+
+fn store_error(e: surety_store::StoreError) -> Error {
+    sdk::internal(format!("store: {e}"))
+}
+
+impl StateRead for Snapshot {
+    fn get(&self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        Snapshot::get(self, store, key).map_err(store_error)
+    }
+
+    fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+        Snapshot::prefix(self, store, prefix).map_err(store_error)
+    }
+}
+
+/// Buffered writes over a base that is never modified.
+pub struct Overlay<'a> {
+    base: &'a dyn StateRead,
+    changes: Changes,
+}
+
+impl<'a> Overlay<'a> {
+    pub fn new(base: &'a dyn StateRead) -> Overlay<'a> {
+        Overlay {
+            base,
+            changes: Changes::new(),
+        }
+    }
+
+    pub fn changes(&self) -> &Changes {
+        &self.changes
+    }
+
+    pub fn into_changes(self) -> Changes {
+        self.changes
+    }
+}
+
+impl StateRead for Overlay<'_> {
+    fn get(&self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        match self.changes.get(&(store, key.to_vec())) {
+            Some(change) => Ok(change.clone()),
+            None => self.base.get(store, key),
+        }
+    }
+
+    fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = self.base.prefix(store, prefix)?.into_iter().collect();
+        let pending = self
+            .changes
+            .range((store, prefix.to_vec())..)
+            .take_while(|((s, k), _)| *s == store && k.starts_with(prefix));
+        for ((_, key), change) in pending {
+            match change {
+                Some(value) => merged.insert(key.clone(), value.clone()),
+                None => merged.remove(key),
+            };
+        }
+        Ok(merged.into_iter().collect())
+    }
+}
+
+impl StateWrite for Overlay<'_> {
+    fn put(&mut self, store: &'static str, key: Vec<u8>, value: Vec<u8>) {
+        self.changes.insert((store, key), Some(value));
+    }
+
+    fn delete(&mut self, store: &'static str, key: Vec<u8>) {
+        self.changes.insert((store, key), None);
+    }
+
+    fn apply(&mut self, changes: Changes) {
+        self.changes.extend(changes);
+    }
+}

@@ -1,0 +1,97 @@
+//! Key layout of the `staking` substore, in one place. Validators are stored as the Cosmos
+//! `Validator` type, which queries return unchanged.
+
+use crate::{POWER_REDUCTION, STORE};
+use surety_framework::{sdk, Address, Ctx, Error, VALIDATOR_PREFIX};
+use surety_proto::cosmos::crypto::ed25519::PubKey as Ed25519PubKey;
+use surety_proto::cosmos::staking::v1beta1::Validator;
+use surety_proto::from_any;
+
+const VALIDATOR: u8 = 0x21;
+const LAST_POWER: u8 = 0x11;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredValidator {
+    pub operator: Address,
+    pub consensus_pubkey: [u8; 32],
+    pub tokens: u128,
+    pub proto: Validator,
+}
+
+impl StoredValidator {
+    pub fn from_proto(proto: Validator) -> Result<StoredValidator, Error> {
+        let corrupt = |what: &str| sdk::internal(format!("corrupt validator {}: {what}", proto.operator_address));
+        let operator = Address::from_bech32_with(&proto.operator_address, VALIDATOR_PREFIX)?;
+        let key = proto
+            .consensus_pubkey
+            .as_ref()
+            .and_then(from_any::<Ed25519PubKey>)
+            .and_then(Result::ok)
+            .ok_or_else(|| corrupt("consensus key"))?;
+        let consensus_pubkey: [u8; 32] = key.key.try_into().map_err(|_| corrupt("consensus key length"))?;
+        let tokens = proto.tokens.parse().map_err(|_| corrupt("tokens"))?;
+        Ok(StoredValidator {
+            operator,
+            consensus_pubkey,
+            tokens,
+            proto,
+        })
+    }
+
+    /// Consensus power: whole units of the bond denom, as CometBFT counts votes.
+    pub fn power(&self) -> i64 {
+        if self.proto.jailed {
+            return 0;
+        }
+        i64::try_from(self.tokens / POWER_REDUCTION).unwrap_or(i64::MAX)
+    }
+}
+
+fn validator_key(operator: &Address) -> Vec<u8> {
+    let mut key = vec![VALIDATOR];
+    key.extend_from_slice(&operator.0);
+    key
+}
+
+fn last_power_key(operator: &Address) -> Vec<u8> {
+    let mut key = vec![LAST_POWER];
+    key.extend_from_slice(&operator.0);
+    key
+}
+
+pub fn load_validator(ctx: &mut Ctx, operator: &Address) -> Result<Option<StoredValidator>, Error> {
+    ctx.get_msg::<Validator>(STORE, &validator_key(operator))?
+        .map(StoredValidator::from_proto)
+        .transpose()
+}
+
+pub fn save_validator(ctx: &mut Ctx, validator: &Validator) -> Result<(), Error> {
+    let parsed = StoredValidator::from_proto(validator.clone())?;
+    ctx.put_msg(STORE, validator_key(&parsed.operator), validator)
+}
+
+pub fn all_validators(ctx: &mut Ctx) -> Result<Vec<StoredValidator>, Error> {
+    ctx.prefix(STORE, &[VALIDATOR])?
+        .into_iter()
+        .map(|(_, bytes)| {
+            let proto = <Validator as prost::Message>::decode(bytes.as_slice())
+                .map_err(|e| sdk::internal(format!("corrupt validator: {e}")))?;
+            StoredValidator::from_proto(proto)
+        })
+        .collect()
+}
+
+pub fn last_power(ctx: &mut Ctx, operator: &Address) -> Result<Option<i64>, Error> {
+    Ok(ctx
+        .get(STORE, &last_power_key(operator))?
+        .and_then(|b| b.try_into().ok())
+        .map(i64::from_be_bytes))
+}
+
+pub fn set_last_power(ctx: &mut Ctx, operator: &Address, power: i64) -> Result<(), Error> {
+    ctx.put(STORE, last_power_key(operator), power.to_be_bytes().to_vec())
+}
+
+pub fn consensus_key_in_use(ctx: &mut Ctx, key: &[u8; 32]) -> Result<bool, Error> {
+    Ok(all_validators(ctx)?.iter().any(|v| &v.consensus_pubkey == key))
+}

@@ -1,0 +1,125 @@
+//! A client of a node: ABCI queries and broadcasts through CometBFT's RPC, as cosmjs does.
+
+use anyhow::{bail, Context as _, Result};
+use prost::Message;
+use std::time::{Duration, Instant};
+use surety_proto::cosmos::auth::v1beta1::{BaseAccount, QueryAccountRequest, QueryAccountResponse};
+use surety_proto::from_any;
+use tendermint_rpc::{client::CompatMode, Client as _, HttpClient};
+
+pub struct Client {
+    rpc: HttpClient,
+    runtime: tokio::runtime::Runtime,
+    node: String,
+}
+
+/// The committed outcome of a transaction.
+pub struct Committed {
+    pub hash: String,
+    pub height: i64,
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+    pub gas_wanted: i64,
+    pub gas_used: i64,
+}
+
+impl Client {
+    pub fn new(node: &str) -> Result<Client> {
+        let url: tendermint_rpc::Url = node.parse().with_context(|| format!("invalid node address {node}"))?;
+        let rpc = HttpClient::builder(url.try_into()?)
+            .compat_mode(CompatMode::V0_38)
+            .build()
+            .with_context(|| format!("connecting to {node}"))?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Ok(Client {
+            rpc,
+            runtime,
+            node: node.to_string(),
+        })
+    }
+
+    fn unreachable(&self, e: impl std::fmt::Display) -> anyhow::Error {
+        anyhow::anyhow!("node {} did not answer: {e}", self.node)
+    }
+
+    /// Calls a gRPC query method through ABCI query; a failed query becomes an error with the
+    /// node's code and message.
+    pub fn query<Req: Message, Resp: Message + Default>(&self, path: &str, request: &Req) -> Result<Resp> {
+        let response = self
+            .runtime
+            .block_on(self.rpc.abci_query(Some(path.to_string()), request.encode_to_vec(), None, false))
+            .map_err(|e| self.unreachable(e))?;
+        if response.code.is_err() {
+            bail!("{} (code {})", response.log, response.code.value());
+        }
+        Resp::decode(response.value.as_slice()).with_context(|| format!("decoding the answer to {path}"))
+    }
+
+    /// The account's number and sequence, or `None` if it does not exist yet.
+    pub fn account(&self, address: &str) -> Result<Option<BaseAccount>> {
+        let request = QueryAccountRequest {
+            address: address.to_string(),
+        };
+        match self.query::<_, QueryAccountResponse>("/cosmos.auth.v1beta1.Query/Account", &request) {
+            Ok(response) => {
+                let any = response.account.context("empty account response")?;
+                let base = from_any::<BaseAccount>(&any)
+                    .context("not a base account")?
+                    .context("decoding the account")?;
+                Ok(Some(base))
+            }
+            Err(e) if e.to_string().contains("code = NotFound") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn status(&self) -> Result<tendermint_rpc::endpoint::status::Response> {
+        self.runtime.block_on(self.rpc.status()).map_err(|e| self.unreachable(e))
+    }
+
+    pub fn chain_id(&self) -> Result<String> {
+        Ok(self.status()?.node_info.network.to_string())
+    }
+
+    /// Submits to the mempool; fails with the node's message if CheckTx rejects it.
+    pub fn broadcast_sync(&self, tx: Vec<u8>) -> Result<String> {
+        let response = self
+            .runtime
+            .block_on(self.rpc.broadcast_tx_sync(tx))
+            .map_err(|e| self.unreachable(e))?;
+        if response.code.is_err() {
+            bail!(
+                "transaction rejected: {} (codespace {}, code {})",
+                response.log,
+                response.codespace,
+                response.code.value()
+            );
+        }
+        Ok(response.hash.to_string())
+    }
+
+    /// Waits until the transaction is in a block, polling the indexer.
+    pub fn wait_committed(&self, hash: &str, timeout: Duration) -> Result<Committed> {
+        let parsed: tendermint::Hash = hash.parse().with_context(|| format!("invalid tx hash {hash}"))?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(tx) = self.runtime.block_on(self.rpc.tx(parsed, false)) {
+                let r = tx.tx_result;
+                return Ok(Committed {
+                    hash: hash.to_string(),
+                    height: tx.height.value() as i64,
+                    code: r.code.value(),
+                    codespace: r.codespace,
+                    log: r.log,
+                    gas_wanted: r.gas_wanted,
+                    gas_used: r.gas_used,
+                });
+            }
+            if Instant::now() > deadline {
+                bail!("transaction {hash} was not committed within {}s", timeout.as_secs());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `suretyd keys`: BIP-39 mnemonics and secp256k1 keys in the keyring.
+
+use super::{Context, KeyringArgs};
+use anyhow::{Context as _, Result};
+use std::io::BufRead;
+use surety_framework::{Address, VALIDATOR_PREFIX};
+use surety_keyring::KeyInfo;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Create a key (printing its mnemonic once), or recover one from a mnemonic with --recover.
+    Add {
+        name: String,
+        /// Read a BIP-39 mnemonic from standard input instead of generating one.
+        #[arg(long)]
+        recover: bool,
+        /// Replace a key of the same name.
+        #[arg(long)]
+        overwrite: bool,
+        #[command(flatten)]
+        keyring: KeyringArgs,
+    },
+    /// List all keys.
+    List {
+        #[command(flatten)]
+        keyring: KeyringArgs,
+    },
+    /// Show a key by name or address.
+    Show {
+        name: String,
+        /// Print only the address.
+        #[arg(short = 'a', long)]
+        address: bool,
+        /// Address kind: `acc` (account) or `val` (validator operator).
+        #[arg(long, default_value = "acc")]
+        bech: String,
+        #[command(flatten)]
+        keyring: KeyringArgs,
+    },
+    /// Delete a key.
+    Delete {
+        name: String,
+        /// Skip the confirmation prompt.
+        #[arg(short = 'y', long)]
+        yes: bool,
+        #[command(flatten)]
+        keyring: KeyringArgs,
+    },
+    /// Import an unarmored hex private key (as `keys export --unarmored-hex` prints).
+    Import {
+        name: String,
+        /// Hex private key; read from standard input if omitted.
+        hex: Option<String>,
+        #[command(flatten)]
+        keyring: KeyringArgs,
+    },
+    /// Export a private key as unarmored hex.
+    Export {
+        name: String,
+        #[arg(long)]
+        unarmored_hex: bool,
+        #[command(flatten)]
+        keyring: KeyringArgs,
+    },
+}
+
+fn info_json(info: &KeyInfo) -> serde_json::Value {
+    serde_json::json!({
+        "name": info.name,
+        "type": "local",
+        "address": info.address,
+        "pubkey": serde_json::json!({
+            "@type": "/cosmos.crypto.secp256k1.PubKey",
+            "key": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &info.pubkey),
+        }).to_string(),
+    })
+}
+
+fn read_stdin_line(prompt: &str) -> Result<String> {
+    eprintln!("{prompt}");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim().to_string())
+}
+
+pub fn run(ctx: &Context, command: Command) -> Result<()> {
+    match command {
+        Command::Add {
+            name,
+            recover,
+            overwrite,
+            keyring,
+        } => {
+            let ring = keyring.open(ctx)?;
+            if recover {
+                let mnemonic = read_stdin_line("> Enter your bip39 mnemonic")?;
+                let info = ring.recover(&name, &mnemonic, overwrite)?;
+                ctx.print(&info_json(&info));
+            } else {
+                let new = ring.add(&name, overwrite)?;
+                let mut value = info_json(&new.info);
+                value["mnemonic"] = new.mnemonic.clone().into();
+                if ctx.output == crate::output::Format::Text {
+                    ctx.print(&info_json(&new.info));
+                    println!("\n**Important** write this mnemonic phrase in a safe place.\nIt is the only way to recover your account if you ever forget your password.\n\n{}", new.mnemonic);
+                } else {
+                    ctx.print(&value);
+                }
+            }
+        }
+        Command::List { keyring } => {
+            let keys: Vec<_> = keyring.open(ctx)?.list()?.iter().map(info_json).collect();
+            ctx.print(&serde_json::Value::Array(keys));
+        }
+        Command::Show {
+            name,
+            address,
+            bech,
+            keyring,
+        } => {
+            let info = keyring.open(ctx)?.get(&name)?;
+            let shown = match bech.as_str() {
+                "acc" => info.address.clone(),
+                "val" => Address::from_bech32(&info.address)
+                    .map_err(|e| anyhow::anyhow!(e.log))?
+                    .to_bech32_with(VALIDATOR_PREFIX),
+                other => anyhow::bail!("--bech must be acc or val, not {other}"),
+            };
+            if address {
+                println!("{shown}");
+            } else {
+                let mut value = info_json(&info);
+                value["address"] = shown.into();
+                ctx.print(&value);
+            }
+        }
+        Command::Delete { name, yes, keyring } => {
+            let ring = keyring.open(ctx)?;
+            ring.get(&name)?;
+            if !yes {
+                let answer = read_stdin_line(&format!("Key reference will be deleted. Continue? [y/N]: {name}"))?;
+                if !answer.eq_ignore_ascii_case("y") {
+                    anyhow::bail!("aborted");
+                }
+            }
+            ring.delete(&name)?;
+            eprintln!("Key deleted forever (uh oh!)");
+        }
+        Command::Import { name, hex, keyring } => {
+            let hex = match hex {
+                Some(h) => h,
+                None => read_stdin_line("> Enter the hex private key")?,
+            };
+            let info = keyring.open(ctx)?.import_private_hex(&name, &hex).context("importing")?;
+            ctx.print(&info_json(&info));
+        }
+        Command::Export {
+            name,
+            unarmored_hex,
+            keyring,
+        } => {
+            if !unarmored_hex {
+                anyhow::bail!("only --unarmored-hex export is supported");
+            }
+            println!("{}", keyring.open(ctx)?.export_private_hex(&name)?);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! One module per top-level command.
+
+pub mod config;
+pub mod genesis;
+pub mod init;
+pub mod keys;
+pub mod query;
+pub mod start;
+pub mod status;
+pub mod tx;
+
+use crate::config::{load, ClientToml};
+use crate::home::Home;
+use crate::output::Format;
+use anyhow::Result;
+use std::path::PathBuf;
+use surety_keyring::{Backend, Keyring};
+
+pub struct Context {
+    pub home: PathBuf,
+    pub output: Format,
+}
+
+impl Context {
+    pub fn home(&self) -> Home<'_> {
+        Home(&self.home)
+    }
+
+    pub fn client_config(&self) -> Result<ClientToml> {
+        load(&self.home().client_toml())
+    }
+
+    pub fn print(&self, value: &serde_json::Value) {
+        crate::output::print(self.output, value)
+    }
+}
+
+/// Flags shared by commands that use keys.
+#[derive(clap::Args, Clone, Debug)]
+pub struct KeyringArgs {
+    /// Keyring backend: `file` (encrypted) or `test` (unencrypted, for scripts). Default from client.toml.
+    #[arg(long)]
+    pub keyring_backend: Option<String>,
+}
+
+impl KeyringArgs {
+    pub fn open(&self, ctx: &Context) -> Result<Keyring> {
+        let backend = match &self.keyring_backend {
+            Some(b) => b.clone(),
+            None => ctx.client_config()?.keyring_backend,
+        };
+        let backend: Backend = backend.parse()?;
+        Keyring::open(&ctx.home, backend)
+    }
+}
+
+/// Flags shared by commands that talk to a node.
+#[derive(clap::Args, Clone, Debug)]
+pub struct NodeArgs {
+    /// CometBFT RPC address of the node. Default from client.toml.
+    #[arg(long)]
+    pub node: Option<String>,
+}
+
+impl NodeArgs {
+    pub fn url(&self, ctx: &Context) -> Result<String> {
+        Ok(match &self.node {
+            Some(n) => n.clone(),
+            None => ctx.client_config()?.node,
+        })
+    }
+
+    pub fn client(&self, ctx: &Context) -> Result<crate::client::Client> {
+        crate::client::Client::new(&self.url(ctx)?)
+    }
+}

@@ -1,0 +1,132 @@
+//! `suretyd query` (alias `q`): read chain state through the node.
+
+use super::{Context, NodeArgs};
+use anyhow::{Context as _, Result};
+use base64::Engine;
+use serde_json::{json, Value};
+use surety_proto::cosmos::auth::v1beta1 as auth;
+use surety_proto::cosmos::bank::v1beta1 as bank;
+use surety_proto::cosmos::base::v1beta1::Coin;
+use surety_proto::cosmos::staking::v1beta1 as staking;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Bank queries.
+    #[command(subcommand)]
+    Bank(Bank),
+    /// Auth queries.
+    #[command(subcommand)]
+    Auth(Auth),
+    /// Staking queries.
+    #[command(subcommand)]
+    Staking(Staking),
+}
+
+#[derive(clap::Subcommand)]
+pub enum Bank {
+    /// Balances of an address.
+    Balances {
+        address: String,
+        /// Only this denom.
+        #[arg(long)]
+        denom: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Total supply of every denom.
+    Total {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum Auth {
+    /// An account's number, sequence and public key.
+    Account {
+        address: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum Staking {
+    /// The validator set.
+    Validators {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+fn coins_json(coins: &[Coin]) -> Value {
+    Value::Array(coins.iter().map(|c| json!({"denom": c.denom, "amount": c.amount})).collect())
+}
+
+pub fn run(ctx: &Context, command: Command) -> Result<()> {
+    let value = match command {
+        Command::Bank(Bank::Balances { address, denom, node }) => {
+            let client = node.client(ctx)?;
+            match denom {
+                Some(denom) => {
+                    let r: bank::QueryBalanceResponse =
+                        client.query("/cosmos.bank.v1beta1.Query/Balance", &bank::QueryBalanceRequest { address, denom })?;
+                    let c = r.balance.unwrap_or_default();
+                    json!({"denom": c.denom, "amount": c.amount})
+                }
+                None => {
+                    let r: bank::QueryAllBalancesResponse = client.query(
+                        "/cosmos.bank.v1beta1.Query/AllBalances",
+                        &bank::QueryAllBalancesRequest {
+                            address,
+                            pagination: None,
+                            resolve_denom: false,
+                        },
+                    )?;
+                    json!({"balances": coins_json(&r.balances)})
+                }
+            }
+        }
+        Command::Bank(Bank::Total { node }) => {
+            let r: bank::QueryTotalSupplyResponse = node
+                .client(ctx)?
+                .query("/cosmos.bank.v1beta1.Query/TotalSupply", &bank::QueryTotalSupplyRequest { pagination: None })?;
+            json!({"supply": coins_json(&r.supply)})
+        }
+        Command::Auth(Auth::Account { address, node }) => {
+            let client = node.client(ctx)?;
+            let r: auth::QueryAccountResponse =
+                client.query("/cosmos.auth.v1beta1.Query/Account", &auth::QueryAccountRequest { address })?;
+            let any = r.account.context("empty response")?;
+            let account = surety_auth::Account::from_any(&any).map_err(|e| anyhow::anyhow!(e.log))?;
+            json!({"account": {
+                "@type": any.type_url,
+                "address": account.address.to_bech32(),
+                "pub_key": account.pubkey.map(|k| json!({
+                    "@type": "/cosmos.crypto.secp256k1.PubKey",
+                    "key": base64::engine::general_purpose::STANDARD.encode(k),
+                })),
+                "account_number": account.account_number.to_string(),
+                "sequence": account.sequence.to_string(),
+            }})
+        }
+        Command::Staking(Staking::Validators { node }) => {
+            let r: staking::QueryValidatorsResponse = node.client(ctx)?.query(
+                "/cosmos.staking.v1beta1.Query/Validators",
+                &staking::QueryValidatorsRequest {
+                    status: String::new(),
+                    pagination: None,
+                },
+            )?;
+            json!({"validators": r.validators.iter().map(|v| json!({
+                "operator_address": v.operator_address,
+                "moniker": v.description.as_ref().map(|d| d.moniker.clone()).unwrap_or_default(),
+                "tokens": v.tokens,
+                "jailed": v.jailed,
+                "status": staking::BondStatus::try_from(v.status).map(|s| s.as_str_name()).unwrap_or("BOND_STATUS_UNSPECIFIED"),
+            })).collect::<Vec<_>>()})
+        }
+    };
+    ctx.print(&value);
+    Ok(())
+}

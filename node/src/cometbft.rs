@@ -1,0 +1,77 @@
+//! The CometBFT binary: finding it, initialising its home, and supervising it as a child.
+
+use anyhow::{bail, Context as _, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The CometBFT release this node is built and tested against (also pinned in COMETBFT_VERSION).
+pub const VERSION_PREFIX: &str = "0.38.";
+
+/// Finds the binary: the configured path, `$SURETY_COMETBFT`, `cometbft` on PATH, then
+/// `$GOPATH/bin` / `~/go/bin` where `go install` puts it.
+pub fn binary(configured: &str) -> Result<PathBuf> {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if !configured.is_empty() {
+        candidates.push(configured.into());
+    }
+    if let Some(env) = std::env::var_os("SURETY_COMETBFT") {
+        candidates.push(env.into());
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path).map(|d| d.join("cometbft")));
+    }
+    if let Some(gopath) = std::env::var_os("GOPATH") {
+        candidates.push(PathBuf::from(gopath).join("bin/cometbft"));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        candidates.push(PathBuf::from(home).join("go/bin/cometbft"));
+    }
+    candidates.into_iter().find(|p| p.is_file()).context(
+        "cometbft binary not found; install it with `go install github.com/cometbft/cometbft/cmd/cometbft@v0.38.26` \
+         (scripts/install-prereqs.sh does) or set SURETY_COMETBFT",
+    )
+}
+
+fn run(bin: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new(bin)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {}", bin.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} {} failed: {}",
+            bin.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+pub fn check_version(bin: &Path) -> Result<String> {
+    let version = run(bin, &["version"])?;
+    if !version.starts_with(VERSION_PREFIX) {
+        bail!("{} is CometBFT {version}; Surety needs v{VERSION_PREFIX}x", bin.display());
+    }
+    Ok(version)
+}
+
+/// Writes CometBFT's config, node key and validator key into `home`.
+pub fn init(bin: &Path, home: &Path) -> Result<()> {
+    run(bin, &["init", "--home", &home.to_string_lossy()]).map(drop)
+}
+
+pub fn node_id(bin: &Path, home: &Path) -> Result<String> {
+    run(bin, &["show-node-id", "--home", &home.to_string_lossy()])
+}
+
+/// Starts `cometbft start` against our ABCI address; it shares our stdout and stderr.
+pub fn spawn(bin: &Path, home: &Path, abci_address: &str) -> Result<Child> {
+    Command::new(bin)
+        .args(["start", "--home"])
+        .arg(home)
+        .args(["--proxy_app", &format!("tcp://{abci_address}")])
+        .stdin(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))
+}

@@ -1,0 +1,77 @@
+//! `suretyd`: the Surety node and its command-line client.
+
+mod client;
+mod cmd;
+mod cometbft;
+mod config;
+mod grpc;
+mod home;
+mod output;
+mod txbuilder;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "suretyd", version, about = "Surety: a sovereign chain for DeFi insurance")]
+struct Cli {
+    /// Node home directory.
+    #[arg(long, global = true, env = "SURETY_HOME", default_value_os_t = home::default_home())]
+    home: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = output::Format::Text)]
+    output: output::Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the node's home: app config and CometBFT's config, genesis and keys.
+    Init(cmd::init::Args),
+    /// Run the node: the ABCI app, its gRPC server and a supervised CometBFT.
+    Start(cmd::start::Args),
+    /// Show the node's CometBFT status.
+    Status(cmd::status::Args),
+    /// Manage keys.
+    #[command(subcommand)]
+    Keys(cmd::keys::Command),
+    /// Build the genesis file.
+    #[command(subcommand)]
+    Genesis(cmd::genesis::Command),
+    /// Sign and broadcast transactions.
+    #[command(subcommand)]
+    Tx(cmd::tx::Command),
+    /// Query chain state.
+    #[command(subcommand, alias = "q")]
+    Query(cmd::query::Command),
+    /// Read and change configuration files.
+    #[command(subcommand)]
+    Config(cmd::config::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = cmd::Context {
+        home: cli.home,
+        output: cli.output,
+    };
+    let result = match cli.command {
+        Command::Init(args) => cmd::init::run(&ctx, args),
+        Command::Start(args) => cmd::start::run(&ctx, args),
+        Command::Status(args) => cmd::status::run(&ctx, args),
+        Command::Keys(c) => cmd::keys::run(&ctx, c),
+        Command::Genesis(c) => cmd::genesis::run(&ctx, c),
+        Command::Tx(c) => cmd::tx::run(&ctx, c),
+        Command::Query(c) => cmd::query::run(&ctx, c),
+        Command::Config(c) => cmd::config::run(&ctx, c),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
