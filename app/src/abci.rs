@@ -3,7 +3,9 @@
 use crate::tx::{msg_data, TxOutcome};
 use crate::{to_change_set, with_overlay, App, CHAIN_ID_KEY};
 use std::time::Instant;
-use surety_framework::{BlockInfo, Ctx, Error, Event, ExecMode, GasMeter, Overlay, ValidatorUpdate};
+use surety_framework::{
+    BlockInfo, Ctx, Error, Event, ExecMode, GasMeter, Overlay, ValidatorUpdate,
+};
 use surety_genesis::AppState;
 use surety_proto::cometbft::abci::*;
 use surety_proto::cometbft::crypto::{public_key, PublicKey};
@@ -26,7 +28,9 @@ fn abci_events(events: &[Event]) -> Vec<surety_proto::cometbft::abci::Event> {
     events.iter().map(Event::to_abci).collect()
 }
 
-fn validator_updates(updates: Vec<ValidatorUpdate>) -> Vec<surety_proto::cometbft::abci::ValidatorUpdate> {
+fn validator_updates(
+    updates: Vec<ValidatorUpdate>,
+) -> Vec<surety_proto::cometbft::abci::ValidatorUpdate> {
     updates
         .into_iter()
         .map(|u| surety_proto::cometbft::abci::ValidatorUpdate {
@@ -67,22 +71,34 @@ fn halt(what: &str, err: impl std::fmt::Display) -> ! {
 impl App {
     fn init_chain_inner(&self, req: RequestInitChain) -> Result<ResponseInitChain, String> {
         if req.initial_height > 1 {
-            return Err(format!("initial_height {} is not supported; use 1", req.initial_height));
+            return Err(format!(
+                "initial_height {} is not supported; use 1",
+                req.initial_height
+            ));
         }
-        let state: AppState = serde_json::from_slice(&req.app_state_bytes).map_err(|e| format!("app_state: {e}"))?;
+        let state: AppState =
+            serde_json::from_slice(&req.app_state_bytes).map_err(|e| format!("app_state: {e}"))?;
         state.validate(&req.chain_id)?;
-        let app_state: serde_json::Value = serde_json::from_slice(&req.app_state_bytes).map_err(|e| e.to_string())?;
+        let app_state: serde_json::Value =
+            serde_json::from_slice(&req.app_state_bytes).map_err(|e| e.to_string())?;
         let snapshot = self.inner.storage.latest_snapshot();
         let mut overlay = Overlay::new(&snapshot);
         let block = block_info(0, req.time.as_ref(), req.chain_id.clone());
         let mut ctx = Ctx::new(&mut overlay, block, ExecMode::Genesis, GasMeter::infinite());
         for module in self.inner.modules.iter() {
-            let section = app_state.get(module.name()).cloned().unwrap_or_else(|| module.default_genesis());
-            module.init_genesis(&mut ctx, &section).map_err(|e| format!("{} genesis: {}", module.name(), e.log))?;
+            let section = app_state
+                .get(module.name())
+                .cloned()
+                .unwrap_or_else(|| module.default_genesis());
+            module
+                .init_genesis(&mut ctx, &section)
+                .map_err(|e| format!("{} genesis: {}", module.name(), e.log))?;
         }
         for (i, gentx) in state.gentx_bytes()?.iter().enumerate() {
             let outcome = self.runner().run(&mut ctx, gentx);
-            outcome.result.map_err(|e| format!("gentx #{i} failed: {}", e.log))?;
+            outcome
+                .result
+                .map_err(|e| format!("gentx #{i} failed: {}", e.log))?;
         }
         let mut updates = Vec::new();
         for module in self.inner.modules.iter() {
@@ -105,7 +121,10 @@ impl App {
         })
     }
 
-    fn finalize_block_inner(&self, req: RequestFinalizeBlock) -> Result<ResponseFinalizeBlock, Error> {
+    fn finalize_block_inner(
+        &self,
+        req: RequestFinalizeBlock,
+    ) -> Result<ResponseFinalizeBlock, Error> {
         let started = Instant::now();
         let height = req.height.max(0) as u64;
         let mut consensus = self.inner.consensus.lock().expect("lock");
@@ -113,39 +132,66 @@ impl App {
         if snapshot.version() + 1 != height {
             halt(
                 "finalize block",
-                format!("asked for height {height} but the last committed height is {}", snapshot.version()),
+                format!(
+                    "asked for height {height} but the last committed height is {}",
+                    snapshot.version()
+                ),
             );
         }
-        let genesis = if height == 1 { consensus.genesis.clone() } else { None };
+        let genesis = if height == 1 {
+            consensus.genesis.clone()
+        } else {
+            None
+        };
         if height == 1 && genesis.is_none() {
-            halt("finalize block", "height 1 without InitChain; wipe the data directory and restart");
+            halt(
+                "finalize block",
+                "height 1 without InitChain; wipe the data directory and restart",
+            );
         }
         let block = block_info(req.height, req.time.as_ref(), self.chain_id());
         let mut block_events = Vec::new();
         let mut updates = Vec::new();
-        let (tx_results, changes) = with_overlay(&snapshot, genesis.unwrap_or_default(), |overlay| {
-            let mut ctx = Ctx::new(overlay, block.clone(), ExecMode::Deliver, GasMeter::infinite());
-            for module in self.inner.modules.iter() {
-                module.begin_block(&mut ctx)?;
-            }
-            block_events.extend(ctx.take_events());
-            drop(ctx);
-            let mut results = Vec::with_capacity(req.txs.len());
-            for tx in &req.txs {
-                let mut ctx = Ctx::new(overlay, block.clone(), ExecMode::Deliver, GasMeter::infinite());
-                results.push(exec_result(self.runner().run(&mut ctx, tx)));
-            }
-            let mut ctx = Ctx::new(overlay, block.clone(), ExecMode::Deliver, GasMeter::infinite());
-            for module in self.inner.modules.iter() {
-                updates.extend(module.end_block(&mut ctx)?);
-            }
-            block_events.extend(ctx.take_events());
-            Ok::<_, Error>(results)
-        });
+        let (tx_results, changes) =
+            with_overlay(&snapshot, genesis.unwrap_or_default(), |overlay| {
+                let mut ctx = Ctx::new(
+                    overlay,
+                    block.clone(),
+                    ExecMode::Deliver,
+                    GasMeter::infinite(),
+                );
+                for module in self.inner.modules.iter() {
+                    module.begin_block(&mut ctx)?;
+                }
+                block_events.extend(ctx.take_events());
+                drop(ctx);
+                let mut results = Vec::with_capacity(req.txs.len());
+                for tx in &req.txs {
+                    let mut ctx = Ctx::new(
+                        overlay,
+                        block.clone(),
+                        ExecMode::Deliver,
+                        GasMeter::infinite(),
+                    );
+                    results.push(exec_result(self.runner().run(&mut ctx, tx)));
+                }
+                let mut ctx = Ctx::new(
+                    overlay,
+                    block.clone(),
+                    ExecMode::Deliver,
+                    GasMeter::infinite(),
+                );
+                for module in self.inner.modules.iter() {
+                    updates.extend(module.end_block(&mut ctx)?);
+                }
+                block_events.extend(ctx.take_events());
+                Ok::<_, Error>(results)
+            });
         let tx_results = tx_results?;
         let mut set = to_change_set(&changes);
         if height == 1 {
-            set.nonverifiable.insert(CHAIN_ID_KEY.to_vec(), Some(self.chain_id().into_bytes()));
+            set.nonverifiable
+                .insert(CHAIN_ID_KEY.to_vec(), Some(self.chain_id().into_bytes()));
         }
         let prepared = self
             .inner
@@ -154,7 +200,12 @@ impl App {
             .unwrap_or_else(|e| halt("computing the app hash", e));
         let app_hash = prepared.app_hash();
         consensus.pending = Some(prepared);
-        tracing::debug!(height, txs = req.txs.len(), elapsed_us = started.elapsed().as_micros() as u64, "block executed");
+        tracing::debug!(
+            height,
+            txs = req.txs.len(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "block executed"
+        );
         Ok(ResponseFinalizeBlock {
             events: abci_events(&block_events),
             tx_results,
@@ -173,12 +224,17 @@ impl Application for App {
             version: env!("CARGO_PKG_VERSION").to_string(),
             app_version: 0,
             last_block_height: storage.latest_version() as i64,
-            last_block_app_hash: storage.latest_app_hash().map(|h| h.to_vec()).unwrap_or_default().into(),
+            last_block_app_hash: storage
+                .latest_app_hash()
+                .map(|h| h.to_vec())
+                .unwrap_or_default()
+                .into(),
         }
     }
 
     fn init_chain(&self, req: RequestInitChain) -> ResponseInitChain {
-        self.init_chain_inner(req).unwrap_or_else(|e| halt("invalid genesis", e))
+        self.init_chain_inner(req)
+            .unwrap_or_else(|e| halt("invalid genesis", e))
     }
 
     fn query(&self, req: RequestQuery) -> ResponseQuery {
@@ -193,10 +249,11 @@ impl Application for App {
             chain_id: self.chain_id(),
             ..BlockInfo::default()
         };
-        let (outcome, changes) = with_overlay(&snapshot, std::mem::take(&mut *mempool), |overlay| {
-            let mut ctx = Ctx::new(overlay, block, ExecMode::Check, GasMeter::infinite());
-            self.runner().run(&mut ctx, &req.tx)
-        });
+        let (outcome, changes) =
+            with_overlay(&snapshot, std::mem::take(&mut *mempool), |overlay| {
+                let mut ctx = Ctx::new(overlay, block, ExecMode::Check, GasMeter::infinite());
+                self.runner().run(&mut ctx, &req.tx)
+            });
         *mempool = changes;
         let result = exec_result(outcome);
         ResponseCheckTx {
@@ -257,13 +314,18 @@ impl Application for App {
         }
     }
 
-    fn verify_vote_extension(&self, req: RequestVerifyVoteExtension) -> ResponseVerifyVoteExtension {
+    fn verify_vote_extension(
+        &self,
+        req: RequestVerifyVoteExtension,
+    ) -> ResponseVerifyVoteExtension {
         let status = if req.vote_extension.is_empty() {
             response_verify_vote_extension::VerifyStatus::Accept
         } else {
             response_verify_vote_extension::VerifyStatus::Reject
         };
-        ResponseVerifyVoteExtension { status: status as i32 }
+        ResponseVerifyVoteExtension {
+            status: status as i32,
+        }
     }
 
     fn finalize_block(&self, req: RequestFinalizeBlock) -> ResponseFinalizeBlock {

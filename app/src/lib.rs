@@ -100,7 +100,12 @@ impl App {
     pub fn check_invariants(&self) -> Result<(), String> {
         let snapshot = self.inner.storage.latest_snapshot();
         let mut overlay = Overlay::new(&snapshot);
-        let mut ctx = Ctx::new(&mut overlay, BlockInfo::default(), ExecMode::Query, GasMeter::infinite());
+        let mut ctx = Ctx::new(
+            &mut overlay,
+            BlockInfo::default(),
+            ExecMode::Query,
+            GasMeter::infinite(),
+        );
         for module in self.inner.modules.iter() {
             module.check_invariants(&mut ctx)?;
         }
@@ -108,7 +113,11 @@ impl App {
     }
 
     /// Runs `f` read-only against the state at `height` (0 = latest).
-    pub fn read_at<T>(&self, height: u64, f: impl FnOnce(&mut Ctx) -> T) -> Result<(T, u64), surety_store::StoreError> {
+    pub fn read_at<T>(
+        &self,
+        height: u64,
+        f: impl FnOnce(&mut Ctx) -> T,
+    ) -> Result<(T, u64), surety_store::StoreError> {
         let snapshot = if height == 0 {
             self.inner.storage.latest_snapshot()
         } else {
@@ -138,7 +147,11 @@ fn to_change_set(changes: &Changes) -> ChangeSet {
 }
 
 /// An overlay whose base is a snapshot and whose changes are handed back afterwards.
-fn with_overlay<T>(base: &dyn StateRead, changes: Changes, f: impl FnOnce(&mut Overlay) -> T) -> (T, Changes) {
+fn with_overlay<T>(
+    base: &dyn StateRead,
+    changes: Changes,
+    f: impl FnOnce(&mut Overlay) -> T,
+) -> (T, Changes) {
     let mut overlay = Overlay::new(base);
     surety_framework::StateWrite::apply(&mut overlay, changes);
     let out = f(&mut overlay);

@@ -49,7 +49,9 @@ impl Modules {
         self.msg_routes
             .get(msg.type_url.as_str())
             .map(|&i| self.list[i].as_ref())
-            .ok_or_else(|| sdk::unknown_request(format!("unrecognized message type: {}", msg.type_url)))
+            .ok_or_else(|| {
+                sdk::unknown_request(format!("unrecognized message type: {}", msg.type_url))
+            })
     }
 
     pub fn route_query(&self, path: &str) -> Option<&dyn Module> {

@@ -42,22 +42,34 @@ impl App {
 
     /// Answers a gRPC method (a module query, Simulate or GetNodeInfo) against the state at
     /// `height` (0 = latest); returns the encoded response and the height it was read at.
-    pub fn query_method(&self, path: &str, request: &[u8], height: u64) -> Result<(Vec<u8>, u64), Error> {
+    pub fn query_method(
+        &self,
+        path: &str,
+        request: &[u8],
+        height: u64,
+    ) -> Result<(Vec<u8>, u64), Error> {
         match path {
             SIMULATE => self.simulate_query(request),
             GET_NODE_INFO => self.node_info(),
-            "/app/version" | "app/version" => Ok((env!("CARGO_PKG_VERSION").as_bytes().to_vec(), self.inner.storage.latest_version())),
+            "/app/version" | "app/version" => Ok((
+                env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
+                self.inner.storage.latest_version(),
+            )),
             path => self.module_query(path, request, height),
         }
     }
 
     /// Answers a module's gRPC query method against the state at `height` (0 = latest).
-    pub fn module_query(&self, path: &str, request: &[u8], height: u64) -> Result<(Vec<u8>, u64), Error> {
-        let module = self
-            .inner
-            .modules
-            .route_query(path)
-            .ok_or_else(|| sdk::unknown_request(format!("unknown query path {path}")).with_grpc(surety_framework::GrpcCode::Unimplemented))?;
+    pub fn module_query(
+        &self,
+        path: &str,
+        request: &[u8],
+        height: u64,
+    ) -> Result<(Vec<u8>, u64), Error> {
+        let module = self.inner.modules.route_query(path).ok_or_else(|| {
+            sdk::unknown_request(format!("unknown query path {path}"))
+                .with_grpc(surety_framework::GrpcCode::Unimplemented)
+        })?;
         let (result, version) = self
             .read_at(height, |ctx| module.query(ctx, path, request))
             .map_err(|e| sdk::invalid_height(e.to_string()))?;
@@ -71,9 +83,13 @@ impl App {
     }
 
     fn simulate_query(&self, request: &[u8]) -> Result<(Vec<u8>, u64), Error> {
-        let req = SimulateRequest::decode(request).map_err(|e| sdk::invalid_request(format!("invalid simulate request: {e}")))?;
+        let req = SimulateRequest::decode(request)
+            .map_err(|e| sdk::invalid_request(format!("invalid simulate request: {e}")))?;
         let response = self.simulate(&req.tx_bytes)?;
-        Ok((response.encode_to_vec(), self.inner.storage.latest_version()))
+        Ok((
+            response.encode_to_vec(),
+            self.inner.storage.latest_version(),
+        ))
     }
 
     /// Runs a transaction against the latest state plus the mempool's pending changes, writing
@@ -116,30 +132,44 @@ impl App {
         let parts: Vec<&str> = path.split('/').collect();
         let substore = match parts.as_slice() {
             ["store", substore, "key"] => *substore,
-            _ => return error_response(&sdk::unknown_request(format!("unsupported store query path {}; use store/<substore>/key", req.path)), req.height),
+            _ => {
+                return error_response(
+                    &sdk::unknown_request(format!(
+                        "unsupported store query path {}; use store/<substore>/key",
+                        req.path
+                    )),
+                    req.height,
+                )
+            }
         };
         let storage = &self.inner.storage;
-        let snapshot = match if height == 0 { Ok(storage.latest_snapshot()) } else { storage.snapshot(height) } {
+        let snapshot = match if height == 0 {
+            Ok(storage.latest_snapshot())
+        } else {
+            storage.snapshot(height)
+        } {
             Ok(s) => s,
             Err(e) => return error_response(&sdk::invalid_height(e.to_string()), req.height),
         };
         let key = req.data.to_vec();
         let result = if req.prove {
-            snapshot.get_with_proof(substore, &key).map(|(value, proofs)| {
-                let ops = vec![
-                    ProofOp {
-                        r#type: PROOF_OP_TYPE.to_string(),
-                        key: key.clone(),
-                        data: proofs[0].encode_to_vec(),
-                    },
-                    ProofOp {
-                        r#type: PROOF_OP_TYPE.to_string(),
-                        key: substore.as_bytes().to_vec(),
-                        data: proofs[1].encode_to_vec(),
-                    },
-                ];
-                (value, Some(ProofOps { ops }))
-            })
+            snapshot
+                .get_with_proof(substore, &key)
+                .map(|(value, proofs)| {
+                    let ops = vec![
+                        ProofOp {
+                            r#type: PROOF_OP_TYPE.to_string(),
+                            key: key.clone(),
+                            data: proofs[0].encode_to_vec(),
+                        },
+                        ProofOp {
+                            r#type: PROOF_OP_TYPE.to_string(),
+                            key: substore.as_bytes().to_vec(),
+                            data: proofs[1].encode_to_vec(),
+                        },
+                    ];
+                    (value, Some(ProofOps { ops }))
+                })
         } else {
             snapshot.get(substore, &key).map(|v| (v, None))
         };

@@ -36,15 +36,19 @@ impl Tx {
                 bytes.len()
             )));
         }
-        let raw = TxRaw::decode(bytes).map_err(|e| sdk::tx_decode(format!("invalid TxRaw: {e}")))?;
-        let body = TxBody::decode(raw.body_bytes.as_slice()).map_err(|e| sdk::tx_decode(format!("invalid tx body: {e}")))?;
+        let raw =
+            TxRaw::decode(bytes).map_err(|e| sdk::tx_decode(format!("invalid TxRaw: {e}")))?;
+        let body = TxBody::decode(raw.body_bytes.as_slice())
+            .map_err(|e| sdk::tx_decode(format!("invalid tx body: {e}")))?;
         let auth_info = AuthInfo::decode(raw.auth_info_bytes.as_slice())
             .map_err(|e| sdk::tx_decode(format!("invalid auth info: {e}")))?;
         if body.messages.is_empty() {
             return Err(sdk::invalid_request("must contain at least one message"));
         }
         if !body.extension_options.is_empty() || !body.non_critical_extension_options.is_empty() {
-            return Err(sdk::unknown_extension_options("no extension options are supported"));
+            return Err(sdk::unknown_extension_options(
+                "no extension options are supported",
+            ));
         }
         let fee = auth_info.fee.clone().unwrap_or_default();
         let mut signers: Vec<Address> = Vec::new();
@@ -87,14 +91,24 @@ impl std::str::FromStr for MinGasPrices {
     fn from_str(s: &str) -> Result<Self, String> {
         let mut prices = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let split = part.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or(format!("missing denom in gas price {part:?}"))?;
+            let split = part
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .ok_or(format!("missing denom in gas price {part:?}"))?;
             let (number, denom) = part.split_at(split);
             let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
             if frac.len() > 18 || (whole.is_empty() && frac.is_empty()) {
                 return Err(format!("invalid gas price {part:?}"));
             }
-            let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| format!("invalid gas price {part:?}"))? };
-            let frac_scaled: u128 = format!("{frac:0<18}").parse().map_err(|_| format!("invalid gas price {part:?}"))?;
+            let whole: u128 = if whole.is_empty() {
+                0
+            } else {
+                whole
+                    .parse()
+                    .map_err(|_| format!("invalid gas price {part:?}"))?
+            };
+            let frac_scaled: u128 = format!("{frac:0<18}")
+                .parse()
+                .map_err(|_| format!("invalid gas price {part:?}"))?;
             surety_framework::coins::validate_denom(denom).map_err(|e| e.log)?;
             prices.push((denom.to_string(), whole * PRICE_SCALE + frac_scaled));
         }
@@ -109,15 +123,28 @@ impl MinGasPrices {
             .0
             .iter()
             .filter(|(_, price)| *price > 0)
-            .map(|(denom, price)| (denom.clone(), (price * gas_limit as u128).div_ceil(PRICE_SCALE)))
+            .map(|(denom, price)| {
+                (
+                    denom.clone(),
+                    (price * gas_limit as u128).div_ceil(PRICE_SCALE),
+                )
+            })
             .collect();
-        if required.is_empty() || required.iter().any(|(denom, amount)| fee.amount_of(denom) >= *amount) {
+        if required.is_empty()
+            || required
+                .iter()
+                .any(|(denom, amount)| fee.amount_of(denom) >= *amount)
+        {
             return Ok(());
         }
         let wanted: Vec<String> = required.iter().map(|(d, a)| format!("{a}{d}")).collect();
         Err(sdk::insufficient_fee(format!(
             "insufficient fees; got: {} required: {}",
-            if fee.is_empty() { "0".to_string() } else { fee.to_string() },
+            if fee.is_empty() {
+                "0".to_string()
+            } else {
+                fee.to_string()
+            },
             wanted.join(",")
         )))
     }
@@ -164,7 +191,11 @@ impl Runner<'_> {
             }
             ctx.branch(|ctx| self.run_msgs(ctx, &tx))
         });
-        let events = if result.is_ok() { ctx.take_events() } else { ante_events(ctx) };
+        let events = if result.is_ok() {
+            ctx.take_events()
+        } else {
+            ante_events(ctx)
+        };
         TxOutcome {
             gas_wanted: tx.gas_limit,
             gas_used: ctx.gas.used(),
@@ -199,7 +230,8 @@ impl Runner<'_> {
                 params.tx_sig_limit
             )));
         }
-        ctx.gas.consume(params.tx_size_cost_per_byte * tx.size as u64, "txSize")?;
+        ctx.gas
+            .consume(params.tx_size_cost_per_byte * tx.size as u64, "txSize")?;
         if ctx.mode == ExecMode::Check {
             self.min_gas_prices.check(&tx.fee, tx.gas_limit)?;
         }
@@ -215,7 +247,11 @@ impl Runner<'_> {
             let pubkey = signer_pubkey(&account, info.public_key.as_ref())?;
             let single = match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
                 Some(mode_info::Sum::Single(single)) => single.mode,
-                _ => return Err(sdk::unauthorized("only single-signer SIGN_MODE_DIRECT is supported")),
+                _ => {
+                    return Err(sdk::unauthorized(
+                        "only single-signer SIGN_MODE_DIRECT is supported",
+                    ))
+                }
             };
             if single != SignMode::Direct as i32 {
                 return Err(sdk::unauthorized("only SIGN_MODE_DIRECT is supported"));
@@ -226,10 +262,16 @@ impl Runner<'_> {
                     account.sequence, info.sequence
                 )));
             }
-            ctx.gas.consume(params.sig_verify_cost_secp256k1, "ante verify: secp256k1")?;
+            ctx.gas
+                .consume(params.sig_verify_cost_secp256k1, "ante verify: secp256k1")?;
             if ctx.mode != ExecMode::Simulate {
                 let number = if genesis { 0 } else { account.account_number };
-                let doc = surety_auth::sign_doc_bytes(&tx.raw.body_bytes, &tx.raw.auth_info_bytes, &ctx.block.chain_id, number);
+                let doc = surety_auth::sign_doc_bytes(
+                    &tx.raw.body_bytes,
+                    &tx.raw.auth_info_bytes,
+                    &ctx.block.chain_id,
+                    number,
+                );
                 surety_auth::verify_secp256k1(&pubkey, &doc, &tx.raw.signatures[i]).map_err(|_| {
                     sdk::unauthorized(format!(
                         "signature verification failed; please verify account number ({number}) and chain-id ({})",
@@ -238,7 +280,10 @@ impl Runner<'_> {
                 })?;
             }
             ctx.emit(Event::new("tx").attr("acc_seq", format!("{signer}/{}", account.sequence)));
-            ctx.emit(Event::new("tx").attr("signature", base64::engine::general_purpose::STANDARD.encode(&tx.raw.signatures[i])));
+            ctx.emit(Event::new("tx").attr(
+                "signature",
+                base64::engine::general_purpose::STANDARD.encode(&tx.raw.signatures[i]),
+            ));
             account.pubkey = Some(pubkey);
             account.sequence += 1;
             auth.set_account(ctx, &account)?;
@@ -247,7 +292,13 @@ impl Runner<'_> {
     }
 
     fn deduct_fee(&self, ctx: &mut Ctx, tx: &Tx) -> Result<(), Error> {
-        let payer = match tx.auth_info.fee.as_ref().map(|f| f.payer.as_str()).unwrap_or("") {
+        let payer = match tx
+            .auth_info
+            .fee
+            .as_ref()
+            .map(|f| f.payer.as_str())
+            .unwrap_or("")
+        {
             "" => tx.signers[0],
             payer => {
                 let payer = Address::from_bech32(payer)?;
@@ -258,19 +309,29 @@ impl Runner<'_> {
             }
         };
         if Auth.account(ctx, &payer)?.is_none() {
-            return Err(sdk::unknown_address(format!("fee payer address: {payer} does not exist")));
+            return Err(sdk::unknown_address(format!(
+                "fee payer address: {payer} does not exist"
+            )));
         }
         if !tx.fee.is_empty() {
             let bank = surety_bank::Bank::default();
-            bank.send_to_module(ctx, &payer, FEE_COLLECTOR, &tx.fee).map_err(|e| {
-                if e.code == 5 {
-                    sdk::insufficient_funds(format!("insufficient funds to pay for fees; {}", e.log.trim_end_matches(": insufficient funds")))
-                } else {
-                    e
-                }
-            })?;
+            bank.send_to_module(ctx, &payer, FEE_COLLECTOR, &tx.fee)
+                .map_err(|e| {
+                    if e.code == 5 {
+                        sdk::insufficient_funds(format!(
+                            "insufficient funds to pay for fees; {}",
+                            e.log.trim_end_matches(": insufficient funds")
+                        ))
+                    } else {
+                        e
+                    }
+                })?;
         }
-        ctx.emit(Event::new("tx").attr("fee", &tx.fee).attr("fee_payer", payer));
+        ctx.emit(
+            Event::new("tx")
+                .attr("fee", &tx.fee)
+                .attr("fee_payer", payer),
+        );
         Ok(())
     }
 
@@ -279,7 +340,10 @@ impl Runner<'_> {
         for (index, msg) in tx.body.messages.iter().enumerate() {
             let module = self.modules.route_msg(msg)?;
             let response = module.deliver(ctx, msg).map_err(|e| Error {
-                log: format!("failed to execute message; message index: {index}: {}", e.log),
+                log: format!(
+                    "failed to execute message; message index: {index}: {}",
+                    e.log
+                ),
                 ..e
             })?;
             ctx.emit(
@@ -299,7 +363,10 @@ impl Runner<'_> {
 
 /// The events a failed transaction still reports: its fee and signatures.
 fn ante_events(ctx: &mut Ctx) -> Vec<Event> {
-    ctx.take_events().into_iter().filter(|e| e.kind == "tx").collect()
+    ctx.take_events()
+        .into_iter()
+        .filter(|e| e.kind == "tx")
+        .collect()
 }
 
 /// The signer's key: the one already on the account, or the one the tx supplies (first use).
@@ -308,7 +375,9 @@ fn signer_pubkey(account: &Account, supplied: Option<&Any>) -> Result<Vec<u8>, E
         None => None,
         Some(any) => Some(
             from_any::<PubKey>(any)
-                .ok_or_else(|| sdk::invalid_pubkey(format!("unsupported public key type {}", any.type_url)))?
+                .ok_or_else(|| {
+                    sdk::invalid_pubkey(format!("unsupported public key type {}", any.type_url))
+                })?
                 .map_err(|e| sdk::invalid_pubkey(e.to_string()))?
                 .key,
         ),
@@ -316,10 +385,18 @@ fn signer_pubkey(account: &Account, supplied: Option<&Any>) -> Result<Vec<u8>, E
     let key = match (&account.pubkey, supplied) {
         (Some(known), _) => known.clone(),
         (None, Some(key)) => key,
-        (None, None) => return Err(sdk::invalid_pubkey(format!("pubkey for {} is not set; sign with the public key included", account.address))),
+        (None, None) => {
+            return Err(sdk::invalid_pubkey(format!(
+                "pubkey for {} is not set; sign with the public key included",
+                account.address
+            )))
+        }
     };
     if Address::from_secp256k1(&key) != account.address {
-        return Err(sdk::invalid_pubkey(format!("pubKey does not match signer address {}", account.address)));
+        return Err(sdk::invalid_pubkey(format!(
+            "pubKey does not match signer address {}",
+            account.address
+        )));
     }
     Ok(key)
 }

@@ -22,14 +22,16 @@ pub struct GentxSummary {
 pub fn verify_gentx(tx: &[u8], chain_id: &str, state: &AppState) -> Result<GentxSummary, String> {
     let raw = TxRaw::decode(tx).map_err(|e| format!("not a TxRaw: {e}"))?;
     let body = TxBody::decode(raw.body_bytes.as_slice()).map_err(|e| format!("bad body: {e}"))?;
-    let auth_info = AuthInfo::decode(raw.auth_info_bytes.as_slice()).map_err(|e| format!("bad auth info: {e}"))?;
+    let auth_info = AuthInfo::decode(raw.auth_info_bytes.as_slice())
+        .map_err(|e| format!("bad auth info: {e}"))?;
     let [msg] = body.messages.as_slice() else {
         return Err("a gentx carries exactly one MsgCreateValidator".into());
     };
     let msg = from_any::<MsgCreateValidator>(msg)
         .ok_or_else(|| format!("a gentx carries a MsgCreateValidator, not {}", msg.type_url))?
         .map_err(|e| format!("bad MsgCreateValidator: {e}"))?;
-    let operator = Address::from_bech32_with(&msg.validator_address, VALIDATOR_PREFIX).map_err(|e| e.log)?;
+    let operator =
+        Address::from_bech32_with(&msg.validator_address, VALIDATOR_PREFIX).map_err(|e| e.log)?;
     let [signer] = auth_info.signer_infos.as_slice() else {
         return Err("a gentx has exactly one signer".into());
     };
@@ -40,7 +42,10 @@ pub fn verify_gentx(tx: &[u8], chain_id: &str, state: &AppState) -> Result<Gentx
         .ok_or("the signer's secp256k1 public key is missing")?
         .map_err(|e| e.to_string())?;
     if Address::from_secp256k1(&pubkey.key) != operator {
-        return Err(format!("signed by a key that is not {}'s operator", msg.validator_address));
+        return Err(format!(
+            "signed by a key that is not {}'s operator",
+            msg.validator_address
+        ));
     }
     let [signature] = raw.signatures.as_slice() else {
         return Err("a gentx has exactly one signature".into());

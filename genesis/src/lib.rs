@@ -44,7 +44,12 @@ impl AppState {
 
     /// Funds an account at genesis, creating it if needed.
     pub fn add_account(&mut self, address: &Address, coins: &Coins) -> Result<(), String> {
-        if !self.auth.accounts.iter().any(|a| a.address == address.to_bech32()) {
+        if !self
+            .auth
+            .accounts
+            .iter()
+            .any(|a| a.address == address.to_bech32())
+        {
             self.auth.add_account(address)?;
         }
         self.bank.add_balance(address, coins)
@@ -74,12 +79,21 @@ impl AppState {
         }
         let mut summaries: Vec<GentxSummary> = Vec::new();
         for (i, tx) in gentxs.iter().enumerate() {
-            let summary = verify_gentx(tx, chain_id, self).map_err(|e| format!("genutil: gentx #{i}: {e}"))?;
-            if summaries.iter().any(|s| s.consensus_pubkey == summary.consensus_pubkey) {
-                return Err(format!("genutil: gentx #{i} reuses another validator's consensus key"));
+            let summary = verify_gentx(tx, chain_id, self)
+                .map_err(|e| format!("genutil: gentx #{i}: {e}"))?;
+            if summaries
+                .iter()
+                .any(|s| s.consensus_pubkey == summary.consensus_pubkey)
+            {
+                return Err(format!(
+                    "genutil: gentx #{i} reuses another validator's consensus key"
+                ));
             }
             if summaries.iter().any(|s| s.operator == summary.operator) {
-                return Err(format!("genutil: gentx #{i} creates validator {} twice", summary.operator));
+                return Err(format!(
+                    "genutil: gentx #{i} creates validator {} twice",
+                    summary.operator
+                ));
             }
             summaries.push(summary);
         }
@@ -95,8 +109,10 @@ pub struct GenesisFile {
 
 impl GenesisFile {
     pub fn load(path: &Path) -> Result<GenesisFile, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        let doc: Value = serde_json::from_str(&text).map_err(|e| format!("parsing {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        let doc: Value =
+            serde_json::from_str(&text).map_err(|e| format!("parsing {}: {e}", path.display()))?;
         if !doc.is_object() {
             return Err(format!("{} is not a JSON object", path.display()));
         }
@@ -132,10 +148,17 @@ impl GenesisFile {
     pub fn validate(&self) -> Result<Vec<GentxSummary>, String> {
         let chain_id = self.chain_id()?;
         if chain_id.len() > 50 {
-            return Err(format!("genesis: chain_id {chain_id:?} is longer than 50 characters"));
+            return Err(format!(
+                "genesis: chain_id {chain_id:?} is longer than 50 characters"
+            ));
         }
-        if self.doc["validators"].as_array().is_some_and(|v| !v.is_empty()) {
-            return Err("genesis: `validators` must be empty; the validator set comes from gentxs".into());
+        if self.doc["validators"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty())
+        {
+            return Err(
+                "genesis: `validators` must be empty; the validator set comes from gentxs".into(),
+            );
         }
         self.app_state()?.validate(&chain_id)
     }
@@ -156,10 +179,17 @@ mod tests {
         let mut s = AppState::default();
         let a = Address([1; 20]);
         s.add_account(&a, &"5usure".parse().unwrap()).unwrap();
-        s.add_account(&a, &"7usure,1uusdc".parse().unwrap()).unwrap();
+        s.add_account(&a, &"7usure,1uusdc".parse().unwrap())
+            .unwrap();
         assert_eq!(s.auth.accounts.len(), 1);
-        assert_eq!(s.bank.computed_supply().unwrap().to_string(), "12usure,1uusdc");
-        s.bank.supply = vec![surety_bank::CoinJson { denom: "usure".into(), amount: "1".into() }];
+        assert_eq!(
+            s.bank.computed_supply().unwrap().to_string(),
+            "12usure,1uusdc"
+        );
+        s.bank.supply = vec![surety_bank::CoinJson {
+            denom: "usure".into(),
+            amount: "1".into(),
+        }];
         let err = s.bank.validate().unwrap_err();
         assert!(err.contains("does not equal"), "{err}");
     }

@@ -26,8 +26,12 @@ impl CmdOutput {
 
     /// stdout parsed as JSON (see [`parse_json`]).
     pub fn json(&self) -> Result<Value> {
-        parse_json(&self.stdout)
-            .with_context(|| format!("stdout was not JSON:\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        parse_json(&self.stdout).with_context(|| {
+            format!(
+                "stdout was not JSON:\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -57,7 +61,9 @@ pub fn run(cmd: &mut Command, stdin: Option<&str>, timeout: Duration) -> Result<
     })
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    let mut child = cmd.spawn().with_context(|| format!("cannot run `{line}`"))?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot run `{line}`"))?;
     if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
         let input = input.to_owned();
         thread::spawn(move || {
@@ -84,8 +90,10 @@ pub fn run(cmd: &mut Command, stdin: Option<&str>, timeout: Duration) -> Result<
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            let stdout = String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
-            let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
+            let stdout =
+                String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
+            let stderr =
+                String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
             bail!(
                 "`{line}` did not finish within {timeout:?}; killed it\nstdout:\n{}\nstderr:\n{}",
                 tail(&stdout, 40),
@@ -212,15 +220,30 @@ mod tests {
     fn numbers_or_strings() {
         assert_eq!(json_u64(&serde_json::json!("42")), Some(42));
         assert_eq!(json_u64(&serde_json::json!(42)), Some(42));
-        assert_eq!(json_u128(&serde_json::json!("340282366920938463463374607431768211455")), Some(u128::MAX));
+        assert_eq!(
+            json_u128(&serde_json::json!(
+                "340282366920938463463374607431768211455"
+            )),
+            Some(u128::MAX)
+        );
     }
 
     #[test]
     fn runs_with_deadline() {
-        let out = run_ok(Command::new("sh").args(["-c", "cat; echo err >&2"]), Some("hi"), Duration::from_secs(10)).unwrap();
+        let out = run_ok(
+            Command::new("sh").args(["-c", "cat; echo err >&2"]),
+            Some("hi"),
+            Duration::from_secs(10),
+        )
+        .unwrap();
         assert_eq!(out.stdout, "hi");
         assert_eq!(out.stderr.trim(), "err");
-        let err = run(Command::new("sleep").arg("5"), None, Duration::from_millis(200)).unwrap_err();
+        let err = run(
+            Command::new("sleep").arg("5"),
+            None,
+            Duration::from_millis(200),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("did not finish"));
         assert!(run_ok(&mut Command::new("false"), None, Duration::from_secs(5)).is_err());
     }

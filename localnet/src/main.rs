@@ -1,1 +1,470 @@
-fn main() {}
+//! `surety-localnet`: create, start, stop, wipe and inspect a multi-validator
+//! Surety network on loopback.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand};
+use surety_localnet::{cli, procs, Localnet, LocalnetOptions, DEFAULT_FEES, STAKE_DENOM};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "surety-localnet",
+    version,
+    about = "One-command multi-validator Surety network on 127.0.0.1"
+)]
+struct Cli {
+    /// Directory holding the node homes (default: <repo>/.localnet).
+    #[arg(long, global = true, env = "SURETY_LOCALNET_ROOT")]
+    root: Option<PathBuf>,
+    /// The suretyd binary (default: beside this binary, then on PATH).
+    #[arg(long, global = true, env = "SURETYD")]
+    suretyd: Option<PathBuf>,
+    /// The cometbft binary (default: on PATH, then ~/go/bin).
+    #[arg(long, global = true, env = "SURETY_COMETBFT")]
+    cometbft: Option<PathBuf>,
+    /// Print less progress.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Create the network if absent, start it, print its endpoints and demo
+    /// accounts, and run until Ctrl-C (which stops the nodes).
+    Start {
+        /// Number of validators (only when creating; default 4).
+        #[arg(long)]
+        validators: Option<usize>,
+        /// Delete any existing network under the root and create a new one.
+        #[arg(long)]
+        fresh: bool,
+        /// Added to every port (only when creating; default 0).
+        #[arg(long)]
+        offset: Option<u16>,
+        /// Chain id (only when creating).
+        #[arg(long)]
+        chain_id: Option<String>,
+        /// CometBFT consensus.timeout_commit (only when creating).
+        #[arg(long)]
+        timeout_commit: Option<String>,
+        /// Seconds to wait for the first blocks.
+        #[arg(long, default_value_t = 120)]
+        wait: u64,
+    },
+    /// Stop a running network (keeps its data).
+    Stop,
+    /// Stop the network and delete its root directory.
+    Wipe,
+    /// Show each validator's processes, height, app hash and endpoints.
+    Status,
+}
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+fn install_signal_handlers() {
+    let handler = on_signal as extern "C" fn(libc::c_int);
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
+        libc::signal(libc::SIGHUP, handler as libc::sighandler_t);
+    }
+}
+
+fn options(cli: &Cli) -> LocalnetOptions {
+    let mut o = LocalnetOptions::default();
+    if let Some(r) = &cli.root {
+        o.root = r.clone();
+    }
+    if let Some(s) = &cli.suretyd {
+        o.suretyd = s.clone();
+    }
+    if let Some(c) = &cli.cometbft {
+        o.cometbft = c.clone();
+    }
+    o.verbose = !cli.quiet;
+    o
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Cmd::Start {
+            validators,
+            fresh,
+            offset,
+            chain_id,
+            timeout_commit,
+            wait,
+        } => start(
+            &cli,
+            *validators,
+            *fresh,
+            *offset,
+            chain_id.clone(),
+            timeout_commit.clone(),
+            Duration::from_secs(*wait),
+        ),
+        Cmd::Stop => stop(&cli).map(|_| ()),
+        Cmd::Wipe => wipe(&cli),
+        Cmd::Status => status(&cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("surety-localnet: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn start(
+    cli: &Cli,
+    validators: Option<usize>,
+    fresh: bool,
+    offset: Option<u16>,
+    chain_id: Option<String>,
+    timeout_commit: Option<String>,
+    wait: Duration,
+) -> Result<()> {
+    let mut opts = options(cli);
+    if let Some(n) = validators {
+        opts.validators = n;
+    }
+    if let Some(o) = offset {
+        opts.port_offset = o;
+    }
+    if let Some(c) = chain_id {
+        opts.chain_id = c;
+    }
+    if let Some(t) = timeout_commit {
+        opts.timeout_commit = t;
+    }
+    install_signal_handlers();
+    let interrupted = Arc::new(AtomicBool::new(false));
+    // Relay the signal flag into the Localnet's cancel flag.
+    {
+        let interrupted = interrupted.clone();
+        thread::spawn(move || loop {
+            if INTERRUPTED.load(Ordering::SeqCst) {
+                interrupted.store(true, Ordering::SeqCst);
+                return;
+            }
+            thread::sleep(Duration::from_millis(100));
+        });
+    }
+
+    let probe = Localnet::new(opts.clone())?;
+    if let Some(pid) = probe.live_launcher() {
+        bail!(
+            "a localnet launcher (pid {pid}) is already running for {}; use `surety-localnet status` or `stop`",
+            probe.root().display()
+        );
+    }
+    let existing = Localnet::read_manifest(probe.root())?;
+    drop(probe);
+
+    let mut net = match existing {
+        Some(m) if !fresh => {
+            if validators.is_some_and(|n| n != m.validators)
+                || offset.is_some_and(|o| o != m.port_offset)
+                || opts.chain_id != m.chain_id
+            {
+                bail!(
+                    "the localnet in {} has {} validators, port offset {} and chain id {}; \
+                     pass --fresh to recreate it with other settings",
+                    opts.root.display(),
+                    m.validators,
+                    m.port_offset,
+                    m.chain_id
+                );
+            }
+            eprintln!(
+                "[localnet] reusing the network in {} (use --fresh for a new one)",
+                opts.root.display()
+            );
+            Localnet::open(opts)?
+        }
+        existing => {
+            let mut net = Localnet::new(opts)?;
+            if existing.is_some() {
+                eprintln!(
+                    "[localnet] --fresh: stopping and deleting {}",
+                    net.root().display()
+                );
+                net.stop()?;
+            }
+            net.set_cancel_flag(interrupted.clone());
+            net.create()?;
+            net
+        }
+    };
+    net.set_cancel_flag(interrupted.clone());
+    net.set_launcher_pid(Some(std::process::id()));
+
+    net.start()?;
+    let run = (|| -> Result<()> {
+        net.wait_for_height(1, wait)?;
+        let h = net
+            .heights(&net.running_nodes())?
+            .into_iter()
+            .max()
+            .unwrap_or(1);
+        net.wait_for_height(h + 1, wait)?;
+        print_summary(&net);
+        println!(
+            "\nRunning. Press Ctrl-C to stop (data is kept; `surety-localnet wipe` deletes it)."
+        );
+        let mut last_check = Instant::now();
+        let mut reported = vec![false; net.validators()];
+        while !interrupted.load(Ordering::SeqCst) {
+            thread::sleep(Duration::from_millis(200));
+            if last_check.elapsed() >= Duration::from_secs(2) {
+                last_check = Instant::now();
+                for (i, seen) in reported.iter_mut().enumerate() {
+                    if !*seen && !net.is_running(i) {
+                        *seen = true;
+                        eprintln!(
+                            "[localnet] validator {i} has exited!\n--- tail of {} ---\n{}",
+                            net.log_path(i).display(),
+                            net.log_tail(i, 30)
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    })();
+    eprintln!("\n[localnet] stopping the nodes…");
+    net.set_launcher_pid(None);
+    let stopped = net.stop();
+    match (&run, &stopped) {
+        (_, Err(e)) => eprintln!("[localnet] stop: {e:#}"),
+        (_, Ok(())) => eprintln!("[localnet] stopped; data kept in {}", net.root().display()),
+    }
+    if let Err(e) = &run {
+        if interrupted.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut msg = format!("{e:#}");
+        if !msg.contains("--- tail of") {
+            for i in 0..net.validators() {
+                msg.push_str(&format!(
+                    "\n--- tail of {} ---\n{}",
+                    net.log_path(i).display(),
+                    net.log_tail(i, 15)
+                ));
+            }
+        }
+        bail!(msg);
+    }
+    stopped
+}
+
+fn print_summary(net: &Localnet) {
+    let Some(m) = net.manifest() else { return };
+    println!();
+    println!(
+        "Surety localnet `{}` — {} validators, data in {}",
+        m.chain_id,
+        m.validators,
+        net.root().display()
+    );
+    println!();
+    println!(
+        "{:<13} {:<24} {:<17} {:<24} {:<8} {:<8}",
+        "validator", "RPC", "gRPC", "P2P", "height", "pid"
+    );
+    let pids = net.read_pids();
+    for node in &m.nodes {
+        let e = net.endpoints(node.index);
+        let height = net
+            .status(node.index)
+            .map(|s| s.height.to_string())
+            .unwrap_or_else(|_| "?".into());
+        let pid = pids
+            .nodes
+            .iter()
+            .find(|(i, _, _)| *i == node.index)
+            .map(|(_, p, _)| p.to_string())
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<13} {:<24} {:<17} {:<24} {:<8} {:<8}",
+            node.moniker, e.rpc, e.grpc, e.p2p, height, pid
+        );
+    }
+    println!();
+    println!("Logs: {}/node<i>/node.log   Prometheus: CometBFT :26660+100·i, app :9100+100·i (plus offset {})", net.root().display(), m.port_offset);
+    println!();
+    println!(
+        "Demo accounts (keys in the `test` keyring of {}):",
+        m.nodes[0].home.display()
+    );
+    for a in &m.accounts {
+        println!("  {:<6} {}", a.name, a.address);
+        println!("         mnemonic: {}", a.mnemonic);
+    }
+    let sd = suretyd_for_display(net);
+    let node0 = &m.nodes[0];
+    let rpc0 = net.rpc_url(0);
+    if let (Some(from), Some(to)) = (m.accounts.first(), m.accounts.get(1)) {
+        println!();
+        println!("Try:");
+        println!(
+            "  {sd} tx bank send {} {} 1000000{STAKE_DENOM} --chain-id {} --node {rpc0} --home {} --keyring-backend test --fees {DEFAULT_FEES} --output json",
+            from.name,
+            to.address,
+            m.chain_id,
+            node0.home.display()
+        );
+        println!(
+            "  {sd} query bank balances {} --node {rpc0} --output json",
+            to.address
+        );
+    }
+}
+
+/// `suretyd` if that is what is on PATH, else the full path in use.
+fn suretyd_for_display(net: &Localnet) -> String {
+    let bin = &net.options().suretyd;
+    match cli::which("suretyd") {
+        Some(p) if p.canonicalize().ok() == bin.canonicalize().ok() => "suretyd".into(),
+        _ => bin.display().to_string(),
+    }
+}
+
+/// Stops the network under the root. Returns whether anything was running.
+fn stop(cli: &Cli) -> Result<bool> {
+    let opts = options(cli);
+    let mut net = match Localnet::open(opts.clone()) {
+        Ok(net) => net,
+        Err(_) => Localnet::new(opts)?,
+    };
+    let mut anything = false;
+    if let Some(pid) = net.live_launcher() {
+        anything = true;
+        eprintln!("[localnet] asking the launcher (pid {pid}) to stop the nodes…");
+        procs::signal(pid, libc::SIGTERM);
+        let limit = net.options().stop_timeout + Duration::from_secs(15);
+        if !procs::wait_until(limit, || !procs::is_alive(pid)) {
+            eprintln!("[localnet] the launcher did not exit within {limit:?}; stopping the nodes directly");
+        }
+    }
+    let running: Vec<usize> = (0..net.validators())
+        .filter(|i| net.is_running(*i))
+        .collect();
+    if !running.is_empty() {
+        anything = true;
+        eprintln!("[localnet] stopping validators {running:?}…");
+    }
+    net.stop()?;
+    if anything {
+        eprintln!("[localnet] stopped; data kept in {}", net.root().display());
+    } else {
+        eprintln!("[localnet] no localnet running in {}", net.root().display());
+    }
+    Ok(anything)
+}
+
+fn wipe(cli: &Cli) -> Result<()> {
+    stop(cli)?;
+    let net = Localnet::new(options(cli))?;
+    if net.root().exists() {
+        surety_localnet::remove_localnet_dir(net.root())?;
+        eprintln!("[localnet] deleted {}", net.root().display());
+    } else {
+        eprintln!("[localnet] nothing to delete at {}", net.root().display());
+    }
+    Ok(())
+}
+
+fn status(cli: &Cli) -> Result<()> {
+    let opts = options(cli);
+    let mut net = match Localnet::open(opts) {
+        Ok(net) => net,
+        Err(e) => {
+            println!("{e:#}");
+            return Ok(());
+        }
+    };
+    let Some(m) = net.manifest().cloned() else {
+        return Ok(());
+    };
+    println!(
+        "Surety localnet `{}` — {} validators in {}",
+        m.chain_id,
+        m.validators,
+        net.root().display()
+    );
+    if let Some(pid) = net.live_launcher() {
+        println!("launcher: pid {pid}");
+    }
+    println!();
+    println!(
+        "{:<13} {:<9} {:<24} {:<17} {:<8} {:<6} {:<5} app hash",
+        "validator", "state", "RPC", "gRPC", "height", "peers", "sync"
+    );
+    for node in &m.nodes {
+        let i = node.index;
+        let running = net.is_running(i);
+        let e = net.endpoints(i);
+        let (height, hash, sync) = match net.status(i) {
+            Ok(s) => (
+                s.height.to_string(),
+                s.app_hash,
+                if s.catching_up { "catch" } else { "ok" }.to_owned(),
+            ),
+            Err(_) => ("-".into(), String::new(), "-".into()),
+        };
+        let peers = net
+            .rpc()
+            .n_peers(&e.rpc)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "-".into());
+        let pids: Vec<String> = net
+            .node_pids(i)
+            .iter()
+            .map(|(p, pid)| format!("{p}:{pid}"))
+            .collect();
+        println!(
+            "{:<13} {:<9} {:<24} {:<17} {:<8} {:<6} {:<5} {}",
+            node.moniker,
+            if running { "running" } else { "stopped" },
+            e.rpc,
+            e.grpc,
+            height,
+            peers,
+            sync,
+            hash
+        );
+        if !pids.is_empty() {
+            println!("{:<13} processes {}", "", pids.join(" "));
+        }
+    }
+    let up: Vec<usize> = (0..m.validators)
+        .filter(|&i| net.status(i).is_ok())
+        .collect();
+    if up.len() > 1 {
+        match net.check_same_app_hash(&up) {
+            Ok((h, hash)) => {
+                println!("\nvalidators {up:?} agree on the app hash after block {h}: {hash}")
+            }
+            Err(e) => println!("\napp hash check: {e:#}"),
+        }
+    }
+    net.detach();
+    Ok(())
+}

@@ -26,12 +26,16 @@ pub struct Committed {
 
 impl Client {
     pub fn new(node: &str) -> Result<Client> {
-        let url: tendermint_rpc::Url = node.parse().with_context(|| format!("invalid node address {node}"))?;
+        let url: tendermint_rpc::Url = node
+            .parse()
+            .with_context(|| format!("invalid node address {node}"))?;
         let rpc = HttpClient::builder(url.try_into()?)
             .compat_mode(CompatMode::V0_38)
             .build()
             .with_context(|| format!("connecting to {node}"))?;
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         Ok(Client {
             rpc,
             runtime,
@@ -45,15 +49,25 @@ impl Client {
 
     /// Calls a gRPC query method through ABCI query; a failed query becomes an error with the
     /// node's code and message.
-    pub fn query<Req: Message, Resp: Message + Default>(&self, path: &str, request: &Req) -> Result<Resp> {
+    pub fn query<Req: Message, Resp: Message + Default>(
+        &self,
+        path: &str,
+        request: &Req,
+    ) -> Result<Resp> {
         let response = self
             .runtime
-            .block_on(self.rpc.abci_query(Some(path.to_string()), request.encode_to_vec(), None, false))
+            .block_on(self.rpc.abci_query(
+                Some(path.to_string()),
+                request.encode_to_vec(),
+                None,
+                false,
+            ))
             .map_err(|e| self.unreachable(e))?;
         if response.code.is_err() {
             bail!("{} (code {})", response.log, response.code.value());
         }
-        Resp::decode(response.value.as_slice()).with_context(|| format!("decoding the answer to {path}"))
+        Resp::decode(response.value.as_slice())
+            .with_context(|| format!("decoding the answer to {path}"))
     }
 
     /// The account's number and sequence, or `None` if it does not exist yet.
@@ -61,7 +75,8 @@ impl Client {
         let request = QueryAccountRequest {
             address: address.to_string(),
         };
-        match self.query::<_, QueryAccountResponse>("/cosmos.auth.v1beta1.Query/Account", &request) {
+        match self.query::<_, QueryAccountResponse>("/cosmos.auth.v1beta1.Query/Account", &request)
+        {
             Ok(response) => {
                 let any = response.account.context("empty account response")?;
                 let base = from_any::<BaseAccount>(&any)
@@ -75,7 +90,9 @@ impl Client {
     }
 
     pub fn status(&self) -> Result<tendermint_rpc::endpoint::status::Response> {
-        self.runtime.block_on(self.rpc.status()).map_err(|e| self.unreachable(e))
+        self.runtime
+            .block_on(self.rpc.status())
+            .map_err(|e| self.unreachable(e))
     }
 
     pub fn chain_id(&self) -> Result<String> {
@@ -101,7 +118,9 @@ impl Client {
 
     /// Waits until the transaction is in a block, polling the indexer.
     pub fn wait_committed(&self, hash: &str, timeout: Duration) -> Result<Committed> {
-        let parsed: tendermint::Hash = hash.parse().with_context(|| format!("invalid tx hash {hash}"))?;
+        let parsed: tendermint::Hash = hash
+            .parse()
+            .with_context(|| format!("invalid tx hash {hash}"))?;
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(tx) = self.runtime.block_on(self.rpc.tx(parsed, false)) {
@@ -117,7 +136,10 @@ impl Client {
                 });
             }
             if Instant::now() > deadline {
-                bail!("transaction {hash} was not committed within {}s", timeout.as_secs());
+                bail!(
+                    "transaction {hash} was not committed within {}s",
+                    timeout.as_secs()
+                );
             }
             std::thread::sleep(Duration::from_millis(250));
         }

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context as _, Result};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 /// The CometBFT release this node is built and tested against (also pinned in COMETBFT_VERSION).
 pub const VERSION_PREFIX: &str = "0.38.";
@@ -51,7 +51,10 @@ fn run(bin: &Path, args: &[&str]) -> Result<String> {
 pub fn check_version(bin: &Path) -> Result<String> {
     let version = run(bin, &["version"])?;
     if !version.starts_with(VERSION_PREFIX) {
-        bail!("{} is CometBFT {version}; Surety needs v{VERSION_PREFIX}x", bin.display());
+        bail!(
+            "{} is CometBFT {version}; Surety needs v{VERSION_PREFIX}x",
+            bin.display()
+        );
     }
     Ok(version)
 }
@@ -63,15 +66,4 @@ pub fn init(bin: &Path, home: &Path) -> Result<()> {
 
 pub fn node_id(bin: &Path, home: &Path) -> Result<String> {
     run(bin, &["show-node-id", "--home", &home.to_string_lossy()])
-}
-
-/// Starts `cometbft start` against our ABCI address; it shares our stdout and stderr.
-pub fn spawn(bin: &Path, home: &Path, abci_address: &str) -> Result<Child> {
-    Command::new(bin)
-        .args(["start", "--home"])
-        .arg(home)
-        .args(["--proxy_app", &format!("tcp://{abci_address}")])
-        .stdin(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))
 }

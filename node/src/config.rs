@@ -60,20 +60,25 @@ pub fn load<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> Result<T> {
     if !path.exists() {
         return Ok(T::default());
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 pub fn save<T: Serialize>(path: &Path, value: &T, header: &str) -> Result<()> {
     let body = toml::to_string_pretty(value)?;
-    std::fs::write(path, format!("{header}\n{body}")).with_context(|| format!("writing {}", path.display()))
+    std::fs::write(path, format!("{header}\n{body}"))
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Sets `dotted.key` to `value` in a TOML file, keeping its comments and layout. The value is
 /// read as TOML when it parses (`true`, `42`, `"text"`), otherwise as a plain string.
 pub fn set_key(path: &Path, dotted: &str, value: &str) -> Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut doc: toml_edit::DocumentMut = text.parse().with_context(|| format!("parsing {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .with_context(|| format!("parsing {}", path.display()))?;
     let parsed: toml_edit::Value = value
         .parse::<toml_edit::Value>()
         .unwrap_or_else(|_| toml_edit::Value::from(value));

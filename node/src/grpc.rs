@@ -80,10 +80,11 @@ impl tonic::server::UnaryService<Vec<u8>> for Method {
                     .ok_or_else(|| Status::invalid_argument(format!("invalid {HEIGHT_HEADER}")))?,
             };
             let body = request.into_inner();
-            let (bytes, read_height) = tokio::task::spawn_blocking(move || app.query_method(&path, &body, height))
-                .await
-                .map_err(|e| Status::internal(e.to_string()))?
-                .map_err(to_status)?;
+            let (bytes, read_height) =
+                tokio::task::spawn_blocking(move || app.query_method(&path, &body, height))
+                    .await
+                    .map_err(|e| Status::internal(e.to_string()))?
+                    .map_err(to_status)?;
             let mut response = Response::new(bytes);
             if let Ok(value) = read_height.to_string().parse() {
                 response.metadata_mut().insert(HEIGHT_HEADER, value);

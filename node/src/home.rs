@@ -46,6 +46,8 @@ impl Home<'_> {
         self.cometbft().join("config").join("genesis.json")
     }
     pub fn priv_validator_key(&self) -> PathBuf {
-        self.cometbft().join("config").join("priv_validator_key.json")
+        self.cometbft()
+            .join("config")
+            .join("priv_validator_key.json")
     }
 }

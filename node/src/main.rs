@@ -14,7 +14,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "suretyd", version, about = "Surety: a sovereign chain for DeFi insurance")]
+#[command(
+    name = "suretyd",
+    version,
+    about = "Surety: a sovereign chain for DeFi insurance"
+)]
 struct Cli {
     /// Node home directory.
     #[arg(long, global = true, env = "SURETY_HOME", default_value_os_t = home::default_home())]

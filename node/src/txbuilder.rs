@@ -6,7 +6,9 @@ use prost::Message;
 use surety_framework::Coins;
 use surety_proto::cosmos::crypto::secp256k1::PubKey;
 use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
-use surety_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw};
+use surety_proto::cosmos::tx::v1beta1::{
+    mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw,
+};
 use surety_proto::{to_any, Any};
 
 pub struct Unsigned {
@@ -47,8 +49,15 @@ pub fn sign(key: &SigningKey, tx: &Unsigned) -> Result<Vec<u8>> {
     };
     let body_bytes = body.encode_to_vec();
     let auth_info_bytes = auth_info.encode_to_vec();
-    let doc = surety_auth::sign_doc_bytes(&body_bytes, &auth_info_bytes, &tx.chain_id, tx.account_number);
-    let signature = key.sign(&doc).map_err(|e| anyhow::anyhow!("signing failed: {e}"))?;
+    let doc = surety_auth::sign_doc_bytes(
+        &body_bytes,
+        &auth_info_bytes,
+        &tx.chain_id,
+        tx.account_number,
+    );
+    let signature = key
+        .sign(&doc)
+        .map_err(|e| anyhow::anyhow!("signing failed: {e}"))?;
     Ok(TxRaw {
         body_bytes,
         auth_info_bytes,

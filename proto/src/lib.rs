@@ -43,6 +43,8 @@ pub fn to_any<M: Message + TypeUrl>(msg: &M) -> Any {
 }
 
 /// Unpacks an `Any` if it carries `M`; `None` when the type URL differs.
-pub fn from_any<M: Message + TypeUrl + Default>(any: &Any) -> Option<Result<M, prost::DecodeError>> {
+pub fn from_any<M: Message + TypeUrl + Default>(
+    any: &Any,
+) -> Option<Result<M, prost::DecodeError>> {
     (any.type_url == M::TYPE_URL).then(|| M::decode(any.value.as_slice()))
 }

@@ -1,1 +1,378 @@
+//! End-to-end test harness: finds (or builds) the real `suretyd` and
+//! `cometbft` binaries, creates and runs localnets on ports offset away from
+//! a developer's own localnet, drives the `suretyd` CLI and reads its JSON.
+//!
+//! Environment knobs:
+//! - `SURETYD`: use this `suretyd` binary instead of the one in the target dir.
+//! - `SURETY_COMETBFT`: the `cometbft` binary (else PATH, `~/go/bin`).
+//! - `SURETY_E2E_PORT_OFFSET`: added to every localnet port (default 2000).
+//! - `SURETY_E2E_NO_BUILD=1`: never run `cargo build -p suretyd`.
+//! - `SURETY_E2E_KEEP=1`: keep the localnet directory even when the test passes.
+//! - `SURETY_E2E_SKIP=1`: skip the end-to-end tests.
 
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::Value;
+
+pub use surety_localnet::{
+    cli, procs, Account, Localnet, LocalnetOptions, NodeStatus, Suretyd, DEFAULT_FEES,
+    STABLE_DENOM, STAKE_DENOM,
+};
+
+/// Default bound on every wait in the e2e tests.
+pub const WAIT: Duration = Duration::from_secs(120);
+
+/// Prints a progress line with the time since the first call.
+pub fn step(msg: impl AsRef<str>) {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let t = START.get_or_init(Instant::now).elapsed();
+    eprintln!("[e2e {:>6.1}s] {}", t.as_secs_f64(), msg.as_ref());
+}
+
+/// True (after saying so) when `SURETY_E2E_SKIP` asks to skip e2e tests.
+pub fn skip_requested() -> bool {
+    let skip = std::env::var("SURETY_E2E_SKIP").is_ok_and(|v| !v.is_empty() && v != "0");
+    if skip {
+        eprintln!("SURETY_E2E_SKIP is set: skipping the end-to-end test");
+    }
+    skip
+}
+
+/// The workspace root (`/…/main`).
+pub fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}
+
+/// The cargo profile directory the test executable was built into
+/// (`<target>/debug` for `<target>/debug/deps/localnet-<hash>`).
+pub fn profile_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("current_exe")?;
+    let deps = exe
+        .parent()
+        .ok_or_else(|| anyhow!("test executable has no parent dir"))?;
+    let dir = if deps.file_name().is_some_and(|n| n == "deps") {
+        deps.parent().unwrap_or(deps)
+    } else {
+        deps
+    };
+    Ok(dir.to_path_buf())
+}
+
+/// The `suretyd` to test: `$SURETYD`, else `suretyd` in the test's own
+/// target/profile dir, built with `cargo build -p suretyd` there (a no-op
+/// when it is up to date; skipped with `SURETY_E2E_NO_BUILD=1` if present).
+pub fn suretyd_bin() -> Result<PathBuf> {
+    static BIN: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
+    BIN.get_or_init(|| locate_suretyd().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(|e| anyhow!(e))
+}
+
+fn locate_suretyd() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("SURETYD").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        if !cli::is_executable(&p) {
+            bail!("$SURETYD={} is not an executable", p.display());
+        }
+        return Ok(p);
+    }
+    let profile = profile_dir()?;
+    let bin = profile.join("suretyd");
+    let no_build = std::env::var("SURETY_E2E_NO_BUILD").is_ok_and(|v| !v.is_empty() && v != "0");
+    if no_build && cli::is_executable(&bin) {
+        return Ok(bin);
+    }
+    let target = profile
+        .parent()
+        .ok_or_else(|| anyhow!("no target dir above {}", profile.display()))?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace_root())
+        .args(["build", "-p", "suretyd"])
+        .env("CARGO_TARGET_DIR", target);
+    match profile.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => {}
+        Some("release") => {
+            cmd.arg("--release");
+        }
+        Some(other) => {
+            cmd.args(["--profile", other]);
+        }
+        None => {}
+    }
+    step(format!("building suretyd: {}", cli::describe(&cmd)));
+    cli::run_ok(&mut cmd, None, Duration::from_secs(60 * 60))
+        .context("building suretyd for the e2e test")?;
+    if !cli::is_executable(&bin) {
+        bail!(
+            "`cargo build -p suretyd` succeeded but {} does not exist",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// The `cometbft` binary, or an error saying how to install it.
+pub fn cometbft_bin() -> Result<PathBuf> {
+    let p = surety_localnet::find_cometbft();
+    let ok = if p.components().count() > 1 {
+        cli::is_executable(&p)
+    } else {
+        cli::which(&p).is_some()
+    };
+    if !ok {
+        bail!(
+            "cometbft not found (PATH, $SURETY_COMETBFT, ~/go/bin): run scripts/install-prereqs.sh \
+             (go install github.com/cometbft/cometbft/cmd/cometbft@$(cat COMETBFT_VERSION))"
+        );
+    }
+    Ok(p)
+}
+
+/// Port offset for test networks (`$SURETY_E2E_PORT_OFFSET`, default 2000).
+pub fn port_offset() -> u16 {
+    std::env::var("SURETY_E2E_PORT_OFFSET")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}
+
+/// A fresh directory for a test network, under the target dir.
+pub fn e2e_root(name: &str) -> Result<PathBuf> {
+    let base = profile_dir()?
+        .parent()
+        .map(|t| t.join("surety-e2e"))
+        .unwrap_or_else(|| std::env::temp_dir().join("surety-e2e"));
+    Ok(base.join(format!("{name}-{}", std::process::id())))
+}
+
+/// `suretyd tx … --output json` result.
+#[derive(Debug, Clone)]
+pub struct TxResult {
+    pub txhash: String,
+    pub code: u32,
+    pub height: u64,
+    pub raw_log: String,
+    pub gas_used: u64,
+    pub gas_wanted: u64,
+    pub json: Value,
+}
+
+impl TxResult {
+    pub fn from_json(v: Value) -> Result<TxResult> {
+        let txhash = v["txhash"]
+            .as_str()
+            .ok_or_else(|| anyhow!("tx output without txhash: {v}"))?
+            .to_owned();
+        Ok(TxResult {
+            txhash,
+            code: cli::json_u64(&v["code"]).unwrap_or(0) as u32,
+            height: cli::json_u64(&v["height"]).unwrap_or(0),
+            raw_log: v["raw_log"].as_str().unwrap_or_default().to_owned(),
+            gas_used: cli::json_u64(&v["gas_used"]).unwrap_or(0),
+            gas_wanted: cli::json_u64(&v["gas_wanted"]).unwrap_or(0),
+            json: v,
+        })
+    }
+}
+
+/// CLI operations against a running localnet (cheap to clone, `Send`, so a
+/// thread can send transactions while the test kills nodes).
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub suretyd: Suretyd,
+    pub chain_id: String,
+    /// The home whose `test` keyring holds the demo keys (node 0's).
+    pub keyring_home: PathBuf,
+    /// RPC URL of each validator.
+    pub rpc: Vec<String>,
+}
+
+impl Client {
+    pub fn new(net: &Localnet) -> Client {
+        Client {
+            suretyd: net.suretyd(),
+            chain_id: net.chain_id().to_owned(),
+            keyring_home: net.node_home(0),
+            rpc: (0..net.validators()).map(|i| net.rpc_url(i)).collect(),
+        }
+    }
+
+    /// `suretyd tx bank send <from-key> <to> <coins>` through validator
+    /// `node`; waits for the commit (as the CLI does) and fails on a
+    /// non-zero code.
+    pub fn bank_send(&self, from: &str, to: &str, coins: &str, node: usize) -> Result<TxResult> {
+        let home = self.keyring_home.to_string_lossy().into_owned();
+        let args = [
+            "tx",
+            "bank",
+            "send",
+            from,
+            to,
+            coins,
+            "--chain-id",
+            &self.chain_id,
+            "--node",
+            &self.rpc[node],
+            "--home",
+            &home,
+            "--keyring-backend",
+            "test",
+            "--fees",
+            DEFAULT_FEES,
+            "--gas",
+            "200000",
+            "--output",
+            "json",
+        ];
+        let v = self
+            .suretyd
+            .run_json(&args)
+            .with_context(|| format!("sending {coins} from {from} to {to} via validator {node}"))?;
+        let tx = TxResult::from_json(v)?;
+        if tx.code != 0 {
+            bail!(
+                "tx {} failed with code {}: {}",
+                tx.txhash,
+                tx.code,
+                tx.raw_log
+            );
+        }
+        Ok(tx)
+    }
+
+    /// Balance of `denom` for `address` as validator `node` sees it.
+    pub fn balance(&self, address: &str, denom: &str, node: usize) -> Result<u128> {
+        let v = self
+            .suretyd
+            .run_json(&[
+                "query",
+                "bank",
+                "balances",
+                address,
+                "--node",
+                &self.rpc[node],
+                "--output",
+                "json",
+            ])
+            .with_context(|| format!("querying balances of {address} via validator {node}"))?;
+        let list = v["balances"]
+            .as_array()
+            .ok_or_else(|| anyhow!("balances output without a `balances` list: {v}"))?;
+        for c in list {
+            if c["denom"] == denom {
+                return cli::json_u128(&c["amount"]).ok_or_else(|| anyhow!("bad amount in {c}"));
+            }
+        }
+        Ok(0)
+    }
+}
+
+/// A localnet for one test: stopped when dropped (even on panic), its
+/// directory deleted on success and kept — with log tails printed — on
+/// failure.
+pub struct TestNet {
+    net: Localnet,
+    pub client: Client,
+}
+
+impl TestNet {
+    /// Creates and starts `validators` validators under a fresh directory
+    /// named after `name`, on offset ports, and waits for block 2.
+    pub fn create_and_start(name: &str, validators: usize) -> Result<TestNet> {
+        let opts = LocalnetOptions {
+            validators,
+            root: e2e_root(name)?,
+            port_offset: port_offset(),
+            timeout_commit: "500ms".into(),
+            suretyd: suretyd_bin()?,
+            cometbft: cometbft_bin()?,
+            verbose: true,
+            ..LocalnetOptions::default()
+        };
+        step(format!(
+            "creating a {validators}-validator localnet in {} (port offset {})",
+            opts.root.display(),
+            opts.port_offset
+        ));
+        let mut net = Localnet::new(opts)?;
+        net.create()?;
+        let client = Client::new(&net);
+        let mut t = TestNet { net, client };
+        step("starting it");
+        t.net.start()?;
+        t.net.wait_for_height(2, WAIT)?;
+        step("blocks are being committed");
+        Ok(t)
+    }
+
+    pub fn net(&mut self) -> &mut Localnet {
+        &mut self.net
+    }
+
+    /// The highest height among `nodes`.
+    pub fn max_height(&self, nodes: &[usize]) -> Result<u64> {
+        Ok(self.net.heights(nodes)?.into_iter().max().unwrap_or(0))
+    }
+
+    /// Waits until validator `i` has caught up with the highest height among
+    /// `others` (as of now) and all of them agree on the app hash.
+    pub fn wait_caught_up(&mut self, i: usize, others: &[usize]) -> Result<(u64, String)> {
+        let target = self.max_height(others)?;
+        self.net
+            .wait_node_height(i, target, WAIT)
+            .with_context(|| format!("validator {i} catching up to height {target}"))?;
+        let mut all: Vec<usize> = others.to_vec();
+        all.push(i);
+        all.sort_unstable();
+        all.dedup();
+        // Make sure every node has the block after `target` (app_hash_at).
+        self.net.wait_nodes_height(&all, target + 1, WAIT)?;
+        self.net.check_same_app_hash_at(&all, target)
+    }
+}
+
+impl Deref for TestNet {
+    type Target = Localnet;
+    fn deref(&self) -> &Localnet {
+        &self.net
+    }
+}
+
+impl DerefMut for TestNet {
+    fn deref_mut(&mut self) -> &mut Localnet {
+        &mut self.net
+    }
+}
+
+impl Drop for TestNet {
+    fn drop(&mut self) {
+        let failed = std::thread::panicking();
+        step("stopping the localnet");
+        if let Err(e) = self.net.stop() {
+            eprintln!("[e2e] stopping the localnet: {e:#}");
+        }
+        let keep =
+            failed || std::env::var("SURETY_E2E_KEEP").is_ok_and(|v| !v.is_empty() && v != "0");
+        if failed {
+            for i in 0..self.net.validators() {
+                eprintln!(
+                    "--- tail of {} ---\n{}",
+                    self.net.log_path(i).display(),
+                    self.net.log_tail(i, 25)
+                );
+            }
+        }
+        if keep {
+            eprintln!("[e2e] localnet kept in {}", self.net.root().display());
+        } else if let Err(e) = surety_localnet::remove_localnet_dir(self.net.root()) {
+            eprintln!("[e2e] {e:#}");
+        }
+    }
+}

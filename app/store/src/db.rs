@@ -103,11 +103,12 @@ impl Db {
     }
 }
 
+/// A borrowed (key, value) entry of a raw iterator.
+pub(crate) type Entry<'a> = (&'a [u8], &'a [u8]);
+
 /// Returns the current key/value of a raw iterator, or `None` at the end (after surfacing any
 /// iterator error).
-pub(crate) fn iter_item<'a>(
-    it: &'a DBRawIterator<'_>,
-) -> Result<Option<(&'a [u8], &'a [u8])>, StoreError> {
+pub(crate) fn iter_item<'a>(it: &'a DBRawIterator<'_>) -> Result<Option<Entry<'a>>, StoreError> {
     if it.valid() {
         Ok(it.item())
     } else {

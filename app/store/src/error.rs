@@ -11,13 +11,19 @@ pub enum StoreError {
     VersionNotFound { version: Version, latest: Version },
     /// `prepare` was asked for a version other than `latest_version() + 1`.
     #[error("cannot prepare version {requested}: the next version must be {expected}")]
-    InvalidVersion { requested: Version, expected: Version },
+    InvalidVersion {
+        requested: Version,
+        expected: Version,
+    },
     /// Another commit happened between `prepare` and `commit`.
     #[error(
         "commit conflict: the commit was prepared on top of version {prepared_on}, \
          but the latest version is now {latest}"
     )]
-    Conflict { prepared_on: Version, latest: Version },
+    Conflict {
+        prepared_on: Version,
+        latest: Version,
+    },
     /// The prepared commit was produced by a different `Storage`.
     #[error("the prepared commit belongs to a different storage instance")]
     ForeignCommit,

@@ -29,7 +29,9 @@ const TAG_VALUE: u8 = 1;
 /// Checks a substore name: non-empty, at most 255 bytes.
 pub(crate) fn validate_substore(name: &str) -> Result<(), StoreError> {
     if name.is_empty() {
-        return Err(StoreError::InvalidInput("substore name must not be empty".into()));
+        return Err(StoreError::InvalidInput(
+            "substore name must not be empty".into(),
+        ));
     }
     if name.len() > MAX_SUBSTORE_NAME_LEN {
         return Err(StoreError::InvalidInput(format!(
@@ -259,13 +261,28 @@ mod tests {
     #[test]
     fn escaping_preserves_order_and_prefixes() {
         let keys: Vec<&[u8]> = vec![
-            b"", b"\x00", b"\x00\x00", b"\x00\x01", b"\x00\xff", b"a", b"ab", b"ab\x00",
-            b"ab\x00x", b"ab\x01", b"ab\xff", b"abc", b"b",
+            b"",
+            b"\x00",
+            b"\x00\x00",
+            b"\x00\x01",
+            b"\x00\xff",
+            b"a",
+            b"ab",
+            b"ab\x00",
+            b"ab\x00x",
+            b"ab\x01",
+            b"ab\xff",
+            b"abc",
+            b"b",
         ];
         let encoded: Vec<Vec<u8>> = keys.iter().map(|k| index_key(&[1], k, 7)).collect();
         for i in 0..keys.len() {
             for j in 0..keys.len() {
-                assert_eq!(keys[i].cmp(keys[j]), encoded[i].cmp(&encoded[j]), "{i} vs {j}");
+                assert_eq!(
+                    keys[i].cmp(keys[j]),
+                    encoded[i].cmp(&encoded[j]),
+                    "{i} vs {j}"
+                );
                 let is_prefix = keys[j].starts_with(keys[i]);
                 let enc_prefix = encoded[j].starts_with(&index_scan_prefix(&[1], keys[i]));
                 assert_eq!(is_prefix, enc_prefix, "prefix {i} of {j}");
@@ -288,8 +305,14 @@ mod tests {
     #[test]
     fn values_round_trip() {
         assert_eq!(decode_value(&encode_value(None)).unwrap(), None);
-        assert_eq!(decode_value(&encode_value(Some(b""))).unwrap(), Some(vec![]));
-        assert_eq!(decode_value(&encode_value(Some(b"x"))).unwrap(), Some(b"x".to_vec()));
+        assert_eq!(
+            decode_value(&encode_value(Some(b""))).unwrap(),
+            Some(vec![])
+        );
+        assert_eq!(
+            decode_value(&encode_value(Some(b"x"))).unwrap(),
+            Some(b"x".to_vec())
+        );
         assert!(decode_value(&[]).is_err());
         assert!(decode_value(&[0, 1]).is_err());
     }

@@ -10,6 +10,10 @@
 //! - [`Storage::prepare`] computes a version without writing; [`Storage::commit`] writes it
 //!   atomically in one RocksDB write batch, then prunes versions older than `keep_recent`.
 //!
+//! Caller rules: verifiable keys must be non-empty (prepare rejects them); empty values are
+//! stored but cannot be proven with ics23. Every `Storage` clone and `Snapshot` keeps the
+//! RocksDB database open, so drop them all before reopening the same path.
+//!
 //! Module map: `keys` (byte encodings), `db` (column families and batches), `tree` (jmt reader
 //! and staging), `storage` (open/prepare/commit), `snapshot` (reads), `proof` (ics23), `prune`.
 
@@ -34,3 +38,5 @@ pub use storage::{ChangeSet, PreparedCommit, Storage, StorageConfig};
 pub type Version = u64;
 /// The app hash: root hash of the main tree.
 pub type AppHash = [u8; 32];
+/// A (key, value) pair returned by iteration.
+pub type KeyValue = (Vec<u8>, Vec<u8>);

@@ -73,10 +73,9 @@ pub(crate) fn prove(
         // Unknown substore: the main proof shows its absence.
         return Ok((None, [empty_tree_proof(key), main_proof]));
     };
-    let root: [u8; 32] = root
-        .as_slice()
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("root of substore {substore:?} is not 32 bytes")))?;
+    let root: [u8; 32] = root.as_slice().try_into().map_err(|_| {
+        StoreError::Corrupt(format!("root of substore {substore:?} is not 32 bytes"))
+    })?;
     if root == EMPTY_ROOT {
         return Ok((None, [empty_tree_proof(key), main_proof]));
     }

@@ -15,9 +15,9 @@ use jmt::Version;
 
 use crate::db::{cf, iter_item, Batch, Db};
 use crate::error::StoreError;
+use crate::keys;
 use crate::storage::Inner;
 use crate::tree::key_hash;
-use crate::keys;
 
 /// Batches are flushed at this size so that pruning a large backlog stays bounded in memory.
 const MAX_BATCH_OPS: usize = 20_000;
@@ -112,14 +112,14 @@ impl Pruner<'_> {
             let tombstone = flag == [1];
             let log_entry = k.to_vec();
             // Entries strictly older than `version`, plus the tombstone at `version` itself.
-            let last = if tombstone { Some(version) } else { version.checked_sub(1) };
+            let last = if tombstone {
+                Some(version)
+            } else {
+                version.checked_sub(1)
+            };
             if let Some(last) = last {
                 let kh = key_hash(&key);
-                self.versions_up_to(
-                    cf::VALUES,
-                    &keys::value_key_prefix(tree, &kh),
-                    last,
-                )?;
+                self.versions_up_to(cf::VALUES, &keys::value_key_prefix(tree, &kh), last)?;
                 if with_index {
                     self.versions_up_to(cf::INDEX, &keys::index_key_prefix(tree, &key), last)?;
                 }

@@ -6,7 +6,7 @@ use crate::db::{cf, iter_item};
 use crate::error::StoreError;
 use crate::storage::Inner;
 use crate::tree::{key_hash, TreeStore, EMPTY_ROOT};
-use crate::{keys, proof, AppHash, Version};
+use crate::{keys, proof, AppHash, KeyValue, Version};
 
 /// A view of the store at one version. Cheap to clone.
 ///
@@ -87,11 +87,7 @@ impl Snapshot {
     }
 
     /// All (key, value) with key starting with `prefix`, ascending by key, as of this version.
-    pub fn prefix(
-        &self,
-        substore: &str,
-        prefix: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn prefix(&self, substore: &str, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
         self.range(substore, prefix, None, usize::MAX)
     }
 
@@ -103,7 +99,7 @@ impl Snapshot {
         prefix: &[u8],
         start: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<KeyValue>, StoreError> {
         let tree = keys::substore_tree_id(substore)?;
         if self.version == 0 || limit == 0 {
             return Ok(Vec::new());
@@ -181,7 +177,7 @@ impl Snapshot {
 
     /// All nonverifiable (key, value) with key starting with `prefix`, ascending (latest data,
     /// not versioned).
-    pub fn prefix_nonverifiable(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn prefix_nonverifiable(&self, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
         let mut it = self.inner.db.raw_iter(cf::NONVERIFIABLE)?;
         it.seek(prefix);
         let mut out = Vec::new();

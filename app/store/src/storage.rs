@@ -31,7 +31,7 @@ pub struct ChangeSet {
 }
 
 /// A fully computed next version, not yet written. Dropping it leaves the store untouched.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PreparedCommit {
     store_id: u64,
     prepared_on: Version,
@@ -40,6 +40,16 @@ pub struct PreparedCommit {
     batch: Batch,
     new_substores: Vec<String>,
     oldest: Version,
+}
+
+impl std::fmt::Debug for PreparedCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedCommit")
+            .field("version", &self.version)
+            .field("app_hash", &hex(&self.app_hash))
+            .field("writes", &self.batch.len())
+            .finish()
+    }
 }
 
 impl PreparedCommit {

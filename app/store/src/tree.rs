@@ -47,7 +47,10 @@ impl<'a> TreeStore<'a> {
         {
             return Ok(Some(Node::Null));
         }
-        match self.db.get(cf::NODES, &keys::node_key(self.tree, node_key))? {
+        match self
+            .db
+            .get(cf::NODES, &keys::node_key(self.tree, node_key))?
+        {
             None => Ok(None),
             Some(raw) => borsh::from_slice::<Node>(&raw)
                 .map(Some)
@@ -123,7 +126,9 @@ pub(crate) fn stage_tree_version<'c>(
     with_index: bool,
 ) -> Result<RootHash, StoreError> {
     if version == 0 {
-        return Err(StoreError::InvalidInput("version 0 cannot be written".into()));
+        return Err(StoreError::InvalidInput(
+            "version 0 cannot be written".into(),
+        ));
     }
     let base = version - 1;
     let mut store = TreeStore::new(db, tree);

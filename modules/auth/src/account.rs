@@ -36,7 +36,10 @@ impl Account {
     fn base(&self) -> BaseAccount {
         BaseAccount {
             address: self.address.to_bech32(),
-            pub_key: self.pubkey.as_ref().map(|key| to_any(&PubKey { key: key.clone() })),
+            pub_key: self
+                .pubkey
+                .as_ref()
+                .map(|key| to_any(&PubKey { key: key.clone() })),
             account_number: self.account_number,
             sequence: self.sequence,
         }
@@ -63,7 +66,10 @@ impl Account {
             let base = module.base_account.unwrap_or_default();
             return Account::from_base(&base, Some(module.name));
         }
-        Err(sdk::invalid_type(format!("unsupported account type {}", any.type_url)))
+        Err(sdk::invalid_type(format!(
+            "unsupported account type {}",
+            any.type_url
+        )))
     }
 
     fn from_base(base: &BaseAccount, module_name: Option<String>) -> Result<Account, Error> {
@@ -71,7 +77,12 @@ impl Account {
             None => None,
             Some(any) => match from_any::<PubKey>(any) {
                 Some(key) => Some(key.map_err(|e| sdk::invalid_pubkey(e.to_string()))?.key),
-                None => return Err(sdk::invalid_pubkey(format!("unsupported key type {}", any.type_url))),
+                None => {
+                    return Err(sdk::invalid_pubkey(format!(
+                        "unsupported key type {}",
+                        any.type_url
+                    )))
+                }
             },
         };
         Ok(Account {

@@ -108,9 +108,13 @@ impl GenesisState {
                     account.address, account.type_url
                 ));
             }
-            Address::from_bech32(&account.address).map_err(|e| format!("auth genesis: {}", e.log))?;
+            Address::from_bech32(&account.address)
+                .map_err(|e| format!("auth genesis: {}", e.log))?;
             if !seen.insert(&account.address) {
-                return Err(format!("auth genesis: duplicate account {}", account.address));
+                return Err(format!(
+                    "auth genesis: duplicate account {}",
+                    account.address
+                ));
             }
         }
         Ok(())

@@ -10,7 +10,13 @@ pub const PARAMS: &str = "/cosmos.auth.v1beta1.Query/Params";
 pub const ACCOUNTS: &str = "/cosmos.auth.v1beta1.Query/Accounts";
 pub const MODULE_ACCOUNT_BY_NAME: &str = "/cosmos.auth.v1beta1.Query/ModuleAccountByName";
 pub const BECH32_PREFIX: &str = "/cosmos.auth.v1beta1.Query/Bech32Prefix";
-pub const PATHS: &[&str] = &[ACCOUNT, PARAMS, ACCOUNTS, MODULE_ACCOUNT_BY_NAME, BECH32_PREFIX];
+pub const PATHS: &[&str] = &[
+    ACCOUNT,
+    PARAMS,
+    ACCOUNTS,
+    MODULE_ACCOUNT_BY_NAME,
+    BECH32_PREFIX,
+];
 
 pub fn handle(ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(match path {
@@ -29,7 +35,10 @@ pub fn handle(ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Erro
         }
         .encode_to_vec(),
         ACCOUNTS => QueryAccountsResponse {
-            accounts: state::all_accounts(ctx)?.iter().map(Account::to_any).collect(),
+            accounts: state::all_accounts(ctx)?
+                .iter()
+                .map(Account::to_any)
+                .collect(),
             pagination: None,
         }
         .encode_to_vec(),

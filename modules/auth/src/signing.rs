@@ -6,7 +6,12 @@ use prost::Message;
 use surety_framework::{sdk, Error};
 use surety_proto::cosmos::tx::v1beta1::SignDoc;
 
-pub fn sign_doc_bytes(body_bytes: &[u8], auth_info_bytes: &[u8], chain_id: &str, account_number: u64) -> Vec<u8> {
+pub fn sign_doc_bytes(
+    body_bytes: &[u8],
+    auth_info_bytes: &[u8],
+    chain_id: &str,
+    account_number: u64,
+) -> Vec<u8> {
     SignDoc {
         body_bytes: body_bytes.to_vec(),
         auth_info_bytes: auth_info_bytes.to_vec(),
@@ -19,8 +24,10 @@ pub fn sign_doc_bytes(body_bytes: &[u8], auth_info_bytes: &[u8], chain_id: &str,
 /// Verifies a 64-byte (r ‖ s) signature; high-S signatures are rejected, as Cosmos rejects them,
 /// so a signature cannot be malleated into a second valid one.
 pub fn verify_secp256k1(pubkey: &[u8], message: &[u8], signature: &[u8]) -> Result<(), Error> {
-    let key = VerifyingKey::from_sec1_bytes(pubkey).map_err(|_| sdk::invalid_pubkey("invalid secp256k1 public key"))?;
-    let sig = Signature::from_slice(signature).map_err(|_| sdk::unauthorized("malformed secp256k1 signature"))?;
+    let key = VerifyingKey::from_sec1_bytes(pubkey)
+        .map_err(|_| sdk::invalid_pubkey("invalid secp256k1 public key"))?;
+    let sig = Signature::from_slice(signature)
+        .map_err(|_| sdk::unauthorized("malformed secp256k1 signature"))?;
     if sig.normalize_s().is_some() {
         return Err(sdk::unauthorized("signature has a high S value"));
     }
@@ -43,10 +50,20 @@ mod tests {
         let sig = sig.normalize_s().unwrap_or(sig);
         verify_secp256k1(pk.as_bytes(), &msg, &sig.to_bytes()).unwrap();
         let other = sign_doc_bytes(b"body", b"auth", "surety-2", 3);
-        assert_eq!(verify_secp256k1(pk.as_bytes(), &other, &sig.to_bytes()).unwrap_err().code, 4);
+        assert_eq!(
+            verify_secp256k1(pk.as_bytes(), &other, &sig.to_bytes())
+                .unwrap_err()
+                .code,
+            4
+        );
         // the high-S twin of a valid signature is refused
         let (r, s) = sig.split_scalars();
         let high = Signature::from_scalars(r, -*s).unwrap();
-        assert_eq!(verify_secp256k1(pk.as_bytes(), &msg, &high.to_bytes()).unwrap_err().code, 4);
+        assert_eq!(
+            verify_secp256k1(pk.as_bytes(), &msg, &high.to_bytes())
+                .unwrap_err()
+                .code,
+            4
+        );
     }
 }

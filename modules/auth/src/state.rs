@@ -37,7 +37,11 @@ pub fn all_accounts(ctx: &mut Ctx) -> Result<Vec<Account>, Error> {
 
 pub fn next_account_number(ctx: &mut Ctx) -> Result<u64, Error> {
     let current = peek_next_account_number(ctx)?;
-    ctx.put(STORE, NEXT_ACCOUNT_NUMBER.to_vec(), (current + 1).to_be_bytes().to_vec())?;
+    ctx.put(
+        STORE,
+        NEXT_ACCOUNT_NUMBER.to_vec(),
+        (current + 1).to_be_bytes().to_vec(),
+    )?;
     Ok(current)
 }
 
@@ -49,12 +53,10 @@ pub fn peek_next_account_number(ctx: &mut Ctx) -> Result<u64, Error> {
         .unwrap_or(0))
 }
 
-pub fn set_next_account_number(ctx: &mut Ctx, next: u64) -> Result<(), Error> {
-    ctx.put(STORE, NEXT_ACCOUNT_NUMBER.to_vec(), next.to_be_bytes().to_vec())
-}
-
 pub fn load_params(ctx: &mut Ctx) -> Result<Params, Error> {
-    Ok(ctx.get_msg(STORE, PARAMS)?.unwrap_or_else(crate::default_params))
+    Ok(ctx
+        .get_msg(STORE, PARAMS)?
+        .unwrap_or_else(crate::default_params))
 }
 
 pub fn save_params(ctx: &mut Ctx, params: &Params) -> Result<(), Error> {

@@ -76,7 +76,8 @@ impl GenesisState {
     pub fn computed_supply(&self) -> Result<Coins, String> {
         let mut total = Coins::new();
         for b in &self.balances {
-            let coins = to_coins(&b.coins).map_err(|e| format!("bank genesis: balance of {}: {}", b.address, e.log))?;
+            let coins = to_coins(&b.coins)
+                .map_err(|e| format!("bank genesis: balance of {}: {}", b.address, e.log))?;
             total = total.checked_add(&coins).map_err(|e| e.log)?;
         }
         Ok(total)
@@ -92,7 +93,8 @@ impl GenesisState {
         }
         let computed = self.computed_supply()?;
         if !self.supply.is_empty() {
-            let declared = to_coins(&self.supply).map_err(|e| format!("bank genesis: supply: {}", e.log))?;
+            let declared =
+                to_coins(&self.supply).map_err(|e| format!("bank genesis: supply: {}", e.log))?;
             if declared != computed {
                 return Err(format!(
                     "bank genesis: declared supply {declared} does not equal the sum of balances {computed}"

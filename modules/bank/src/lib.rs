@@ -33,7 +33,13 @@ impl Bank {
     }
 
     /// Moves coins between accounts, creating the recipient's account if it is new.
-    pub fn send(&self, ctx: &mut Ctx, from: &Address, to: &Address, amount: &Coins) -> Result<(), Error> {
+    pub fn send(
+        &self,
+        ctx: &mut Ctx,
+        from: &Address,
+        to: &Address,
+        amount: &Coins,
+    ) -> Result<(), Error> {
         self.subtract(ctx, from, amount)?;
         self.add(ctx, to, amount)?;
         self.auth.ensure_account(ctx, to)?;
@@ -46,12 +52,24 @@ impl Bank {
         Ok(())
     }
 
-    pub fn send_to_module(&self, ctx: &mut Ctx, from: &Address, module: &str, amount: &Coins) -> Result<(), Error> {
+    pub fn send_to_module(
+        &self,
+        ctx: &mut Ctx,
+        from: &Address,
+        module: &str,
+        amount: &Coins,
+    ) -> Result<(), Error> {
         self.auth.ensure_module_account(ctx, module)?;
         self.send(ctx, from, &Address::module(module), amount)
     }
 
-    pub fn send_from_module(&self, ctx: &mut Ctx, module: &str, to: &Address, amount: &Coins) -> Result<(), Error> {
+    pub fn send_from_module(
+        &self,
+        ctx: &mut Ctx,
+        module: &str,
+        to: &Address,
+        amount: &Coins,
+    ) -> Result<(), Error> {
         self.send(ctx, &Address::module(module), to, amount)
     }
 
@@ -65,7 +83,11 @@ impl Bank {
             state::set_supply(ctx, &coin.denom, supply)?;
         }
         self.add(ctx, &account.address, amount)?;
-        ctx.emit(Event::new("coinbase").attr("minter", account.address).attr("amount", amount));
+        ctx.emit(
+            Event::new("coinbase")
+                .attr("minter", account.address)
+                .attr("amount", amount),
+        );
         Ok(())
     }
 
@@ -77,7 +99,11 @@ impl Bank {
             let supply = state::supply(ctx, &coin.denom)?.saturating_sub(coin.amount);
             state::set_supply(ctx, &coin.denom, supply)?;
         }
-        ctx.emit(Event::new("burn").attr("burner", address).attr("amount", amount));
+        ctx.emit(
+            Event::new("burn")
+                .attr("burner", address)
+                .attr("amount", amount),
+        );
         Ok(())
     }
 
@@ -92,19 +118,27 @@ impl Bank {
             })?;
             state::set_balance(ctx, address, &coin.denom, left)?;
         }
-        ctx.emit(Event::new("coin_spent").attr("spender", address).attr("amount", amount));
+        ctx.emit(
+            Event::new("coin_spent")
+                .attr("spender", address)
+                .attr("amount", amount),
+        );
         Ok(())
     }
 
     fn add(&self, ctx: &mut Ctx, address: &Address, amount: &Coins) -> Result<(), Error> {
         for coin in amount {
             let have = state::balance(ctx, address, &coin.denom)?;
-            let sum = have
-                .checked_add(coin.amount)
-                .ok_or_else(|| sdk::invalid_coins(format!("balance of {address} in {} overflows", coin.denom)))?;
+            let sum = have.checked_add(coin.amount).ok_or_else(|| {
+                sdk::invalid_coins(format!("balance of {address} in {} overflows", coin.denom))
+            })?;
             state::set_balance(ctx, address, &coin.denom, sum)?;
         }
-        ctx.emit(Event::new("coin_received").attr("receiver", address).attr("amount", amount));
+        ctx.emit(
+            Event::new("coin_received")
+                .attr("receiver", address)
+                .attr("amount", amount),
+        );
         Ok(())
     }
 
@@ -153,7 +187,9 @@ impl Module for Bank {
     }
 
     fn init_genesis(&self, ctx: &mut Ctx, genesis: &serde_json::Value) -> Result<(), Error> {
-        GenesisState::parse(genesis).map_err(sdk::invalid_request)?.init(self, ctx)
+        GenesisState::parse(genesis)
+            .map_err(sdk::invalid_request)?
+            .init(self, ctx)
     }
 
     fn export_genesis(&self, ctx: &mut Ctx) -> Result<serde_json::Value, Error> {

@@ -66,7 +66,9 @@ pub fn signers(msg: &Any) -> Result<Vec<Address>, Error> {
     match msg.type_url.as_str() {
         MsgSend::TYPE_URL => Ok(vec![parse_send(msg)?.from]),
         MsgMultiSend::TYPE_URL => Ok(vec![parse_multi_send(msg)?.0]),
-        other => Err(sdk::unknown_request(format!("unrecognized bank message type: {other}"))),
+        other => Err(sdk::unknown_request(format!(
+            "unrecognized bank message type: {other}"
+        ))),
     }
 }
 
@@ -89,6 +91,8 @@ pub fn deliver(bank: &Bank, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> 
             ctx.emit(Event::new("message").attr("sender", from));
             Ok(Vec::new())
         }
-        other => Err(sdk::unknown_request(format!("unrecognized bank message type: {other}"))),
+        other => Err(sdk::unknown_request(format!(
+            "unrecognized bank message type: {other}"
+        ))),
     }
 }

@@ -12,7 +12,14 @@ pub const SPENDABLE_BALANCES: &str = "/cosmos.bank.v1beta1.Query/SpendableBalanc
 pub const TOTAL_SUPPLY: &str = "/cosmos.bank.v1beta1.Query/TotalSupply";
 pub const SUPPLY_OF: &str = "/cosmos.bank.v1beta1.Query/SupplyOf";
 pub const PARAMS: &str = "/cosmos.bank.v1beta1.Query/Params";
-pub const PATHS: &[&str] = &[BALANCE, ALL_BALANCES, SPENDABLE_BALANCES, TOTAL_SUPPLY, SUPPLY_OF, PARAMS];
+pub const PATHS: &[&str] = &[
+    BALANCE,
+    ALL_BALANCES,
+    SPENDABLE_BALANCES,
+    TOTAL_SUPPLY,
+    SUPPLY_OF,
+    PARAMS,
+];
 
 fn address(s: &str) -> Result<Address, Error> {
     if s.is_empty() {
@@ -65,6 +72,7 @@ pub fn handle(ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Erro
             }
             .encode_to_vec()
         }
+        #[allow(deprecated)]
         PARAMS => QueryParamsResponse {
             params: Some(Params {
                 send_enabled: Vec::new(),

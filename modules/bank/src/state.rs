@@ -46,7 +46,12 @@ pub fn balance(ctx: &mut Ctx, address: &Address, denom: &str) -> Result<u128, Er
         .map_or(Ok(0), |b| parse_amount(&b))
 }
 
-pub fn set_balance(ctx: &mut Ctx, address: &Address, denom: &str, amount: u128) -> Result<(), Error> {
+pub fn set_balance(
+    ctx: &mut Ctx,
+    address: &Address,
+    denom: &str,
+    amount: u128,
+) -> Result<(), Error> {
     set_amount(ctx, balance_key(address, denom), amount)
 }
 
@@ -67,15 +72,24 @@ pub fn balances(ctx: &mut Ctx, address: &Address) -> Result<Coins, Error> {
 pub fn all_balances(ctx: &mut Ctx) -> Result<BTreeMap<Address, Coins>, Error> {
     let mut out: BTreeMap<Address, Vec<Coin>> = BTreeMap::new();
     for (key, value) in ctx.prefix(STORE, &[BALANCE])? {
-        let address = Address(key[1..21].try_into().map_err(|_| sdk::internal("corrupt balance key"))?);
+        let address = Address(
+            key[1..21]
+                .try_into()
+                .map_err(|_| sdk::internal("corrupt balance key"))?,
+        );
         let denom = String::from_utf8_lossy(&key[21..]).into_owned();
-        out.entry(address).or_default().push(Coin::new(parse_amount(&value)?, denom));
+        out.entry(address)
+            .or_default()
+            .push(Coin::new(parse_amount(&value)?, denom));
     }
-    out.into_iter().map(|(a, c)| Ok((a, Coins::from_vec(c)?))).collect()
+    out.into_iter()
+        .map(|(a, c)| Ok((a, Coins::from_vec(c)?)))
+        .collect()
 }
 
 pub fn supply(ctx: &mut Ctx, denom: &str) -> Result<u128, Error> {
-    ctx.get(STORE, &supply_key(denom))?.map_or(Ok(0), |b| parse_amount(&b))
+    ctx.get(STORE, &supply_key(denom))?
+        .map_or(Ok(0), |b| parse_amount(&b))
 }
 
 pub fn set_supply(ctx: &mut Ctx, denom: &str, amount: u128) -> Result<(), Error> {
@@ -86,7 +100,12 @@ pub fn total_supply(ctx: &mut Ctx) -> Result<Coins, Error> {
     let coins = ctx
         .prefix(STORE, &[SUPPLY])?
         .into_iter()
-        .map(|(key, value)| Ok(Coin::new(parse_amount(&value)?, String::from_utf8_lossy(&key[1..]).into_owned())))
+        .map(|(key, value)| {
+            Ok(Coin::new(
+                parse_amount(&value)?,
+                String::from_utf8_lossy(&key[1..]).into_owned(),
+            ))
+        })
         .collect::<Result<Vec<_>, Error>>()?;
     Coins::from_vec(coins)
 }
@@ -99,10 +118,15 @@ pub fn supply_matches_balances(ctx: &mut Ctx) -> Result<Result<(), String>, Erro
             *entry = entry.saturating_add(coin.amount);
         }
     }
-    let supply: BTreeMap<String, u128> = total_supply(ctx)?.iter().map(|c| (c.denom.clone(), c.amount)).collect();
+    let supply: BTreeMap<String, u128> = total_supply(ctx)?
+        .iter()
+        .map(|c| (c.denom.clone(), c.amount))
+        .collect();
     if summed == supply {
         Ok(Ok(()))
     } else {
-        Ok(Err(format!("bank: total supply {supply:?} differs from the sum of balances {summed:?}")))
+        Ok(Err(format!(
+            "bank: total supply {supply:?} differs from the sum of balances {summed:?}"
+        )))
     }
 }

@@ -14,16 +14,17 @@ pub struct Address(pub [u8; 20]);
 impl Address {
     /// Parses a bech32 address with the given prefix.
     pub fn from_bech32_with(s: &str, prefix: &str) -> Result<Address, Error> {
-        let (hrp, data) = bech32::decode(s).map_err(|e| sdk::invalid_address(format!("invalid address {s:?}: {e}")))?;
+        let (hrp, data) = bech32::decode(s)
+            .map_err(|e| sdk::invalid_address(format!("invalid address {s:?}: {e}")))?;
         if hrp.as_str() != prefix {
             return Err(sdk::invalid_address(format!(
                 "invalid Bech32 prefix; expected {prefix}, got {}",
                 hrp.as_str()
             )));
         }
-        let bytes: [u8; 20] = data
-            .try_into()
-            .map_err(|d: Vec<u8>| sdk::invalid_address(format!("address {s} has {} bytes, expected 20", d.len())))?;
+        let bytes: [u8; 20] = data.try_into().map_err(|d: Vec<u8>| {
+            sdk::invalid_address(format!("address {s} has {} bytes, expected 20", d.len()))
+        })?;
         Ok(Address(bytes))
     }
 

@@ -14,15 +14,17 @@ pub struct Coin {
 
 impl Coin {
     pub fn new(amount: u128, denom: impl Into<String>) -> Coin {
-        Coin { denom: denom.into(), amount }
+        Coin {
+            denom: denom.into(),
+            amount,
+        }
     }
 
     pub fn from_proto(c: &ProtoCoin) -> Result<Coin, Error> {
         validate_denom(&c.denom)?;
-        let amount = c
-            .amount
-            .parse::<u128>()
-            .map_err(|_| sdk::invalid_coins(format!("invalid amount {:?} for {}", c.amount, c.denom)))?;
+        let amount = c.amount.parse::<u128>().map_err(|_| {
+            sdk::invalid_coins(format!("invalid amount {:?} for {}", c.amount, c.denom))
+        })?;
         Ok(Coin::new(amount, c.denom.clone()))
     }
 
@@ -47,7 +49,9 @@ impl FromStr for Coin {
         let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
         let (amount, denom) = s.split_at(split);
         if amount.is_empty() {
-            return Err(sdk::invalid_coins(format!("invalid coin expression: {s:?}")));
+            return Err(sdk::invalid_coins(format!(
+                "invalid coin expression: {s:?}"
+            )));
         }
         validate_denom(denom)?;
         let amount = amount
@@ -82,17 +86,27 @@ impl Coins {
         coins.sort_by(|a, b| a.denom.cmp(&b.denom));
         for pair in coins.windows(2) {
             if pair[0].denom == pair[1].denom {
-                return Err(sdk::invalid_coins(format!("duplicate denomination {}", pair[0].denom)));
+                return Err(sdk::invalid_coins(format!(
+                    "duplicate denomination {}",
+                    pair[0].denom
+                )));
             }
         }
         if let Some(zero) = coins.iter().find(|c| c.amount == 0) {
-            return Err(sdk::invalid_coins(format!("coin {zero} amount is not positive")));
+            return Err(sdk::invalid_coins(format!(
+                "coin {zero} amount is not positive"
+            )));
         }
         Ok(Coins(coins))
     }
 
     pub fn from_proto(coins: &[ProtoCoin]) -> Result<Coins, Error> {
-        Coins::from_vec(coins.iter().map(Coin::from_proto).collect::<Result<_, _>>()?)
+        Coins::from_vec(
+            coins
+                .iter()
+                .map(Coin::from_proto)
+                .collect::<Result<_, _>>()?,
+        )
     }
 
     pub fn to_proto(&self) -> Vec<ProtoCoin> {
@@ -108,7 +122,10 @@ impl Coins {
     }
 
     pub fn amount_of(&self, denom: &str) -> u128 {
-        self.0.iter().find(|c| c.denom == denom).map_or(0, |c| c.amount)
+        self.0
+            .iter()
+            .find(|c| c.denom == denom)
+            .map_or(0, |c| c.amount)
     }
 
     /// Adds, failing on overflow rather than wrapping.

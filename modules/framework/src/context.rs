@@ -33,7 +33,12 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(state: &'a mut dyn StateWrite, block: BlockInfo, mode: ExecMode, gas: GasMeter) -> Ctx<'a> {
+    pub fn new(
+        state: &'a mut dyn StateWrite,
+        block: BlockInfo,
+        mode: ExecMode,
+        gas: GasMeter,
+    ) -> Ctx<'a> {
         Ctx {
             state,
             block,
@@ -48,15 +53,18 @@ impl<'a> Ctx<'a> {
         self.gas.consume(cfg.read_cost_flat, "ReadFlat")?;
         let value = self.state.get(store, key)?;
         let len = value.as_ref().map_or(0, Vec::len) as u64;
-        self.gas.consume(cfg.read_cost_per_byte * len, "ReadPerByte")?;
+        self.gas
+            .consume(cfg.read_cost_per_byte * len, "ReadPerByte")?;
         Ok(value)
     }
 
     pub fn put(&mut self, store: &'static str, key: Vec<u8>, value: Vec<u8>) -> Result<(), Error> {
         let cfg = GasConfig::KV;
         self.gas.consume(cfg.write_cost_flat, "WriteFlat")?;
-        self.gas
-            .consume(cfg.write_cost_per_byte * (key.len() + value.len()) as u64, "WritePerByte")?;
+        self.gas.consume(
+            cfg.write_cost_per_byte * (key.len() + value.len()) as u64,
+            "WritePerByte",
+        )?;
         self.state.put(store, key, value);
         Ok(())
     }
@@ -68,27 +76,45 @@ impl<'a> Ctx<'a> {
     }
 
     /// Every (key, value) under `prefix`, ascending; each item read is paid for.
-    pub fn prefix(&mut self, store: &'static str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+    pub fn prefix(
+        &mut self,
+        store: &'static str,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
         let cfg = GasConfig::KV;
         let items = self.state.prefix(store, prefix)?;
         for (key, value) in &items {
             self.gas.consume(cfg.iter_next_cost_flat, "IterNextFlat")?;
-            self.gas
-                .consume(cfg.read_cost_per_byte * (key.len() + value.len()) as u64, "ValuePerByte")?;
+            self.gas.consume(
+                cfg.read_cost_per_byte * (key.len() + value.len()) as u64,
+                "ValuePerByte",
+            )?;
         }
         Ok(items)
     }
 
-    pub fn get_msg<M: Message + Default>(&mut self, store: &'static str, key: &[u8]) -> Result<Option<M>, Error> {
+    pub fn get_msg<M: Message + Default>(
+        &mut self,
+        store: &'static str,
+        key: &[u8],
+    ) -> Result<Option<M>, Error> {
         match self.get(store, key)? {
             None => Ok(None),
-            Some(bytes) => M::decode(bytes.as_slice())
-                .map(Some)
-                .map_err(|e| sdk::internal(format!("corrupt {store} state at {}: {e}", hex::encode(key)))),
+            Some(bytes) => M::decode(bytes.as_slice()).map(Some).map_err(|e| {
+                sdk::internal(format!(
+                    "corrupt {store} state at {}: {e}",
+                    hex::encode(key)
+                ))
+            }),
         }
     }
 
-    pub fn put_msg<M: Message>(&mut self, store: &'static str, key: Vec<u8>, msg: &M) -> Result<(), Error> {
+    pub fn put_msg<M: Message>(
+        &mut self,
+        store: &'static str,
+        key: Vec<u8>,
+        msg: &M,
+    ) -> Result<(), Error> {
         self.put(store, key, msg.encode_to_vec())
     }
 
@@ -109,7 +135,12 @@ impl<'a> Ctx<'a> {
     pub fn branch<T>(&mut self, f: impl FnOnce(&mut Ctx) -> Result<T, Error>) -> Result<T, Error> {
         let mut overlay = Overlay::new(&*self.state);
         let (result, events, gas) = {
-            let mut child = Ctx::new(&mut overlay, self.block.clone(), self.mode, self.gas.clone());
+            let mut child = Ctx::new(
+                &mut overlay,
+                self.block.clone(),
+                self.mode,
+                self.gas.clone(),
+            );
             let result = f(&mut child);
             (result, child.events, child.gas)
         };
@@ -141,7 +172,12 @@ mod tests {
     #[test]
     fn failed_branch_leaves_no_writes_but_pays_gas() {
         let mut state = Overlay::new(&Empty);
-        let mut ctx = Ctx::new(&mut state, BlockInfo::default(), ExecMode::Deliver, GasMeter::infinite());
+        let mut ctx = Ctx::new(
+            &mut state,
+            BlockInfo::default(),
+            ExecMode::Deliver,
+            GasMeter::infinite(),
+        );
         ctx.put("s", b"a".to_vec(), b"1".to_vec()).unwrap();
         let before = ctx.gas.used();
         let r: Result<(), Error> = ctx.branch(|c| {
@@ -153,7 +189,8 @@ mod tests {
         assert!(ctx.gas.used() > before);
         assert!(ctx.events().is_empty());
         assert_eq!(ctx.get("s", b"b").unwrap(), None);
-        ctx.branch(|c| c.put("s", b"c".to_vec(), b"3".to_vec())).unwrap();
+        ctx.branch(|c| c.put("s", b"c".to_vec(), b"3".to_vec()))
+            .unwrap();
         assert_eq!(ctx.prefix("s", b"").unwrap().len(), 2);
     }
 }

@@ -33,7 +33,12 @@ pub struct Error {
 
 impl Error {
     /// A registered error wrapped with details, formatted as Cosmos does: `<details>: <description>`.
-    pub fn new(codespace: &'static str, code: u32, description: &str, details: impl fmt::Display) -> Self {
+    pub fn new(
+        codespace: &'static str,
+        code: u32,
+        description: &str,
+        details: impl fmt::Display,
+    ) -> Self {
         let details = details.to_string();
         let log = if details.is_empty() {
             description.to_string()
@@ -56,7 +61,11 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (codespace {}, code {})", self.log, self.codespace, self.code)
+        write!(
+            f,
+            "{} (codespace {}, code {})",
+            self.log, self.codespace, self.code
+        )
     }
 }
 

@@ -24,12 +24,18 @@ pub trait Module: Send + Sync {
 
     /// Stateless validation of a message; returns the addresses that must sign it.
     fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        Err(sdk::unknown_request(format!("unrecognized message type: {}", msg.type_url)))
+        Err(sdk::unknown_request(format!(
+            "unrecognized message type: {}",
+            msg.type_url
+        )))
     }
 
     /// Executes a message; returns its encoded `<Msg>Response`.
     fn deliver(&self, _ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        Err(sdk::unknown_request(format!("unrecognized message type: {}", msg.type_url)))
+        Err(sdk::unknown_request(format!(
+            "unrecognized message type: {}",
+            msg.type_url
+        )))
     }
 
     /// Full gRPC method names this module answers, e.g. `/cosmos.bank.v1beta1.Query/Balance`.
@@ -74,7 +80,8 @@ pub trait Module: Send + Sync {
 
 /// Decodes a message from its `Any`, reporting malformed bytes as a tx decode error.
 pub fn decode_msg<M: Message + Default>(msg: &Any) -> Result<M, Error> {
-    M::decode(msg.value.as_slice()).map_err(|e| sdk::tx_decode(format!("invalid {}: {e}", msg.type_url)))
+    M::decode(msg.value.as_slice())
+        .map_err(|e| sdk::tx_decode(format!("invalid {}: {e}", msg.type_url)))
 }
 
 /// Decodes a query request.

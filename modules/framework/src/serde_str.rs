@@ -25,5 +25,6 @@ where
         StrOrNum::Str(s) => s,
         StrOrNum::Num(n) => n.to_string(),
     };
-    text.parse().map_err(|e| D::Error::custom(format!("invalid number {text:?}: {e}")))
+    text.parse()
+        .map_err(|e| D::Error::custom(format!("invalid number {text:?}: {e}")))
 }

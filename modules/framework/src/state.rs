@@ -70,7 +70,8 @@ impl StateRead for Overlay<'_> {
     }
 
     fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = self.base.prefix(store, prefix)?.into_iter().collect();
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
+            self.base.prefix(store, prefix)?.into_iter().collect();
         let pending = self
             .changes
             .range((store, prefix.to_vec())..)

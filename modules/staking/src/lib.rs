@@ -31,7 +31,10 @@ impl Staking {
 
     /// Total power of bonded validators.
     pub fn total_power(&self, ctx: &mut Ctx) -> Result<i64, Error> {
-        Ok(state::all_validators(ctx)?.iter().map(StoredValidator::power).sum())
+        Ok(state::all_validators(ctx)?
+            .iter()
+            .map(StoredValidator::power)
+            .sum())
     }
 }
 
@@ -82,9 +85,15 @@ impl Module for Staking {
             .bank
             .balance(ctx, &Address::module(BONDED_POOL), BOND_DENOM)
             .map_err(|e| e.log)?;
-        let tokens: u128 = state::all_validators(ctx).map_err(|e| e.log)?.iter().map(|v| v.tokens).sum();
+        let tokens: u128 = state::all_validators(ctx)
+            .map_err(|e| e.log)?
+            .iter()
+            .map(|v| v.tokens)
+            .sum();
         if pool != tokens {
-            return Err(format!("staking: bonded pool holds {pool}{BOND_DENOM} but validators have {tokens}"));
+            return Err(format!(
+                "staking: bonded pool holds {pool}{BOND_DENOM} but validators have {tokens}"
+            ));
         }
         Ok(())
     }

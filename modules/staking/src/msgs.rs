@@ -1,9 +1,13 @@
 //! `MsgCreateValidator`, with the Cosmos type URL so gentxs look like any Cosmos chain's.
 
 use crate::{not_at_genesis, state, Staking, BONDED_POOL, BOND_DENOM};
-use surety_framework::{decode_msg, sdk, Address, Coin, Coins, Ctx, Error, Event, ExecMode, VALIDATOR_PREFIX};
+use surety_framework::{
+    decode_msg, sdk, Address, Coin, Coins, Ctx, Error, Event, ExecMode, VALIDATOR_PREFIX,
+};
 use surety_proto::cosmos::crypto::ed25519::PubKey as Ed25519PubKey;
-use surety_proto::cosmos::staking::v1beta1::{BondStatus, Commission, MsgCreateValidator, Validator};
+use surety_proto::cosmos::staking::v1beta1::{
+    BondStatus, Commission, MsgCreateValidator, Validator,
+};
 use surety_proto::{from_any, Any, TypeUrl};
 
 pub const TYPES: &[&str] = &[MsgCreateValidator::TYPE_URL];
@@ -26,9 +30,15 @@ struct Parsed {
 fn parse(any: &Any) -> Result<Parsed, Error> {
     let msg: MsgCreateValidator = decode_msg(any)?;
     let operator = Address::from_bech32_with(&msg.validator_address, VALIDATOR_PREFIX)?;
-    let moniker = msg.description.as_ref().map(|d| d.moniker.as_str()).unwrap_or("");
+    let moniker = msg
+        .description
+        .as_ref()
+        .map(|d| d.moniker.as_str())
+        .unwrap_or("");
     if moniker.trim().is_empty() || moniker.len() > 70 {
-        return Err(sdk::invalid_request("validator moniker must be 1 to 70 characters"));
+        return Err(sdk::invalid_request(
+            "validator moniker must be 1 to 70 characters",
+        ));
     }
     let rates = msg
         .commission
@@ -48,7 +58,9 @@ fn parse(any: &Any) -> Result<Parsed, Error> {
         .pubkey
         .as_ref()
         .and_then(from_any::<Ed25519PubKey>)
-        .ok_or_else(|| sdk::invalid_pubkey("consensus key must be a /cosmos.crypto.ed25519.PubKey"))?
+        .ok_or_else(|| {
+            sdk::invalid_pubkey("consensus key must be a /cosmos.crypto.ed25519.PubKey")
+        })?
         .map_err(|e| sdk::invalid_pubkey(e.to_string()))?;
     let consensus_pubkey: [u8; 32] = key
         .key
@@ -100,10 +112,14 @@ pub fn deliver(staking: &Staking, ctx: &mut Ctx, any: &Any) -> Result<Vec<u8>, E
         )));
     }
     if state::consensus_key_in_use(ctx, &p.consensus_pubkey)? {
-        return Err(sdk::invalid_pubkey("consensus key already used by another validator"));
+        return Err(sdk::invalid_pubkey(
+            "consensus key already used by another validator",
+        ));
     }
     let bond = Coins::from_vec(vec![p.value.clone()])?;
-    staking.bank.send_to_module(ctx, &p.operator, BONDED_POOL, &bond)?;
+    staking
+        .bank
+        .send_to_module(ctx, &p.operator, BONDED_POOL, &bond)?;
     let validator = Validator {
         operator_address: p.msg.validator_address.clone(),
         consensus_pubkey: p.msg.pubkey.clone(),

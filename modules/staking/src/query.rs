@@ -13,15 +13,19 @@ pub const PATHS: &[&str] = &[VALIDATORS, VALIDATOR, PARAMS];
 pub fn handle(ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(match path {
         VALIDATORS => QueryValidatorsResponse {
-            validators: state::all_validators(ctx)?.into_iter().map(|v| v.proto).collect(),
+            validators: state::all_validators(ctx)?
+                .into_iter()
+                .map(|v| v.proto)
+                .collect(),
             pagination: None,
         }
         .encode_to_vec(),
         VALIDATOR => {
             let req: QueryValidatorRequest = decode_query(request)?;
             let operator = Address::from_bech32_with(&req.validator_addr, VALIDATOR_PREFIX)?;
-            let validator = state::load_validator(ctx, &operator)?
-                .ok_or_else(|| sdk::not_found(format!("validator {} not found", req.validator_addr)))?;
+            let validator = state::load_validator(ctx, &operator)?.ok_or_else(|| {
+                sdk::not_found(format!("validator {} not found", req.validator_addr))
+            })?;
             QueryValidatorResponse {
                 validator: Some(validator.proto),
             }
@@ -29,7 +33,10 @@ pub fn handle(ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Erro
         }
         PARAMS => QueryParamsResponse {
             params: Some(Params {
-                unbonding_time: Some(tendermint_proto::google::protobuf::Duration { seconds: 21 * 24 * 3600, nanos: 0 }),
+                unbonding_time: Some(tendermint_proto::google::protobuf::Duration {
+                    seconds: 21 * 24 * 3600,
+                    nanos: 0,
+                }),
                 max_validators: 100,
                 max_entries: 7,
                 historical_entries: 10_000,

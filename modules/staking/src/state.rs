@@ -20,7 +20,12 @@ pub struct StoredValidator {
 
 impl StoredValidator {
     pub fn from_proto(proto: Validator) -> Result<StoredValidator, Error> {
-        let corrupt = |what: &str| sdk::internal(format!("corrupt validator {}: {what}", proto.operator_address));
+        let corrupt = |what: &str| {
+            sdk::internal(format!(
+                "corrupt validator {}: {what}",
+                proto.operator_address
+            ))
+        };
         let operator = Address::from_bech32_with(&proto.operator_address, VALIDATOR_PREFIX)?;
         let key = proto
             .consensus_pubkey
@@ -28,7 +33,10 @@ impl StoredValidator {
             .and_then(from_any::<Ed25519PubKey>)
             .and_then(Result::ok)
             .ok_or_else(|| corrupt("consensus key"))?;
-        let consensus_pubkey: [u8; 32] = key.key.try_into().map_err(|_| corrupt("consensus key length"))?;
+        let consensus_pubkey: [u8; 32] = key
+            .key
+            .try_into()
+            .map_err(|_| corrupt("consensus key length"))?;
         let tokens = proto.tokens.parse().map_err(|_| corrupt("tokens"))?;
         Ok(StoredValidator {
             operator,
@@ -89,9 +97,15 @@ pub fn last_power(ctx: &mut Ctx, operator: &Address) -> Result<Option<i64>, Erro
 }
 
 pub fn set_last_power(ctx: &mut Ctx, operator: &Address, power: i64) -> Result<(), Error> {
-    ctx.put(STORE, last_power_key(operator), power.to_be_bytes().to_vec())
+    ctx.put(
+        STORE,
+        last_power_key(operator),
+        power.to_be_bytes().to_vec(),
+    )
 }
 
 pub fn consensus_key_in_use(ctx: &mut Ctx, key: &[u8; 32]) -> Result<bool, Error> {
-    Ok(all_validators(ctx)?.iter().any(|v| &v.consensus_pubkey == key))
+    Ok(all_validators(ctx)?
+        .iter()
+        .any(|v| &v.consensus_pubkey == key))
 }

@@ -62,7 +62,7 @@ pub(crate) fn seal(passphrase: &str, secret: &[u8], aad: &[u8]) -> Result<Sealed
     OsRng.fill_bytes(&mut nonce);
     let key = derive_key(passphrase, &salt, M_COST_KIB, T_COST, P_COST)?;
     let ciphertext = XChaCha20Poly1305::new(key.as_ref().into())
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: secret, aad })
+        .encrypt(&XNonce::from(nonce), Payload { msg: secret, aad })
         .map_err(|_| anyhow!("encryption failed"))?;
     Ok(Sealed {
         kdf: KDF.into(),
@@ -91,14 +91,11 @@ pub(crate) fn open(
         );
     }
     let salt = hex::decode(&sealed.salt).context("malformed salt")?;
-    let nonce = hex::decode(&sealed.nonce).context("malformed nonce")?;
+    let nonce: [u8; NONCE_LEN] = hex::decode(&sealed.nonce)
+        .ok()
+        .and_then(|n| n.try_into().ok())
+        .ok_or_else(|| anyhow!("malformed nonce: expected {NONCE_LEN} hex bytes"))?;
     let ciphertext = hex::decode(&sealed.ciphertext).context("malformed ciphertext")?;
-    if nonce.len() != NONCE_LEN {
-        bail!(
-            "malformed nonce: expected {NONCE_LEN} bytes, got {}",
-            nonce.len()
-        );
-    }
     let key = derive_key(
         passphrase,
         &salt,
@@ -108,7 +105,7 @@ pub(crate) fn open(
     )?;
     Ok(XChaCha20Poly1305::new(key.as_ref().into())
         .decrypt(
-            XNonce::from_slice(&nonce),
+            &XNonce::from(nonce),
             Payload {
                 msg: &ciphertext,
                 aad,

@@ -102,6 +102,16 @@ pub struct NewKey {
     pub mnemonic: String,
 }
 
+/// Keeps the mnemonic out of logs and panic messages.
+impl fmt::Debug for NewKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewKey")
+            .field("info", &self.info)
+            .field("mnemonic", &"<redacted>")
+            .finish()
+    }
+}
+
 /// Where the `file` backend gets its passphrase.
 #[derive(Clone, Default)]
 pub enum Passphrase {

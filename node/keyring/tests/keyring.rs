@@ -8,6 +8,15 @@ const ABANDON: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const COSMOS_ABANDON_ADDR: &str = "cosmos19rl4cm2hmr8afy4kldpxz3fka4jguq0auqdal4";
 
+/// The error's full message (with context); `unwrap_err` needs `T: Debug`, which
+/// `SigningKey` deliberately is not.
+fn err_msg<T>(result: anyhow::Result<T>) -> String {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
 fn test_keyring() -> (tempfile::TempDir, Keyring) {
     let home = tempfile::tempdir().unwrap();
     let kr = Keyring::open(home.path(), Backend::Test).unwrap();
@@ -46,9 +55,7 @@ fn hd_path_changes_the_key() {
     let a = derive_from_mnemonic(ABANDON, DEFAULT_HD_PATH).unwrap();
     let b = derive_from_mnemonic(ABANDON, "m/44'/118'/0'/0/1").unwrap();
     assert_ne!(a.public_key(), b.public_key());
-    let err = derive_from_mnemonic(ABANDON, "not/a/path")
-        .unwrap_err()
-        .to_string();
+    let err = err_msg(derive_from_mnemonic(ABANDON, "not/a/path"));
     assert!(err.contains("invalid HD path"), "{err}");
 
     let home = tempfile::tempdir().unwrap();
@@ -98,14 +105,10 @@ fn add_list_get_sign_delete() {
     }
 
     kr.delete("alice").unwrap();
-    let err = kr.get("alice").unwrap_err().to_string();
+    let err = err_msg(kr.get("alice"));
     assert!(err.contains("key 'alice' not found"), "{err}");
     assert!(kr.get(&new.info.address).is_err());
-    assert!(kr
-        .delete("alice")
-        .unwrap_err()
-        .to_string()
-        .contains("not found"));
+    assert!(err_msg(kr.delete("alice")).contains("not found"));
     assert_eq!(kr.list().unwrap().len(), 1);
 }
 
@@ -118,17 +121,17 @@ fn recover_matches_add_and_rejects_bad_input() {
     assert_eq!(recovered.address, new.info.address);
 
     // Duplicate name, then explicit overwrite.
-    let err = kr.recover("copy", ABANDON, false).unwrap_err().to_string();
+    let err = err_msg(kr.recover("copy", ABANDON, false));
     assert!(err.contains("already exists"), "{err}");
     let replaced = kr.recover("copy", ABANDON, true).unwrap();
     assert_ne!(replaced.address, new.info.address);
 
     // Same address under a second name would make address lookups ambiguous.
-    let err = kr.recover("other", ABANDON, false).unwrap_err().to_string();
+    let err = err_msg(kr.recover("other", ABANDON, false));
     assert!(err.contains("already stored as key 'copy'"), "{err}");
 
     for bad in ["", "a b", "../x", "x/y", "é", &"n".repeat(65)] {
-        let err = kr.add(bad, false).unwrap_err().to_string();
+        let err = err_msg(kr.add(bad, false));
         assert!(err.contains("invalid key name"), "{bad:?}: {err}");
     }
     kr.add(&"n".repeat(64), false).unwrap();
@@ -141,7 +144,7 @@ fn recover_matches_add_and_rejects_bad_input() {
         "abandon abandon abandon",
         bad_checksum.as_str(),
     ] {
-        let err = kr.recover("m", bad, false).unwrap_err().to_string();
+        let err = err_msg(kr.recover("m", bad, false));
         assert!(err.contains("invalid mnemonic"), "{bad:?}: {err}");
     }
 }
@@ -158,21 +161,9 @@ fn import_export_roundtrip() {
     assert_eq!(imported.address, info.address);
     assert_eq!(kr2.export_private_hex("b").unwrap(), hex);
 
-    assert!(kr2
-        .import_private_hex("c", "zz")
-        .unwrap_err()
-        .to_string()
-        .contains("invalid private key"));
-    assert!(kr2
-        .import_private_hex("c", "abcd")
-        .unwrap_err()
-        .to_string()
-        .contains("32 bytes"));
-    assert!(kr2
-        .import_private_hex("b", &hex)
-        .unwrap_err()
-        .to_string()
-        .contains("already exists"));
+    assert!(err_msg(kr2.import_private_hex("c", "zz")).contains("invalid private key"));
+    assert!(err_msg(kr2.import_private_hex("c", "abcd")).contains("32 bytes"));
+    assert!(err_msg(kr2.import_private_hex("b", &hex)).contains("already exists"));
 }
 
 #[test]
@@ -204,7 +195,7 @@ fn file_backend_encrypts_at_rest() {
     assert_eq!(wrong.list().unwrap(), vec![info.clone()]);
     assert_eq!(wrong.get(&info.address).unwrap(), info);
 
-    let err = wrong.signing_key("val").unwrap_err().to_string();
+    let err = err_msg(wrong.signing_key("val"));
     assert!(err.contains("passphrase"), "{err}");
     assert!(wrong.export_private_hex("val").is_err());
 
@@ -215,11 +206,9 @@ fn file_backend_encrypts_at_rest() {
     );
     assert_eq!(right.export_private_hex("val").unwrap(), secret_hex);
 
-    let err = Keyring::open_with_passphrase(home.path(), Backend::File, Passphrase::fixed(""))
-        .unwrap()
-        .signing_key("val")
-        .unwrap_err()
-        .to_string();
+    let empty =
+        Keyring::open_with_passphrase(home.path(), Backend::File, Passphrase::fixed("")).unwrap();
+    let err = err_msg(empty.signing_key("val"));
     assert!(err.contains("passphrase must not be empty"), "{err}");
 }
 

@@ -57,7 +57,10 @@ pub enum Command {
 /// Decimal string → `LegacyDec` wire form (value × 10^18).
 fn dec18(s: &str) -> Result<String> {
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if frac.len() > 18 || whole.is_empty() && frac.is_empty() || !format!("{whole}{frac}").chars().all(|c| c.is_ascii_digit()) {
+    if frac.len() > 18
+        || whole.is_empty() && frac.is_empty()
+        || !format!("{whole}{frac}").chars().all(|c| c.is_ascii_digit())
+    {
         bail!("invalid decimal {s:?}");
     }
     let whole: u128 = if whole.is_empty() { 0 } else { whole.parse()? };
@@ -72,9 +75,12 @@ fn load_genesis(ctx: &Context) -> Result<GenesisFile> {
 /// CometBFT's validator key: the ed25519 public key, from `priv_validator_key.json`.
 fn consensus_pubkey(ctx: &Context) -> Result<Vec<u8>> {
     let path = ctx.home().priv_validator_key();
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let json: serde_json::Value = serde_json::from_str(&text)?;
-    let value = json["pub_key"]["value"].as_str().context("priv_validator_key.json has no pub_key.value")?;
+    let value = json["pub_key"]["value"]
+        .as_str()
+        .context("priv_validator_key.json has no pub_key.value")?;
     Ok(base64::engine::general_purpose::STANDARD.decode(value)?)
 }
 
@@ -94,13 +100,21 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
                     Address::from_bech32(&info.address).map_err(|e| anyhow::anyhow!(e.log))?
                 }
             };
-            let coins: Coins = coins.parse().map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?;
+            let coins: Coins = coins
+                .parse()
+                .map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?;
             let mut genesis = load_genesis(ctx)?;
             let mut state = genesis.app_state().map_err(anyhow::Error::msg)?;
-            state.add_account(&address, &coins).map_err(anyhow::Error::msg)?;
+            state
+                .add_account(&address, &coins)
+                .map_err(anyhow::Error::msg)?;
             genesis.set_app_state(&state);
-            genesis.save(&ctx.home().genesis()).map_err(anyhow::Error::msg)?;
-            ctx.print(&serde_json::json!({"address": address.to_bech32(), "added": coins.to_string()}));
+            genesis
+                .save(&ctx.home().genesis())
+                .map_err(anyhow::Error::msg)?;
+            ctx.print(
+                &serde_json::json!({"address": address.to_bech32(), "added": coins.to_string()}),
+            );
         }
         Command::Gentx {
             key,
@@ -127,7 +141,10 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
                     .unwrap_or("validator")
                     .to_string(),
             };
-            let value: Coin = amount.parse().map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?;
+            let value: Coin = amount
+                .parse()
+                .map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?;
+            #[allow(deprecated)]
             let msg = MsgCreateValidator {
                 description: Some(Description {
                     moniker: moniker.clone(),
@@ -159,7 +176,8 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
                 },
             )?;
             let state = genesis.app_state().map_err(anyhow::Error::msg)?;
-            surety_genesis::verify_gentx(&tx, &chain_id, &state).map_err(|e| anyhow::anyhow!("gentx is not valid: {e}"))?;
+            surety_genesis::verify_gentx(&tx, &chain_id, &state)
+                .map_err(|e| anyhow::anyhow!("gentx is not valid: {e}"))?;
             let dir = ctx.home().gentx_dir();
             std::fs::create_dir_all(&dir)?;
             let path = dir.join(format!("gentx-{moniker}.json"));
@@ -187,7 +205,9 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             for path in &files {
                 let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)
                     .with_context(|| format!("parsing {}", path.display()))?;
-                let tx = json["tx"].as_str().with_context(|| format!("{} has no tx", path.display()))?;
+                let tx = json["tx"]
+                    .as_str()
+                    .with_context(|| format!("{} has no tx", path.display()))?;
                 txs.push(tx.to_string());
             }
             let mut genesis = load_genesis(ctx)?;
@@ -195,7 +215,9 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             state.genutil.gen_txs = txs;
             genesis.set_app_state(&state);
             let validators = genesis.validate().map_err(anyhow::Error::msg)?;
-            genesis.save(&ctx.home().genesis()).map_err(anyhow::Error::msg)?;
+            genesis
+                .save(&ctx.home().genesis())
+                .map_err(anyhow::Error::msg)?;
             let names: Vec<_> = validators.iter().map(|v| v.moniker.clone()).collect();
             ctx.print(&serde_json::json!({"collected": files.len(), "validators": names}));
         }

@@ -19,7 +19,10 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let home = ctx.home();
     if home.genesis().exists() && !args.overwrite {
-        bail!("{} already exists; use --overwrite to replace it", home.genesis().display());
+        bail!(
+            "{} already exists; use --overwrite to replace it",
+            home.genesis().display()
+        );
     }
     if args.chain_id.is_empty() || args.chain_id.len() > 50 {
         bail!("--chain-id must be 1 to 50 characters");
@@ -39,7 +42,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         chain_id: args.chain_id.clone(),
         ..ClientToml::default()
     };
-    save(&home.client_toml(), &client, "# Defaults for suretyd commands run against this home")?;
+    save(
+        &home.client_toml(),
+        &client,
+        "# Defaults for suretyd commands run against this home",
+    )?;
 
     let cfg = home.cometbft_config_toml();
     crate::config::set_key(&cfg, "moniker", &args.moniker)?;
@@ -52,7 +59,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     genesis.set_app_state(&AppState::default());
     genesis.save(&home.genesis()).map_err(anyhow::Error::msg)?;
 
-    let node_id = crate::cometbft::node_id(&bin, &home.cometbft()).context("reading the node id")?;
+    let node_id =
+        crate::cometbft::node_id(&bin, &home.cometbft()).context("reading the node id")?;
     ctx.print(&serde_json::json!({
         "moniker": args.moniker,
         "chain_id": args.chain_id,

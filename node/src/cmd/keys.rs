@@ -138,7 +138,9 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             let ring = keyring.open(ctx)?;
             ring.get(&name)?;
             if !yes {
-                let answer = read_stdin_line(&format!("Key reference will be deleted. Continue? [y/N]: {name}"))?;
+                let answer = read_stdin_line(&format!(
+                    "Key reference will be deleted. Continue? [y/N]: {name}"
+                ))?;
                 if !answer.eq_ignore_ascii_case("y") {
                     anyhow::bail!("aborted");
                 }
@@ -151,7 +153,10 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
                 Some(h) => h,
                 None => read_stdin_line("> Enter the hex private key")?,
             };
-            let info = keyring.open(ctx)?.import_private_hex(&name, &hex).context("importing")?;
+            let info = keyring
+                .open(ctx)?
+                .import_private_hex(&name, &hex)
+                .context("importing")?;
             ctx.print(&info_json(&info));
         }
         Command::Export {

@@ -60,17 +60,28 @@ pub enum Staking {
 }
 
 fn coins_json(coins: &[Coin]) -> Value {
-    Value::Array(coins.iter().map(|c| json!({"denom": c.denom, "amount": c.amount})).collect())
+    Value::Array(
+        coins
+            .iter()
+            .map(|c| json!({"denom": c.denom, "amount": c.amount}))
+            .collect(),
+    )
 }
 
 pub fn run(ctx: &Context, command: Command) -> Result<()> {
     let value = match command {
-        Command::Bank(Bank::Balances { address, denom, node }) => {
+        Command::Bank(Bank::Balances {
+            address,
+            denom,
+            node,
+        }) => {
             let client = node.client(ctx)?;
             match denom {
                 Some(denom) => {
-                    let r: bank::QueryBalanceResponse =
-                        client.query("/cosmos.bank.v1beta1.Query/Balance", &bank::QueryBalanceRequest { address, denom })?;
+                    let r: bank::QueryBalanceResponse = client.query(
+                        "/cosmos.bank.v1beta1.Query/Balance",
+                        &bank::QueryBalanceRequest { address, denom },
+                    )?;
                     let c = r.balance.unwrap_or_default();
                     json!({"denom": c.denom, "amount": c.amount})
                 }
@@ -88,17 +99,21 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             }
         }
         Command::Bank(Bank::Total { node }) => {
-            let r: bank::QueryTotalSupplyResponse = node
-                .client(ctx)?
-                .query("/cosmos.bank.v1beta1.Query/TotalSupply", &bank::QueryTotalSupplyRequest { pagination: None })?;
+            let r: bank::QueryTotalSupplyResponse = node.client(ctx)?.query(
+                "/cosmos.bank.v1beta1.Query/TotalSupply",
+                &bank::QueryTotalSupplyRequest { pagination: None },
+            )?;
             json!({"supply": coins_json(&r.supply)})
         }
         Command::Auth(Auth::Account { address, node }) => {
             let client = node.client(ctx)?;
-            let r: auth::QueryAccountResponse =
-                client.query("/cosmos.auth.v1beta1.Query/Account", &auth::QueryAccountRequest { address })?;
+            let r: auth::QueryAccountResponse = client.query(
+                "/cosmos.auth.v1beta1.Query/Account",
+                &auth::QueryAccountRequest { address },
+            )?;
             let any = r.account.context("empty response")?;
-            let account = surety_auth::Account::from_any(&any).map_err(|e| anyhow::anyhow!(e.log))?;
+            let account =
+                surety_auth::Account::from_any(&any).map_err(|e| anyhow::anyhow!(e.log))?;
             json!({"account": {
                 "@type": any.type_url,
                 "address": account.address.to_bech32(),

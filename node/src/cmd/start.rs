@@ -21,12 +21,20 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let home = ctx.home();
     if !home.app_toml().exists() {
-        bail!("{} not found; run `suretyd init` first", home.app_toml().display());
+        bail!(
+            "{} not found; run `suretyd init` first",
+            home.app_toml().display()
+        );
     }
     let cfg: AppToml = load(&home.app_toml())?;
-    let filter = args.log_level.clone().unwrap_or_else(|| cfg.log_level.clone());
+    let filter = args
+        .log_level
+        .clone()
+        .unwrap_or_else(|| cfg.log_level.clone());
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).context("invalid log level")?)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter).context("invalid log level")?,
+        )
         .with_writer(std::io::stderr)
         .init();
 
@@ -37,28 +45,40 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         },
     )
     .context("opening the state store")?;
-    let min_gas_prices = cfg.minimum_gas_prices.parse().map_err(anyhow::Error::msg).context("minimum_gas_prices")?;
+    let min_gas_prices = cfg
+        .minimum_gas_prices
+        .parse()
+        .map_err(anyhow::Error::msg)
+        .context("minimum_gas_prices")?;
     let app = App::new(storage, AppConfig { min_gas_prices });
     tracing::info!(height = app.storage().latest_version(), "state loaded");
 
     let server = tendermint_abci::ServerBuilder::default()
         .bind(&cfg.abci_address, app.clone())
         .with_context(|| format!("binding the ABCI server to {}", cfg.abci_address))?;
-    std::thread::Builder::new().name("abci".into()).spawn(move || {
-        if let Err(e) = server.listen() {
-            tracing::error!("ABCI server stopped: {e}");
-            std::process::exit(1);
-        }
-    })?;
+    std::thread::Builder::new()
+        .name("abci".into())
+        .spawn(move || {
+            if let Err(e) = server.listen() {
+                tracing::error!("ABCI server stopped: {e}");
+                std::process::exit(1);
+            }
+        })?;
     tracing::info!(address = %cfg.abci_address, "ABCI server listening");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     runtime.block_on(supervise(ctx, cfg, app, args.no_cometbft))
 }
 
 async fn supervise(ctx: &Context, cfg: AppToml, app: App, no_cometbft: bool) -> Result<()> {
     if !cfg.grpc_address.is_empty() {
-        let address = cfg.grpc_address.parse().with_context(|| format!("grpc_address {}", cfg.grpc_address))?;
+        let address = cfg
+            .grpc_address
+            .parse()
+            .with_context(|| format!("grpc_address {}", cfg.grpc_address))?;
         let grpc_app = app.clone();
         tokio::spawn(async move {
             if let Err(e) = crate::grpc::serve(grpc_app, address).await {
@@ -153,7 +173,10 @@ fn node_info(rpc: &str) -> Result<Vec<u8>> {
         channels: n.channels.to_string().into_bytes(),
         moniker: n.moniker.to_string(),
         other: Some(tendermint_proto::p2p::DefaultNodeInfoOther {
-            tx_index: n.other.tx_index.to_string(),
+            tx_index: match n.other.tx_index {
+                tendermint::node::info::TxIndexStatus::On => "on".into(),
+                tendermint::node::info::TxIndexStatus::Off => "off".into(),
+            },
             rpc_address: n.other.rpc_address.clone(),
         }),
     };

@@ -72,7 +72,12 @@ fn fee_for(gas: u64, gas_prices: &str) -> Result<Coins> {
         .0
         .iter()
         .take(1)
-        .map(|(denom, price)| Coin::new((price * gas as u128).div_ceil(10u128.pow(18)), denom.clone()))
+        .map(|(denom, price)| {
+            Coin::new(
+                (price * gas as u128).div_ceil(10u128.pow(18)),
+                denom.clone(),
+            )
+        })
         .filter(|c| c.amount > 0)
         .collect();
     Coins::from_vec(coins).map_err(|e| anyhow::anyhow!(e.log))
@@ -90,9 +95,9 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
             _ => client.chain_id()?,
         },
     };
-    let account = client
-        .account(&address)?
-        .with_context(|| format!("account {address} does not exist on chain yet; it must receive funds first"))?;
+    let account = client.account(&address)?.with_context(|| {
+        format!("account {address} does not exist on chain yet; it must receive funds first")
+    })?;
     let mut unsigned = Unsigned {
         messages,
         memo: args.memo.clone(),
@@ -104,18 +109,27 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
     };
     unsigned.gas_limit = if args.gas == "auto" {
         let tx = for_simulation(&key, &unsigned)?;
+        #[allow(deprecated)]
+        let request = SimulateRequest {
+            tx: None,
+            tx_bytes: tx,
+        };
         let response: SimulateResponse = client
-            .query("/cosmos.tx.v1beta1.Service/Simulate", &SimulateRequest { tx: None, tx_bytes: tx })
+            .query("/cosmos.tx.v1beta1.Service/Simulate", &request)
             .context("simulating the transaction")?;
         let used = response.gas_info.context("no gas info")?.gas_used;
         let adjusted = (used as f64 * args.gas_adjustment).ceil() as u64;
         eprintln!("gas estimate: {adjusted}");
         adjusted
     } else {
-        args.gas.parse().with_context(|| format!("--gas must be a number or auto, not {}", args.gas))?
+        args.gas
+            .parse()
+            .with_context(|| format!("--gas must be a number or auto, not {}", args.gas))?
     };
     unsigned.fee = match &args.fees {
-        Some(fees) => fees.parse().map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?,
+        Some(fees) => fees
+            .parse()
+            .map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?,
         None => fee_for(unsigned.gas_limit, &args.gas_prices)?,
     };
     let tx = sign(&key, &unsigned)?;
@@ -135,16 +149,27 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
         "gas_used": committed.gas_used.to_string(),
     }));
     if committed.code != 0 {
-        bail!("transaction failed in block {}: {}", committed.height, committed.log);
+        bail!(
+            "transaction failed in block {}: {}",
+            committed.height,
+            committed.log
+        );
     }
     Ok(())
 }
 
 pub fn run(ctx: &Context, command: Command) -> Result<()> {
     match command {
-        Command::Bank(Bank::Send { from, to, amount, tx }) => {
+        Command::Bank(Bank::Send {
+            from,
+            to,
+            amount,
+            tx,
+        }) => {
             Address::from_bech32(&to).map_err(|e| anyhow::anyhow!("recipient: {}", e.log))?;
-            let amount: Coins = amount.parse().map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?;
+            let amount: Coins = amount
+                .parse()
+                .map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?;
             if amount.is_empty() {
                 bail!("amount must be positive");
             }

@@ -1,0 +1,604 @@
+//! The transaction pipeline against a real RocksDB store, driven through the ABCI methods the
+//! way CometBFT drives them. Every rejection must carry its Cosmos code and message and leave no
+//! state change beyond, where Cosmos keeps them, the fee and the sequence.
+
+use k256::ecdsa::SigningKey;
+use prost::Message;
+use surety_app::{App, AppConfig};
+use surety_framework::{Address, Coins, VALIDATOR_PREFIX};
+use surety_genesis::AppState;
+use surety_proto::cometbft::abci::*;
+use surety_proto::cosmos::bank::v1beta1::{MsgSend, QueryBalanceRequest, QueryBalanceResponse};
+use surety_proto::cosmos::crypto::ed25519::PubKey as Ed25519PubKey;
+use surety_proto::cosmos::crypto::secp256k1::PubKey;
+use surety_proto::cosmos::staking::v1beta1::{CommissionRates, Description, MsgCreateValidator};
+use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
+use surety_proto::cosmos::tx::v1beta1::*;
+use surety_proto::{to_any, Any};
+use surety_store::{Storage, StorageConfig};
+use tendermint_abci::Application;
+
+const CHAIN: &str = "surety-test";
+
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_slice(&[seed; 32]).unwrap()
+}
+
+fn address(key: &SigningKey) -> Address {
+    Address::from_secp256k1(key.verifying_key().to_encoded_point(true).as_bytes())
+}
+
+struct SignOpts {
+    chain_id: String,
+    account_number: u64,
+    sequence: u64,
+    gas: u64,
+    fee: &'static str,
+    memo: String,
+}
+
+impl Default for SignOpts {
+    fn default() -> Self {
+        SignOpts {
+            chain_id: CHAIN.into(),
+            account_number: 0,
+            sequence: 0,
+            gas: 200_000,
+            fee: "1000usure",
+            memo: String::new(),
+        }
+    }
+}
+
+fn sign(key: &SigningKey, msgs: Vec<Any>, o: &SignOpts) -> Vec<u8> {
+    use k256::ecdsa::signature::Signer;
+    let body = TxBody {
+        messages: msgs,
+        memo: o.memo.clone(),
+        ..Default::default()
+    };
+    let auth_info = AuthInfo {
+        signer_infos: vec![SignerInfo {
+            public_key: Some(to_any(&PubKey {
+                key: key
+                    .verifying_key()
+                    .to_encoded_point(true)
+                    .as_bytes()
+                    .to_vec(),
+            })),
+            mode_info: Some(ModeInfo {
+                sum: Some(mode_info::Sum::Single(mode_info::Single {
+                    mode: SignMode::Direct as i32,
+                })),
+            }),
+            sequence: o.sequence,
+        }],
+        fee: Some(Fee {
+            amount: o.fee.parse::<Coins>().unwrap().to_proto(),
+            gas_limit: o.gas,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let (body_bytes, auth_info_bytes) = (body.encode_to_vec(), auth_info.encode_to_vec());
+    let doc =
+        surety_auth::sign_doc_bytes(&body_bytes, &auth_info_bytes, &o.chain_id, o.account_number);
+    let sig: k256::ecdsa::Signature = key.sign(&doc);
+    TxRaw {
+        body_bytes,
+        auth_info_bytes,
+        signatures: vec![sig.to_bytes().to_vec()],
+    }
+    .encode_to_vec()
+}
+
+fn send(from: &SigningKey, to: &Address, amount: &str) -> Any {
+    to_any(&MsgSend {
+        from_address: address(from).to_bech32(),
+        to_address: to.to_bech32(),
+        amount: amount.parse::<Coins>().unwrap().to_proto(),
+    })
+}
+
+struct Chain {
+    app: App,
+    height: i64,
+    _dir: tempfile::TempDir,
+}
+
+/// Account numbers in genesis order: validator 0, alice 1, bob 2 (then module accounts).
+fn genesis() -> Vec<u8> {
+    let validator = key(1);
+    let mut state = AppState::default();
+    state
+        .add_account(&address(&validator), &"1000000000usure".parse().unwrap())
+        .unwrap();
+    state
+        .add_account(&address(&key(2)), &"1000000usure,500uusdc".parse().unwrap())
+        .unwrap();
+    state
+        .add_account(&address(&key(3)), &"10usure".parse().unwrap())
+        .unwrap();
+    #[allow(deprecated)]
+    let msg = MsgCreateValidator {
+        description: Some(Description {
+            moniker: "v0".into(),
+            ..Default::default()
+        }),
+        commission: Some(CommissionRates {
+            rate: "100000000000000000".into(),
+            max_rate: "200000000000000000".into(),
+            max_change_rate: "10000000000000000".into(),
+        }),
+        min_self_delegation: "1".into(),
+        delegator_address: String::new(),
+        validator_address: address(&validator).to_bech32_with(VALIDATOR_PREFIX),
+        pubkey: Some(to_any(&Ed25519PubKey { key: vec![9; 32] })),
+        value: Some(
+            "100000000usure"
+                .parse::<surety_framework::Coin>()
+                .unwrap()
+                .to_proto(),
+        ),
+    };
+    let gentx = sign(
+        &validator,
+        vec![to_any(&msg)],
+        &SignOpts {
+            fee: "",
+            ..Default::default()
+        },
+    );
+    state.genutil.gen_txs = vec![base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        gentx,
+    )];
+    serde_json::to_vec(&state).unwrap()
+}
+
+impl Chain {
+    fn new(min_gas_prices: &str) -> Chain {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
+        let app = App::new(
+            storage,
+            AppConfig {
+                min_gas_prices: min_gas_prices.parse().unwrap(),
+            },
+        );
+        let init = app.init_chain(RequestInitChain {
+            chain_id: CHAIN.into(),
+            app_state_bytes: genesis().into(),
+            initial_height: 1,
+            ..Default::default()
+        });
+        assert_eq!(init.validators.len(), 1);
+        assert_eq!(init.validators[0].power, 100);
+        let mut chain = Chain {
+            app,
+            height: 0,
+            _dir: dir,
+        };
+        chain.block(vec![]);
+        chain
+    }
+
+    fn block(&mut self, txs: Vec<Vec<u8>>) -> Vec<ExecTxResult> {
+        self.height += 1;
+        let r = self.app.finalize_block(RequestFinalizeBlock {
+            txs: txs.into_iter().map(Into::into).collect(),
+            height: self.height,
+            time: Some(tendermint_proto::google::protobuf::Timestamp {
+                seconds: 1_700_000_000 + self.height,
+                nanos: 0,
+            }),
+            ..Default::default()
+        });
+        self.app.commit();
+        r.tx_results
+    }
+
+    fn deliver(&mut self, tx: Vec<u8>) -> ExecTxResult {
+        self.block(vec![tx]).remove(0)
+    }
+
+    fn balance(&self, who: &Address, denom: &str) -> u128 {
+        let req = QueryBalanceRequest {
+            address: who.to_bech32(),
+            denom: denom.into(),
+        };
+        let (bytes, _) = self
+            .app
+            .query_method(
+                "/cosmos.bank.v1beta1.Query/Balance",
+                &req.encode_to_vec(),
+                0,
+            )
+            .unwrap();
+        QueryBalanceResponse::decode(bytes.as_slice())
+            .unwrap()
+            .balance
+            .unwrap()
+            .amount
+            .parse()
+            .unwrap()
+    }
+
+    fn sequence(&self, who: &Address) -> u64 {
+        let (bytes, _) = self
+            .app
+            .query_method(
+                "/cosmos.auth.v1beta1.Query/Account",
+                &surety_proto::cosmos::auth::v1beta1::QueryAccountRequest {
+                    address: who.to_bech32(),
+                }
+                .encode_to_vec(),
+                0,
+            )
+            .unwrap();
+        let any =
+            surety_proto::cosmos::auth::v1beta1::QueryAccountResponse::decode(bytes.as_slice())
+                .unwrap()
+                .account
+                .unwrap();
+        surety_auth::Account::from_any(&any).unwrap().sequence
+    }
+
+    fn app_hash(&self) -> Vec<u8> {
+        self.app.storage().latest_app_hash().unwrap().to_vec()
+    }
+}
+
+fn alice_opts() -> SignOpts {
+    SignOpts {
+        account_number: 1,
+        ..Default::default()
+    }
+}
+
+/// Delivers `tx` and asserts it fails with `code`, a log containing `text`, and no state change.
+fn assert_rejected_cleanly(chain: &mut Chain, tx: Vec<u8>, code: u32, text: &str) {
+    let before = chain.app_hash();
+    let r = chain.deliver(tx);
+    assert_eq!(r.code, code, "log: {}", r.log);
+    assert!(r.log.contains(text), "expected {text:?} in {:?}", r.log);
+    // An empty block over an unchanged state leaves the state root unchanged.
+    assert_eq!(chain.app_hash(), before, "a rejected tx changed state");
+}
+
+#[test]
+fn a_valid_send_moves_exactly_the_amount_and_the_fee() {
+    let mut chain = Chain::new("");
+    let (alice, bob) = (key(2), address(&key(3)));
+    let r = chain.deliver(sign(
+        &alice,
+        vec![send(&alice, &bob, "250usure")],
+        &alice_opts(),
+    ));
+    assert_eq!(r.code, 0, "{}", r.log);
+    assert!(r.gas_used > 0 && r.gas_used <= 200_000);
+    assert_eq!(chain.balance(&bob, "usure"), 260);
+    assert_eq!(
+        chain.balance(&address(&alice), "usure"),
+        1_000_000 - 250 - 1000
+    );
+    assert_eq!(chain.sequence(&address(&alice)), 1);
+    let events: Vec<&str> = r.events.iter().map(|e| e.r#type.as_str()).collect();
+    assert!(
+        events.contains(&"transfer") && events.contains(&"message"),
+        "{events:?}"
+    );
+    chain.app.check_invariants().unwrap();
+}
+
+#[test]
+fn bad_signature_is_unauthorized() {
+    let mut chain = Chain::new("");
+    let alice = key(2);
+    let mut tx = TxRaw::decode(
+        sign(
+            &alice,
+            vec![send(&alice, &address(&key(3)), "1usure")],
+            &alice_opts(),
+        )
+        .as_slice(),
+    )
+    .unwrap();
+    tx.signatures[0][5] ^= 0xff;
+    assert_rejected_cleanly(
+        &mut chain,
+        tx.encode_to_vec(),
+        4,
+        "signature verification failed",
+    );
+}
+
+#[test]
+fn wrong_chain_id_is_unauthorized() {
+    let mut chain = Chain::new("");
+    let alice = key(2);
+    let opts = SignOpts {
+        chain_id: "another-chain".into(),
+        ..alice_opts()
+    };
+    let tx = sign(
+        &alice,
+        vec![send(&alice, &address(&key(3)), "1usure")],
+        &opts,
+    );
+    assert_rejected_cleanly(&mut chain, tx, 4, "chain-id (surety-test)");
+}
+
+#[test]
+fn wrong_account_number_is_unauthorized() {
+    let mut chain = Chain::new("");
+    let alice = key(2);
+    let opts = SignOpts {
+        account_number: 7,
+        ..Default::default()
+    };
+    let tx = sign(
+        &alice,
+        vec![send(&alice, &address(&key(3)), "1usure")],
+        &opts,
+    );
+    assert_rejected_cleanly(&mut chain, tx, 4, "account number (1)");
+}
+
+#[test]
+fn replayed_and_out_of_order_sequences_are_rejected_with_code_32() {
+    let mut chain = Chain::new("");
+    let alice = key(2);
+    let tx = sign(
+        &alice,
+        vec![send(&alice, &address(&key(3)), "1usure")],
+        &alice_opts(),
+    );
+    assert_eq!(chain.deliver(tx.clone()).code, 0);
+    assert_rejected_cleanly(
+        &mut chain,
+        tx,
+        32,
+        "account sequence mismatch, expected 1, got 0: incorrect account sequence",
+    );
+    let ahead = SignOpts {
+        sequence: 5,
+        ..alice_opts()
+    };
+    let tx = sign(
+        &alice,
+        vec![send(&alice, &address(&key(3)), "1usure")],
+        &ahead,
+    );
+    assert_rejected_cleanly(
+        &mut chain,
+        tx,
+        32,
+        "account sequence mismatch, expected 1, got 5",
+    );
+}
+
+#[test]
+fn insufficient_fee_is_rejected_by_check_tx() {
+    let chain = Chain::new("0.025usure");
+    let alice = key(2);
+    let tx = sign(
+        &alice,
+        vec![send(&alice, &address(&key(3)), "1usure")],
+        &alice_opts(),
+    );
+    let r = chain.app.check_tx(RequestCheckTx {
+        tx: tx.into(),
+        r#type: 0,
+    });
+    assert_eq!(r.code, 13, "{}", r.log);
+    assert!(
+        r.log
+            .contains("insufficient fees; got: 1000usure required: 5000usure"),
+        "{}",
+        r.log
+    );
+    // and with enough fee it passes, advancing the mempool's view of the sequence
+    let ok = SignOpts {
+        fee: "5000usure",
+        ..alice_opts()
+    };
+    let tx = sign(&alice, vec![send(&alice, &address(&key(3)), "1usure")], &ok);
+    assert_eq!(
+        chain
+            .app
+            .check_tx(RequestCheckTx {
+                tx: tx.clone().into(),
+                r#type: 0
+            })
+            .code,
+        0
+    );
+    let again = chain.app.check_tx(RequestCheckTx {
+        tx: tx.into(),
+        r#type: 0,
+    });
+    assert_eq!(again.code, 32, "{}", again.log);
+}
+
+#[test]
+fn out_of_gas_keeps_only_fee_and_sequence() {
+    let mut chain = Chain::new("");
+    let (alice, bob) = (key(2), address(&key(3)));
+    // Too little gas for even the ante checks: nothing happens at all.
+    let starved = SignOpts {
+        gas: 100,
+        ..alice_opts()
+    };
+    assert_rejected_cleanly(
+        &mut chain,
+        sign(&alice, vec![send(&alice, &bob, "1usure")], &starved),
+        11,
+        "out of gas",
+    );
+    // Enough for the ante checks but not the transfer: the fee is paid, the sequence advances.
+    let probe = chain
+        .app
+        .simulate(&sign(
+            &alice,
+            vec![send(&alice, &bob, "1usure")],
+            &alice_opts(),
+        ))
+        .unwrap();
+    let needed = probe.gas_info.unwrap().gas_used;
+    let short = SignOpts {
+        gas: needed - 2000,
+        ..alice_opts()
+    };
+    let r = chain.deliver(sign(&alice, vec![send(&alice, &bob, "1usure")], &short));
+    assert_eq!(r.code, 11, "{}", r.log);
+    assert_eq!(chain.balance(&bob, "usure"), 10);
+    assert_eq!(chain.balance(&address(&alice), "usure"), 1_000_000 - 1000);
+    assert_eq!(chain.sequence(&address(&alice)), 1);
+    chain.app.check_invariants().unwrap();
+}
+
+#[test]
+fn insufficient_funds_keeps_only_fee_and_sequence() {
+    let mut chain = Chain::new("");
+    let (alice, bob) = (key(2), address(&key(3)));
+    let r = chain.deliver(sign(
+        &alice,
+        vec![send(&alice, &bob, "999999999usure")],
+        &alice_opts(),
+    ));
+    assert_eq!(r.code, 5, "{}", r.log);
+    assert!(
+        r.log.contains("is smaller than 999999999usure"),
+        "{}",
+        r.log
+    );
+    assert_eq!(chain.balance(&bob, "usure"), 10);
+    assert_eq!(chain.balance(&address(&alice), "usure"), 1_000_000 - 1000);
+    assert_eq!(chain.sequence(&address(&alice)), 1);
+    // A fee the payer cannot afford rejects the whole tx.
+    let bob_key = key(3);
+    let broke = SignOpts {
+        account_number: 2,
+        fee: "1000usure",
+        ..Default::default()
+    };
+    assert_rejected_cleanly(
+        &mut chain,
+        sign(
+            &bob_key,
+            vec![send(&bob_key, &address(&alice), "1usure")],
+            &broke,
+        ),
+        5,
+        "insufficient funds to pay for fees",
+    );
+    chain.app.check_invariants().unwrap();
+}
+
+#[test]
+fn malformed_and_oversized_transactions_are_rejected() {
+    let mut chain = Chain::new("");
+    assert_rejected_cleanly(&mut chain, vec![0xff, 0x01, 0x02], 2, "tx parse error");
+    let alice = key(2);
+    let huge = SignOpts {
+        memo: "x".repeat(70_000),
+        ..alice_opts()
+    };
+    assert_rejected_cleanly(
+        &mut chain,
+        sign(
+            &alice,
+            vec![send(&alice, &address(&key(3)), "1usure")],
+            &huge,
+        ),
+        21,
+        "tx too large",
+    );
+    let long_memo = SignOpts {
+        memo: "x".repeat(300),
+        ..alice_opts()
+    };
+    assert_rejected_cleanly(
+        &mut chain,
+        sign(
+            &alice,
+            vec![send(&alice, &address(&key(3)), "1usure")],
+            &long_memo,
+        ),
+        12,
+        "memo too large",
+    );
+    let unknown = Any {
+        type_url: "/surety.nope.v1.MsgNothing".into(),
+        value: vec![],
+    };
+    assert_rejected_cleanly(
+        &mut chain,
+        sign(&alice, vec![unknown], &alice_opts()),
+        6,
+        "unrecognized message type",
+    );
+    // A send to a module account is refused.
+    let to_module = send(&alice, &Address::module("fee_collector"), "1usure");
+    let r = chain.deliver(sign(&alice, vec![to_module], &alice_opts()));
+    assert_eq!(r.code, 4, "{}", r.log);
+    chain.app.check_invariants().unwrap();
+}
+
+#[test]
+fn multi_message_transactions_are_atomic() {
+    let mut chain = Chain::new("");
+    let (alice, bob) = (key(2), address(&key(3)));
+    let tx = sign(
+        &alice,
+        vec![
+            send(&alice, &bob, "100usure"),
+            send(&alice, &bob, "9999uusdc"),
+        ],
+        &alice_opts(),
+    );
+    let r = chain.deliver(tx);
+    assert_eq!(r.code, 5, "{}", r.log);
+    assert!(r.log.contains("message index: 1"), "{}", r.log);
+    assert_eq!(
+        chain.balance(&bob, "usure"),
+        10,
+        "the first message must be rolled back too"
+    );
+}
+
+#[test]
+fn same_blocks_give_the_same_app_hash_and_restart_keeps_it() {
+    let alice = key(2);
+    let bob = address(&key(3));
+    let txs = |seq| {
+        vec![sign(
+            &alice,
+            vec![send(&alice, &bob, "5usure")],
+            &SignOpts {
+                sequence: seq,
+                ..alice_opts()
+            },
+        )]
+    };
+    let mut a = Chain::new("");
+    let mut b = Chain::new("");
+    for seq in 0..3 {
+        a.block(txs(seq));
+        b.block(txs(seq));
+        assert_eq!(a.app_hash(), b.app_hash());
+    }
+    // Reopen a's store: Info reports the same height and hash.
+    let hash = a.app_hash();
+    let height = a.height;
+    let Chain { app, _dir: dir, .. } = a;
+    drop(app);
+    let reopened = App::new(
+        Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap(),
+        AppConfig::default(),
+    );
+    let info = reopened.info(RequestInfo::default());
+    assert_eq!(info.last_block_height, height);
+    assert_eq!(info.last_block_app_hash.to_vec(), hash);
+}
