@@ -2,6 +2,7 @@
 
 use crate::tx::{msg_data, TxOutcome};
 use crate::{to_change_set, with_overlay, App, CHAIN_ID_KEY};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 use surety_framework::{
     BlockInfo, Ctx, Error, Event, ExecMode, GasMeter, Overlay, ValidatorUpdate,
@@ -200,6 +201,14 @@ impl App {
             .unwrap_or_else(|e| halt("computing the app hash", e));
         let app_hash = prepared.app_hash();
         consensus.pending = Some(prepared);
+        let stats = &self.inner.stats;
+        stats.blocks.fetch_add(1, Ordering::Relaxed);
+        stats
+            .block_txs
+            .fetch_add(req.txs.len() as u64, Ordering::Relaxed);
+        stats
+            .finalize_block_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         tracing::debug!(
             height,
             txs = req.txs.len(),
@@ -242,6 +251,7 @@ impl Application for App {
     }
 
     fn check_tx(&self, req: RequestCheckTx) -> ResponseCheckTx {
+        let started = Instant::now();
         let snapshot = self.inner.storage.latest_snapshot();
         let mut mempool = self.inner.mempool.lock().expect("lock");
         let block = BlockInfo {
@@ -256,6 +266,11 @@ impl Application for App {
             });
         *mempool = changes;
         let result = exec_result(outcome);
+        let stats = &self.inner.stats;
+        stats.check_tx_count.fetch_add(1, Ordering::Relaxed);
+        stats
+            .check_tx_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         ResponseCheckTx {
             code: result.code,
             data: Default::default(),
@@ -269,6 +284,7 @@ impl Application for App {
     }
 
     fn commit(&self) -> ResponseCommit {
+        let started = Instant::now();
         let mut consensus = self.inner.consensus.lock().expect("lock");
         let Some(prepared) = consensus.pending.take() else {
             halt("commit", "no executed block to commit");
@@ -281,6 +297,10 @@ impl Application for App {
         consensus.genesis = None;
         // Mempool state restarts from the new block; CometBFT rechecks what is left.
         self.inner.mempool.lock().expect("lock").clear();
+        self.inner
+            .stats
+            .commit_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         tracing::debug!(height = version, "committed");
         ResponseCommit { retain_height: 0 }
     }

@@ -13,6 +13,7 @@ pub mod tx;
 pub use tx::{MinGasPrices, MAX_TX_BYTES};
 
 use modules::Modules;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use surety_framework::{BlockInfo, Changes, Ctx, ExecMode, GasMeter, Overlay, StateRead};
 use surety_store::{ChangeSet, PreparedCommit, Storage};
@@ -40,6 +41,33 @@ struct Inner {
     mempool: Mutex<Changes>,
     /// `GetNodeInfoResponse`, filled in by the node once CometBFT is up.
     node_info: RwLock<Option<Vec<u8>>>,
+    stats: Stats,
+}
+
+/// Where the time goes, for metrics and benchmarks. Wall-clock time is measured here only to be
+/// reported; it never feeds back into consensus.
+#[derive(Default)]
+pub struct Stats {
+    pub check_tx_count: AtomicU64,
+    pub check_tx_nanos: AtomicU64,
+    pub blocks: AtomicU64,
+    pub block_txs: AtomicU64,
+    pub finalize_block_nanos: AtomicU64,
+    pub commit_nanos: AtomicU64,
+}
+
+impl Stats {
+    pub fn to_json(&self) -> serde_json::Value {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        serde_json::json!({
+            "check_tx_count": get(&self.check_tx_count),
+            "check_tx_nanos": get(&self.check_tx_nanos),
+            "blocks": get(&self.blocks),
+            "block_txs": get(&self.block_txs),
+            "finalize_block_nanos": get(&self.finalize_block_nanos),
+            "commit_nanos": get(&self.commit_nanos),
+        })
+    }
 }
 
 #[derive(Default)]
@@ -68,6 +96,7 @@ impl App {
                 consensus: Mutex::new(Consensus::default()),
                 mempool: Mutex::new(Changes::new()),
                 node_info: RwLock::new(None),
+                stats: Stats::default(),
             }),
         }
     }
@@ -87,6 +116,10 @@ impl App {
     /// Sets what `GetNodeInfo` answers (an encoded `GetNodeInfoResponse`).
     pub fn set_node_info(&self, encoded: Vec<u8>) {
         *self.inner.node_info.write().expect("lock") = Some(encoded);
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
     }
 
     fn runner(&self) -> tx::Runner<'_> {
@@ -152,8 +185,7 @@ fn with_overlay<T>(
     changes: Changes,
     f: impl FnOnce(&mut Overlay) -> T,
 ) -> (T, Changes) {
-    let mut overlay = Overlay::new(base);
-    surety_framework::StateWrite::apply(&mut overlay, changes);
+    let mut overlay = Overlay::with_changes(base, changes);
     let out = f(&mut overlay);
     (out, overlay.into_changes())
 }

@@ -51,6 +51,10 @@ impl App {
         match path {
             SIMULATE => self.simulate_query(request),
             GET_NODE_INFO => self.node_info(),
+            "/app/stats" | "app/stats" => Ok((
+                self.inner.stats.to_json().to_string().into_bytes(),
+                self.inner.storage.latest_version(),
+            )),
             "/app/version" | "app/version" => Ok((
                 env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
                 self.inner.storage.latest_version(),

@@ -1026,16 +1026,18 @@ impl Localnet {
             .append(true)
             .open(&log_path)
             .with_context(|| format!("cannot open {}", log_path.display()))?;
-        writeln!(
-            log,
-            "\n===== surety-localnet: starting validator {i} at unix time {} =====",
+        let banner = format!(
+            "\n===== surety-localnet: starting validator {i} at unix time {} =====\n",
             unix_now()
-        )?;
+        );
+        log.write_all(banner.as_bytes())?;
         let mut cmd = self.suretyd().command(["start", "--home"]);
         cmd.arg(&home)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);
+        // Plain text in node.log (tracing-subscriber honours NO_COLOR).
+        cmd.env("NO_COLOR", "1");
         if let Some(filter) = &self.opts.log_filter {
             cmd.env("RUST_LOG", filter);
         }
@@ -1338,11 +1340,12 @@ impl Localnet {
             .create(true)
             .open(self.log_path(i))
         {
-            let _ = writeln!(
-                f,
-                "\n===== surety-localnet: {what} at unix time {} =====",
+            // One write, so it does not interleave with the node's own output.
+            let line = format!(
+                "\n===== surety-localnet: {what} at unix time {} =====\n",
                 unix_now()
             );
+            let _ = f.write_all(line.as_bytes());
         }
         self.say(format!("validator {i}: {what}"));
     }

@@ -307,7 +307,12 @@ fn print_summary(net: &Localnet) {
         );
     }
     println!();
-    println!("Logs: {}/node<i>/node.log   Prometheus: CometBFT :26660+100·i, app :9100+100·i (plus offset {})", net.root().display(), m.port_offset);
+    let e0 = net.endpoints(0);
+    println!("Logs:    {}/node<i>/node.log", net.root().display());
+    println!(
+        "Metrics: CometBFT {} and app {} (validator 0; ports +100 per validator)",
+        e0.prometheus, e0.metrics
+    );
     println!();
     println!(
         "Demo accounts (keys in the `test` keyring of {}):",

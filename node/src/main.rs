@@ -6,6 +6,7 @@ mod cometbft;
 mod config;
 mod grpc;
 mod home;
+mod metrics;
 mod output;
 mod txbuilder;
 
@@ -50,6 +51,8 @@ enum Command {
     /// Query chain state.
     #[command(subcommand, alias = "q")]
     Query(cmd::query::Command),
+    /// Load generator: measures committed transactions per second.
+    Loadgen(cmd::loadgen::Args),
     /// Read and change configuration files.
     #[command(subcommand)]
     Config(cmd::config::Command),
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Tx(c) => cmd::tx::run(&ctx, c),
         Command::Query(c) => cmd::query::run(&ctx, c),
         Command::Config(c) => cmd::config::run(&ctx, c),
+        Command::Loadgen(args) => cmd::loadgen::run(&ctx, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,8 +1,12 @@
 //! SIGN_MODE_DIRECT: a secp256k1 signature over sha256 of the protobuf `SignDoc`.
+//!
+//! Verification uses libsecp256k1 (the `secp256k1` crate), several times faster than a pure-Rust
+//! verifier; signature checks dominate the cost of CheckTx and of executing a transaction.
 
-use k256::ecdsa::signature::Verifier;
-use k256::ecdsa::{Signature, VerifyingKey};
 use prost::Message;
+use secp256k1::{ecdsa::Signature, Message as Digest32, PublicKey, Secp256k1, VerifyOnly};
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
 use surety_framework::{sdk, Error};
 use surety_proto::cosmos::tx::v1beta1::SignDoc;
 
@@ -21,17 +25,18 @@ pub fn sign_doc_bytes(
     .encode_to_vec()
 }
 
-/// Verifies a 64-byte (r ‖ s) signature; high-S signatures are rejected, as Cosmos rejects them,
-/// so a signature cannot be malleated into a second valid one.
+static VERIFIER: LazyLock<Secp256k1<VerifyOnly>> = LazyLock::new(Secp256k1::verification_only);
+
+/// Verifies a 64-byte (r ‖ s) signature over sha256(message). libsecp256k1 accepts only low-S
+/// signatures, as Cosmos does, so a signature cannot be malleated into a second valid one.
 pub fn verify_secp256k1(pubkey: &[u8], message: &[u8], signature: &[u8]) -> Result<(), Error> {
-    let key = VerifyingKey::from_sec1_bytes(pubkey)
+    let key = PublicKey::from_slice(pubkey)
         .map_err(|_| sdk::invalid_pubkey("invalid secp256k1 public key"))?;
-    let sig = Signature::from_slice(signature)
+    let sig = Signature::from_compact(signature)
         .map_err(|_| sdk::unauthorized("malformed secp256k1 signature"))?;
-    if sig.normalize_s().is_some() {
-        return Err(sdk::unauthorized("signature has a high S value"));
-    }
-    key.verify(message, &sig)
+    let digest = Digest32::from_digest(Sha256::digest(message).into());
+    VERIFIER
+        .verify_ecdsa(&digest, &sig, &key)
         .map_err(|_| sdk::unauthorized("signature verification failed"))
 }
 
@@ -39,7 +44,7 @@ pub fn verify_secp256k1(pubkey: &[u8], message: &[u8], signature: &[u8]) -> Resu
 mod tests {
     use super::*;
     use k256::ecdsa::signature::Signer;
-    use k256::ecdsa::SigningKey;
+    use k256::ecdsa::{Signature, SigningKey};
 
     #[test]
     fn verifies_and_rejects() {

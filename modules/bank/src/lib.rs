@@ -6,6 +6,7 @@ mod query;
 mod state;
 
 pub use genesis::{Balance, CoinJson, GenesisState};
+pub use state::balance_key;
 
 use surety_auth::Auth;
 use surety_framework::{sdk, Address, Coins, Ctx, Error, Event, Module};

@@ -52,6 +52,11 @@ impl<'a> Overlay<'a> {
         }
     }
 
+    /// An overlay that starts from changes already made (e.g. the mempool's since the last commit).
+    pub fn with_changes(base: &'a dyn StateRead, changes: Changes) -> Overlay<'a> {
+        Overlay { base, changes }
+    }
+
     pub fn changes(&self) -> &Changes {
         &self.changes
     }
@@ -96,6 +101,10 @@ impl StateWrite for Overlay<'_> {
     }
 
     fn apply(&mut self, changes: Changes) {
-        self.changes.extend(changes);
+        if self.changes.is_empty() {
+            self.changes = changes;
+        } else {
+            self.changes.extend(changes);
+        }
     }
 }

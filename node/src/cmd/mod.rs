@@ -4,6 +4,7 @@ pub mod config;
 pub mod genesis;
 pub mod init;
 pub mod keys;
+pub mod loadgen;
 pub mod query;
 pub mod start;
 pub mod status;

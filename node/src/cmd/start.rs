@@ -87,6 +87,18 @@ async fn supervise(ctx: &Context, cfg: AppToml, app: App, no_cometbft: bool) -> 
         });
         tracing::info!(address = %cfg.grpc_address, "gRPC server listening");
     }
+    if !cfg.metrics_address.is_empty() {
+        let address = cfg
+            .metrics_address
+            .parse()
+            .with_context(|| format!("metrics_address {}", cfg.metrics_address))?;
+        let metrics_app = app.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::metrics::serve(metrics_app, address).await {
+                tracing::error!("metrics server stopped: {e:#}");
+            }
+        });
+    }
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     if no_cometbft {

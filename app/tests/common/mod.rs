@@ -1,0 +1,250 @@
+//! A chain driven through the ABCI methods the way CometBFT drives them, over a real RocksDB
+//! store in a temporary directory, with helpers to sign Cosmos transactions.
+#![allow(dead_code)]
+
+use k256::ecdsa::SigningKey;
+use prost::Message;
+use surety_app::{App, AppConfig};
+use surety_framework::{Address, Coins, VALIDATOR_PREFIX};
+use surety_genesis::AppState;
+use surety_proto::cometbft::abci::*;
+use surety_proto::cosmos::bank::v1beta1::{MsgSend, QueryBalanceRequest, QueryBalanceResponse};
+use surety_proto::cosmos::crypto::ed25519::PubKey as Ed25519PubKey;
+use surety_proto::cosmos::crypto::secp256k1::PubKey;
+use surety_proto::cosmos::staking::v1beta1::{CommissionRates, Description, MsgCreateValidator};
+use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
+use surety_proto::cosmos::tx::v1beta1::*;
+use surety_proto::{to_any, Any};
+use surety_store::{Storage, StorageConfig};
+use tendermint_abci::Application;
+
+pub const CHAIN: &str = "surety-test";
+
+pub fn key(seed: u8) -> SigningKey {
+    SigningKey::from_slice(&[seed; 32]).unwrap()
+}
+
+pub fn address(key: &SigningKey) -> Address {
+    Address::from_secp256k1(key.verifying_key().to_encoded_point(true).as_bytes())
+}
+
+pub struct SignOpts {
+    pub chain_id: String,
+    pub account_number: u64,
+    pub sequence: u64,
+    pub gas: u64,
+    pub fee: &'static str,
+    pub memo: String,
+}
+
+impl Default for SignOpts {
+    fn default() -> Self {
+        SignOpts {
+            chain_id: CHAIN.into(),
+            account_number: 0,
+            sequence: 0,
+            gas: 200_000,
+            fee: "1000usure",
+            memo: String::new(),
+        }
+    }
+}
+
+pub fn sign(key: &SigningKey, msgs: Vec<Any>, o: &SignOpts) -> Vec<u8> {
+    use k256::ecdsa::signature::Signer;
+    let body = TxBody {
+        messages: msgs,
+        memo: o.memo.clone(),
+        ..Default::default()
+    };
+    let auth_info = AuthInfo {
+        signer_infos: vec![SignerInfo {
+            public_key: Some(to_any(&PubKey {
+                key: key
+                    .verifying_key()
+                    .to_encoded_point(true)
+                    .as_bytes()
+                    .to_vec(),
+            })),
+            mode_info: Some(ModeInfo {
+                sum: Some(mode_info::Sum::Single(mode_info::Single {
+                    mode: SignMode::Direct as i32,
+                })),
+            }),
+            sequence: o.sequence,
+        }],
+        fee: Some(Fee {
+            amount: o.fee.parse::<Coins>().unwrap().to_proto(),
+            gas_limit: o.gas,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let (body_bytes, auth_info_bytes) = (body.encode_to_vec(), auth_info.encode_to_vec());
+    let doc =
+        surety_auth::sign_doc_bytes(&body_bytes, &auth_info_bytes, &o.chain_id, o.account_number);
+    let sig: k256::ecdsa::Signature = key.sign(&doc);
+    TxRaw {
+        body_bytes,
+        auth_info_bytes,
+        signatures: vec![sig.to_bytes().to_vec()],
+    }
+    .encode_to_vec()
+}
+
+pub fn send(from: &SigningKey, to: &Address, amount: &str) -> Any {
+    to_any(&MsgSend {
+        from_address: address(from).to_bech32(),
+        to_address: to.to_bech32(),
+        amount: amount.parse::<Coins>().unwrap().to_proto(),
+    })
+}
+
+pub struct Chain {
+    pub app: App,
+    pub height: i64,
+    pub _dir: tempfile::TempDir,
+}
+
+/// Account numbers in genesis order: validator 0, alice 1, bob 2 (then module accounts).
+pub fn genesis() -> Vec<u8> {
+    let validator = key(1);
+    let mut state = AppState::default();
+    state
+        .add_account(&address(&validator), &"1000000000usure".parse().unwrap())
+        .unwrap();
+    state
+        .add_account(&address(&key(2)), &"1000000usure,500uusdc".parse().unwrap())
+        .unwrap();
+    state
+        .add_account(&address(&key(3)), &"10usure".parse().unwrap())
+        .unwrap();
+    #[allow(deprecated)]
+    let msg = MsgCreateValidator {
+        description: Some(Description {
+            moniker: "v0".into(),
+            ..Default::default()
+        }),
+        commission: Some(CommissionRates {
+            rate: "100000000000000000".into(),
+            max_rate: "200000000000000000".into(),
+            max_change_rate: "10000000000000000".into(),
+        }),
+        min_self_delegation: "1".into(),
+        delegator_address: String::new(),
+        validator_address: address(&validator).to_bech32_with(VALIDATOR_PREFIX),
+        pubkey: Some(to_any(&Ed25519PubKey { key: vec![9; 32] })),
+        value: Some(
+            "100000000usure"
+                .parse::<surety_framework::Coin>()
+                .unwrap()
+                .to_proto(),
+        ),
+    };
+    let gentx = sign(
+        &validator,
+        vec![to_any(&msg)],
+        &SignOpts {
+            fee: "",
+            ..Default::default()
+        },
+    );
+    state.genutil.gen_txs = vec![base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        gentx,
+    )];
+    serde_json::to_vec(&state).unwrap()
+}
+
+impl Chain {
+    pub fn new(min_gas_prices: &str) -> Chain {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
+        let app = App::new(
+            storage,
+            AppConfig {
+                min_gas_prices: min_gas_prices.parse().unwrap(),
+            },
+        );
+        let init = app.init_chain(RequestInitChain {
+            chain_id: CHAIN.into(),
+            app_state_bytes: genesis().into(),
+            initial_height: 1,
+            ..Default::default()
+        });
+        assert_eq!(init.validators.len(), 1);
+        assert_eq!(init.validators[0].power, 100);
+        let mut chain = Chain {
+            app,
+            height: 0,
+            _dir: dir,
+        };
+        chain.block(vec![]);
+        chain
+    }
+
+    pub fn block(&mut self, txs: Vec<Vec<u8>>) -> Vec<ExecTxResult> {
+        self.height += 1;
+        let r = self.app.finalize_block(RequestFinalizeBlock {
+            txs: txs.into_iter().map(Into::into).collect(),
+            height: self.height,
+            time: Some(tendermint_proto::google::protobuf::Timestamp {
+                seconds: 1_700_000_000 + self.height,
+                nanos: 0,
+            }),
+            ..Default::default()
+        });
+        self.app.commit();
+        r.tx_results
+    }
+
+    pub fn deliver(&mut self, tx: Vec<u8>) -> ExecTxResult {
+        self.block(vec![tx]).remove(0)
+    }
+
+    pub fn balance(&self, who: &Address, denom: &str) -> u128 {
+        let req = QueryBalanceRequest {
+            address: who.to_bech32(),
+            denom: denom.into(),
+        };
+        let (bytes, _) = self
+            .app
+            .query_method(
+                "/cosmos.bank.v1beta1.Query/Balance",
+                &req.encode_to_vec(),
+                0,
+            )
+            .unwrap();
+        QueryBalanceResponse::decode(bytes.as_slice())
+            .unwrap()
+            .balance
+            .unwrap()
+            .amount
+            .parse()
+            .unwrap()
+    }
+
+    pub fn sequence(&self, who: &Address) -> u64 {
+        let (bytes, _) = self
+            .app
+            .query_method(
+                "/cosmos.auth.v1beta1.Query/Account",
+                &surety_proto::cosmos::auth::v1beta1::QueryAccountRequest {
+                    address: who.to_bech32(),
+                }
+                .encode_to_vec(),
+                0,
+            )
+            .unwrap();
+        let any =
+            surety_proto::cosmos::auth::v1beta1::QueryAccountResponse::decode(bytes.as_slice())
+                .unwrap()
+                .account
+                .unwrap();
+        surety_auth::Account::from_any(&any).unwrap().sequence
+    }
+
+    pub fn app_hash(&self) -> Vec<u8> {
+        self.app.storage().latest_app_hash().unwrap().to_vec()
+    }
+}

@@ -1,0 +1,173 @@
+//! Queries as clients make them: gRPC method paths over ABCI, heights, Simulate, and
+//! `store/<substore>/key` proofs verified with ics23 against the app hash.
+
+mod common;
+
+use common::*;
+use prost::Message;
+use surety_proto::cometbft::abci::RequestQuery;
+use surety_proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
+use surety_proto::ics23::CommitmentProof;
+use tendermint_abci::Application;
+
+fn store_query(chain: &Chain, key: &[u8], height: i64) -> (Vec<u8>, [CommitmentProof; 2], u64) {
+    let r = chain.app.query(RequestQuery {
+        path: "store/bank/key".into(),
+        data: key.to_vec().into(),
+        height,
+        prove: true,
+    });
+    assert_eq!(r.code, 0, "{}", r.log);
+    let ops = r.proof_ops.expect("proof requested").ops;
+    assert_eq!(ops.len(), 2);
+    assert_eq!(ops[1].key, b"bank");
+    let decode = |i: usize| CommitmentProof::decode(ops[i].data.as_slice()).unwrap();
+    (r.value.to_vec(), [decode(0), decode(1)], r.height as u64)
+}
+
+#[test]
+fn store_proofs_verify_against_the_app_hash_at_latest_and_older_heights() {
+    let mut chain = Chain::new("");
+    let (alice, bob) = (key(2), address(&key(3)));
+    let before = chain.height;
+    let r = chain.deliver(sign(
+        &alice,
+        vec![send(&alice, &bob, "5usure")],
+        &SignOpts {
+            account_number: 1,
+            ..Default::default()
+        },
+    ));
+    assert_eq!(r.code, 0, "{}", r.log);
+    chain.block(vec![]);
+    let storage = chain.app.storage().clone();
+    let key = surety_bank::balance_key(&bob, "usure");
+
+    // present, latest: bob has 15
+    let (value, proofs, height) = store_query(&chain, &key, 0);
+    assert_eq!(value, b"15");
+    let hash = storage.app_hash(height).unwrap();
+    assert!(surety_store::verify_membership(
+        &hash, "bank", &key, &value, &proofs
+    ));
+    assert!(
+        !surety_store::verify_membership(&hash, "bank", &key, b"16", &proofs),
+        "a tampered value must not verify"
+    );
+
+    // present, older height: bob had 10
+    let (value, proofs, height) = store_query(&chain, &key, before as i64);
+    assert_eq!((value.as_slice(), height), (&b"10"[..], before as u64));
+    assert!(surety_store::verify_membership(
+        &storage.app_hash(height).unwrap(),
+        "bank",
+        &key,
+        &value,
+        &proofs
+    ));
+
+    // absent: nobody holds uatom
+    let absent = surety_bank::balance_key(&bob, "uatom");
+    for h in [0, before as i64] {
+        let (value, proofs, height) = store_query(&chain, &absent, h);
+        assert!(value.is_empty());
+        assert!(surety_store::verify_non_membership(
+            &storage.app_hash(height).unwrap(),
+            "bank",
+            &absent,
+            &proofs
+        ));
+    }
+}
+
+#[test]
+fn grpc_paths_answer_at_a_height_and_report_errors_as_cosmos_does() {
+    let mut chain = Chain::new("");
+    let (alice, bob) = (key(2), address(&key(3)));
+    let old = chain.height as u64;
+    chain.deliver(sign(
+        &alice,
+        vec![send(&alice, &bob, "7usure")],
+        &SignOpts {
+            account_number: 1,
+            ..Default::default()
+        },
+    ));
+    let req = QueryBalanceRequest {
+        address: bob.to_bech32(),
+        denom: "usure".into(),
+    }
+    .encode_to_vec();
+    let at = |h| {
+        let (bytes, read) = chain
+            .app
+            .query_method("/cosmos.bank.v1beta1.Query/Balance", &req, h)
+            .unwrap();
+        (
+            QueryBalanceResponse::decode(bytes.as_slice())
+                .unwrap()
+                .balance
+                .unwrap()
+                .amount,
+            read,
+        )
+    };
+    assert_eq!(at(old), ("10".to_string(), old));
+    assert_eq!(at(0).0, "17");
+
+    let missing = chain.app.query(RequestQuery {
+        path: "/cosmos.auth.v1beta1.Query/Account".into(),
+        data: surety_proto::cosmos::auth::v1beta1::QueryAccountRequest {
+            address: address(&key(99)).to_bech32(),
+        }
+        .encode_to_vec()
+        .into(),
+        ..Default::default()
+    });
+    assert_eq!(missing.code, 22);
+    assert!(
+        missing
+            .log
+            .starts_with("rpc error: code = NotFound desc = account surety1"),
+        "{}",
+        missing.log
+    );
+
+    let unknown = chain.app.query(RequestQuery {
+        path: "/cosmos.nope.v1.Query/X".into(),
+        ..Default::default()
+    });
+    assert_eq!(unknown.code, 6, "{}", unknown.log);
+    let future = chain.app.query(RequestQuery {
+        path: "/cosmos.bank.v1beta1.Query/Balance".into(),
+        data: req.clone().into(),
+        height: 999,
+        ..Default::default()
+    });
+    assert_eq!(future.code, 26, "{}", future.log);
+}
+
+#[test]
+fn simulate_reports_gas_and_changes_nothing() {
+    let chain = Chain::new("");
+    let (alice, bob) = (key(2), address(&key(3)));
+    let tx = sign(
+        &alice,
+        vec![send(&alice, &bob, "3usure")],
+        &SignOpts {
+            account_number: 1,
+            ..Default::default()
+        },
+    );
+    let hash = chain.app_hash();
+    let r = chain.app.simulate(&tx).unwrap();
+    let gas = r.gas_info.unwrap();
+    assert!(gas.gas_used > 10_000 && gas.gas_used < 200_000, "{gas:?}");
+    assert_eq!(
+        r.result.unwrap().msg_responses[0].type_url,
+        "/cosmos.bank.v1beta1.MsgSendResponse"
+    );
+    assert_eq!(chain.app_hash(), hash);
+    assert_eq!(chain.balance(&bob, "usure"), 10);
+    assert_eq!(chain.app.simulate(&[1, 2, 3]).unwrap_err().code, 2);
+}
