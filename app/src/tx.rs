@@ -245,16 +245,19 @@ impl Runner<'_> {
                 .ok_or_else(|| sdk::unknown_address(format!("account {signer} does not exist")))?;
             let info = &tx.auth_info.signer_infos[i];
             let pubkey = signer_pubkey(&account, info.public_key.as_ref())?;
-            let single = match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
-                Some(mode_info::Sum::Single(single)) => single.mode,
-                _ => {
-                    return Err(sdk::unauthorized(
-                        "only single-signer SIGN_MODE_DIRECT is supported",
-                    ))
+            // Simulation checks no signature, so clients (cosmjs) leave the sign mode unspecified.
+            if ctx.mode != ExecMode::Simulate {
+                let mode = match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
+                    Some(mode_info::Sum::Single(single)) => single.mode,
+                    _ => {
+                        return Err(sdk::unauthorized(
+                            "only single-signer SIGN_MODE_DIRECT is supported",
+                        ))
+                    }
+                };
+                if mode != SignMode::Direct as i32 {
+                    return Err(sdk::unauthorized("only SIGN_MODE_DIRECT is supported"));
                 }
-            };
-            if single != SignMode::Direct as i32 {
-                return Err(sdk::unauthorized("only SIGN_MODE_DIRECT is supported"));
             }
             if info.sequence != account.sequence {
                 return Err(sdk::wrong_sequence(format!(
@@ -313,8 +316,8 @@ impl Runner<'_> {
                 "fee payer address: {payer} does not exist"
             )));
         }
+        let bank = surety_bank::Bank::default();
         if !tx.fee.is_empty() {
-            let bank = surety_bank::Bank::default();
             bank.send_to_module(ctx, &payer, FEE_COLLECTOR, &tx.fee)
                 .map_err(|e| {
                     if e.code == 5 {
@@ -326,6 +329,17 @@ impl Runner<'_> {
                         e
                     }
                 })?;
+        } else if ctx.mode == ExecMode::Simulate {
+            // Clients simulate without a fee but then pay one: charge the gas of moving a fee so
+            // the estimate covers it, and drop the move itself.
+            let probe = Coins::from_vec(vec![surety_framework::Coin::new(
+                1,
+                surety_staking::BOND_DENOM,
+            )])?;
+            let _ = ctx.branch(|c| -> Result<(), Error> {
+                bank.send_to_module(c, &payer, FEE_COLLECTOR, &probe)?;
+                Err(sdk::internal("fee gas probe"))
+            });
         }
         ctx.emit(
             Event::new("tx")

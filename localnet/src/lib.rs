@@ -1007,12 +1007,7 @@ impl Localnet {
 
     /// Ports of validator `i` that cannot be bound now, described.
     fn busy_ports(&self, i: usize) -> Vec<String> {
-        self.ports(i)
-            .named()
-            .iter()
-            .filter(|(_, port)| TcpListener::bind(("127.0.0.1", *port)).is_err())
-            .map(|(what, port)| format!("127.0.0.1:{port} (validator {i} {what})"))
-            .collect()
+        busy_ports(i, self.opts.port_offset)
     }
 
     fn start_node(&mut self, i: usize) -> Result<()> {
@@ -1500,6 +1495,27 @@ impl Drop for Localnet {
             }
         }
     }
+}
+
+/// Ports of validator `index` (with `offset`) that cannot be bound on
+/// 127.0.0.1 right now, described.
+pub fn busy_ports(index: usize, offset: u16) -> Vec<String> {
+    let Ok(ports) = Ports::for_node(index, offset) else {
+        return vec![format!(
+            "validator {index}: ports out of range with offset {offset}"
+        )];
+    };
+    ports
+        .named()
+        .iter()
+        .filter(|(_, port)| TcpListener::bind(("127.0.0.1", *port)).is_err())
+        .map(|(what, port)| format!("127.0.0.1:{port} (validator {index} {what})"))
+        .collect()
+}
+
+/// True if every port of `validators` validators with `offset` is free now.
+pub fn ports_free(validators: usize, offset: u16) -> bool {
+    (0..validators).all(|i| busy_ports(i, offset).is_empty())
 }
 
 /// Reads `address` and `mnemonic` from `keys add --output json`.

@@ -147,6 +147,7 @@ fn start(
     if let Some(o) = offset {
         opts.port_offset = o;
     }
+    let chain_id_given = chain_id.is_some();
     if let Some(c) = chain_id {
         opts.chain_id = c;
     }
@@ -181,7 +182,7 @@ fn start(
         Some(m) if !fresh => {
             if validators.is_some_and(|n| n != m.validators)
                 || offset.is_some_and(|o| o != m.port_offset)
-                || opts.chain_id != m.chain_id
+                || (chain_id_given && opts.chain_id != m.chain_id)
             {
                 bail!(
                     "the localnet in {} has {} validators, port offset {} and chain id {}; \
@@ -278,7 +279,7 @@ fn print_summary(net: &Localnet) {
     let Some(m) = net.manifest() else { return };
     println!();
     println!(
-        "Surety localnet `{}` — {} validators, data in {}",
+        "Surety localnet `{}` — {} validator(s), data in {}",
         m.chain_id,
         m.validators,
         net.root().display()
@@ -397,6 +398,11 @@ fn wipe(cli: &Cli) -> Result<()> {
 }
 
 fn status(cli: &Cli) -> Result<()> {
+    // Die quietly when piped into `head` instead of panicking on EPIPE.
+    // SAFETY: restoring the default disposition of SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let opts = options(cli);
     let mut net = match Localnet::open(opts) {
         Ok(net) => net,
@@ -409,7 +415,7 @@ fn status(cli: &Cli) -> Result<()> {
         return Ok(());
     };
     println!(
-        "Surety localnet `{}` — {} validators in {}",
+        "Surety localnet `{}` — {} validator(s) in {}",
         m.chain_id,
         m.validators,
         net.root().display()

@@ -22,6 +22,7 @@ const result = await client.sendTokens(address, RECIPIENT, [{ denom: "usure", am
 const after = await reader.getBalance(RECIPIENT, "usure");
 const all = await reader.getAllBalances(address);
 
+// BigInts (account numbers, gas) are printed as strings.
 console.log(JSON.stringify({
   chainId,
   sender: address,
@@ -35,4 +36,4 @@ console.log(JSON.stringify({
   before: before.amount,
   after: after.amount,
   senderDenoms: all.map((c) => c.denom),
-}));
+}, (_, v) => (typeof v === "bigint" ? v.toString() : v)));

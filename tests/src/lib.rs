@@ -5,8 +5,9 @@
 //! Environment knobs:
 //! - `SURETYD`: use this `suretyd` binary instead of the one in the target dir.
 //! - `SURETY_COMETBFT`: the `cometbft` binary (else PATH, `~/go/bin`).
-//! - `SURETY_E2E_PORT_OFFSET`: added to every localnet port (default 2000).
-//! - `SURETY_E2E_NO_BUILD=1`: never run `cargo build -p suretyd`.
+//! - `SURETY_E2E_PORT_OFFSET`: added to every localnet port (default: the
+//!   first free one of 2000, 2500, … 5500).
+//! - `SURETY_E2E_NO_BUILD=1`: use an existing `suretyd` even if it looks stale.
 //! - `SURETY_E2E_KEEP=1`: keep the localnet directory even when the test passes.
 //! - `SURETY_E2E_SKIP=1`: skip the end-to-end tests.
 
@@ -65,8 +66,9 @@ pub fn profile_dir() -> Result<PathBuf> {
 }
 
 /// The `suretyd` to test: `$SURETYD`, else `suretyd` in the test's own
-/// target/profile dir, built with `cargo build -p suretyd` there (a no-op
-/// when it is up to date; skipped with `SURETY_E2E_NO_BUILD=1` if present).
+/// target/profile dir — built there with `cargo build --workspace
+/// --all-targets` when it is missing or older than its sources (never
+/// rebuilt with `SURETY_E2E_NO_BUILD=1` if present).
 pub fn suretyd_bin() -> Result<PathBuf> {
     static BIN: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
     BIN.get_or_init(|| locate_suretyd().map_err(|e| format!("{e:#}")))
@@ -85,37 +87,85 @@ fn locate_suretyd() -> Result<PathBuf> {
     let profile = profile_dir()?;
     let bin = profile.join("suretyd");
     let no_build = std::env::var("SURETY_E2E_NO_BUILD").is_ok_and(|v| !v.is_empty() && v != "0");
-    if no_build && cli::is_executable(&bin) {
+    if cli::is_executable(&bin) && (no_build || !is_stale(&bin)) {
         return Ok(bin);
     }
     let target = profile
         .parent()
         .ok_or_else(|| anyhow!("no target dir above {}", profile.display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root())
-        .args(["build", "-p", "suretyd"])
-        .env("CARGO_TARGET_DIR", target);
-    match profile.file_name().and_then(|n| n.to_str()) {
-        Some("debug") => {}
-        Some("release") => {
-            cmd.arg("--release");
+    let build = |args: &[&str]| -> Result<()> {
+        let mut cmd = Command::new(&cargo);
+        cmd.current_dir(workspace_root())
+            .arg("build")
+            .args(args)
+            .env("CARGO_TARGET_DIR", target);
+        match profile.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => {}
+            Some("release") => {
+                cmd.arg("--release");
+            }
+            Some(other) => {
+                cmd.args(["--profile", other]);
+            }
         }
-        Some(other) => {
-            cmd.args(["--profile", other]);
-        }
-        None => {}
+        step(format!("building suretyd: {}", cli::describe(&cmd)));
+        cli::run_ok(&mut cmd, None, Duration::from_secs(60 * 60)).map(drop)
+    };
+    // The whole workspace with all targets first, as scripts/test builds it:
+    // a subset (`-p suretyd`) unifies dependency features differently and
+    // rebuilds RocksDB. If some other crate does not compile right now, fall
+    // back to building suretyd alone.
+    if let Err(e) = build(&["--workspace", "--all-targets"]) {
+        step(format!(
+            "workspace build failed; building suretyd alone\n{}",
+            cli::tail(&format!("{e:#}"), 15)
+        ));
+        build(&["-p", "suretyd"]).context("building suretyd for the e2e test")?;
     }
-    step(format!("building suretyd: {}", cli::describe(&cmd)));
-    cli::run_ok(&mut cmd, None, Duration::from_secs(60 * 60))
-        .context("building suretyd for the e2e test")?;
     if !cli::is_executable(&bin) {
         bail!(
-            "`cargo build -p suretyd` succeeded but {} does not exist",
+            "`cargo build` succeeded but {} does not exist",
             bin.display()
         );
     }
     Ok(bin)
+}
+
+/// True if a source file of a crate `suretyd` is built from (or the
+/// workspace manifest / lock file) is newer than `bin`.
+fn is_stale(bin: &Path) -> bool {
+    let Ok(built) = std::fs::metadata(bin).and_then(|m| m.modified()) else {
+        return true;
+    };
+    let root = workspace_root();
+    let mut stack: Vec<PathBuf> = ["node", "app", "modules", "genesis", "proto"]
+        .iter()
+        .map(|d| root.join(d))
+        .collect();
+    let mut files = vec![root.join("Cargo.toml"), root.join("Cargo.lock")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if p.is_dir() {
+                if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                    stack.push(p);
+                }
+            } else if [".rs", ".toml", ".proto"].iter().any(|x| name.ends_with(x)) {
+                files.push(p);
+            }
+        }
+    }
+    files.iter().any(|f| {
+        std::fs::metadata(f)
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| m > built)
+    })
 }
 
 /// The `cometbft` binary, or an error saying how to install it.
@@ -135,12 +185,25 @@ pub fn cometbft_bin() -> Result<PathBuf> {
     Ok(p)
 }
 
-/// Port offset for test networks (`$SURETY_E2E_PORT_OFFSET`, default 2000).
-pub fn port_offset() -> u16 {
-    std::env::var("SURETY_E2E_PORT_OFFSET")
+/// Port offset for a test network of `validators` validators:
+/// `$SURETY_E2E_PORT_OFFSET` if set, else the first of 2000, 2500, … 5500
+/// whose ports are all free (so a developer's localnet on the default ports,
+/// or another e2e run, does not clash).
+pub fn port_offset(validators: usize) -> Result<u16> {
+    if let Some(v) = std::env::var("SURETY_E2E_PORT_OFFSET")
         .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000)
+        .filter(|v| !v.is_empty())
+    {
+        return v
+            .parse()
+            .map_err(|_| anyhow!("SURETY_E2E_PORT_OFFSET={v:?} is not a port offset"));
+    }
+    (2000..=5500)
+        .step_by(500)
+        .find(|&o| surety_localnet::ports_free(validators, o))
+        .ok_or_else(|| {
+            anyhow!("no free port range for {validators} validators at offsets 2000..=5500")
+        })
 }
 
 /// A fresh directory for a test network, under the target dir.
@@ -289,7 +352,7 @@ impl TestNet {
         let opts = LocalnetOptions {
             validators,
             root: e2e_root(name)?,
-            port_offset: port_offset(),
+            port_offset: port_offset(validators)?,
             timeout_commit: "500ms".into(),
             suretyd: suretyd_bin()?,
             cometbft: cometbft_bin()?,
