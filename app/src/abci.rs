@@ -91,6 +91,7 @@ impl App {
                 .get(module.name())
                 .cloned()
                 .unwrap_or_else(|| module.default_genesis());
+            module.validate_genesis(&section)?;
             module
                 .init_genesis(&mut ctx, &section)
                 .map_err(|e| format!("{} genesis: {}", module.name(), e.log))?;
@@ -190,6 +191,7 @@ impl App {
             });
         let tx_results = tx_results?;
         let mut set = to_change_set(&changes);
+        crate::record_block_time(&mut set, &block);
         if height == 1 {
             set.nonverifiable
                 .insert(CHAIN_ID_KEY.to_vec(), Some(self.chain_id().into_bytes()));
@@ -254,11 +256,7 @@ impl Application for App {
         let started = Instant::now();
         let snapshot = self.inner.storage.latest_snapshot();
         let mut mempool = self.inner.mempool.lock().expect("lock");
-        let block = BlockInfo {
-            height: snapshot.version() + 1,
-            chain_id: self.chain_id(),
-            ..BlockInfo::default()
-        };
+        let block = self.next_block(&snapshot);
         let (outcome, changes) =
             with_overlay(&snapshot, std::mem::take(&mut *mempool), |overlay| {
                 let mut ctx = Ctx::new(overlay, block, ExecMode::Check, GasMeter::infinite());

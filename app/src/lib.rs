@@ -8,6 +8,7 @@
 mod abci;
 pub mod modules;
 mod query;
+pub mod testing;
 pub mod tx;
 
 pub use tx::{MinGasPrices, MAX_TX_BYTES};
@@ -157,14 +158,45 @@ impl App {
             self.inner.storage.snapshot(height)?
         };
         let version = snapshot.version();
-        let mut overlay = Overlay::new(&snapshot);
         let block = BlockInfo {
             height: version,
-            chain_id: self.chain_id(),
-            ..BlockInfo::default()
+            ..self.next_block(&snapshot)
         };
+        let mut overlay = Overlay::new(&snapshot);
         let mut ctx = Ctx::new(&mut overlay, block, ExecMode::Query, GasMeter::infinite());
         Ok((f(&mut ctx), version))
+    }
+}
+
+/// Where the last committed block's time is kept: outside the merkle tree (it is in every block
+/// header already, and an empty block must not change the app hash), for queries, CheckTx and
+/// Simulate to run on the chain's clock.
+const LAST_BLOCK_TIME_KEY: &[u8] = b"last_block_time";
+
+fn record_block_time(set: &mut ChangeSet, block: &BlockInfo) {
+    let mut value = block.time_unix_secs.to_be_bytes().to_vec();
+    value.extend_from_slice(&block.time_nanos.to_be_bytes());
+    set.nonverifiable
+        .insert(LAST_BLOCK_TIME_KEY.to_vec(), Some(value));
+}
+
+impl App {
+    /// The block after `snapshot` as far as it is known before it is proposed: its height, and
+    /// the time of the last committed block.
+    fn next_block(&self, snapshot: &surety_store::Snapshot) -> BlockInfo {
+        let (time_unix_secs, time_nanos) = match snapshot.get_nonverifiable(LAST_BLOCK_TIME_KEY) {
+            Ok(Some(v)) if v.len() == 12 => (
+                i64::from_be_bytes(v[..8].try_into().expect("8 bytes")),
+                u32::from_be_bytes(v[8..].try_into().expect("4 bytes")),
+            ),
+            _ => (0, 0),
+        };
+        BlockInfo {
+            height: snapshot.version() + 1,
+            time_unix_secs,
+            time_nanos,
+            chain_id: self.chain_id(),
+        }
     }
 }
 

@@ -34,11 +34,31 @@ impl Modules {
 
     /// Surety's modules.
     pub fn surety() -> Modules {
+        let pool = surety_pool::Keeper::default();
+        let policy = surety_policy::Keeper { pool };
         Modules::new(vec![
             Box::new(surety_auth::Auth),
             Box::new(surety_bank::Bank::default()),
             Box::new(surety_staking::Staking::default()),
+            Box::new(surety_oracle::Oracle),
+            Box::new(surety_pool::PoolModule { keeper: pool }),
+            Box::new(surety_policy::PolicyModule { keeper: policy }),
+            Box::new(surety_claims::ClaimsModule::new(
+                policy,
+                surety_oracle::Oracle,
+            )),
         ])
+    }
+
+    /// Checks each module's section of a genesis `app_state` (a missing section is the
+    /// module's default).
+    pub fn validate_genesis(&self, app_state: &serde_json::Value) -> Result<(), String> {
+        for module in self.iter() {
+            if let Some(section) = app_state.get(module.name()) {
+                module.validate_genesis(section)?;
+            }
+        }
+        Ok(())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &dyn Module> {

@@ -3,7 +3,7 @@
 
 use crate::{with_overlay, App};
 use prost::Message;
-use surety_framework::{sdk, BlockInfo, Ctx, Error, ExecMode, GasMeter};
+use surety_framework::{sdk, Ctx, Error, ExecMode, GasMeter};
 use surety_proto::cometbft::abci::{RequestQuery, ResponseQuery};
 use surety_proto::cometbft::crypto::{ProofOp, ProofOps};
 use surety_proto::cosmos::base::abci::v1beta1::{GasInfo, Result as TxResult};
@@ -104,11 +104,7 @@ impl App {
         }
         let snapshot = self.inner.storage.latest_snapshot();
         let pending = self.inner.mempool.lock().expect("lock").clone();
-        let block = BlockInfo {
-            height: snapshot.version() + 1,
-            chain_id: self.chain_id(),
-            ..BlockInfo::default()
-        };
+        let block = self.next_block(&snapshot);
         let (outcome, _) = with_overlay(&snapshot, pending, |overlay| {
             let mut ctx = Ctx::new(overlay, block, ExecMode::Simulate, GasMeter::infinite());
             self.runner().run(&mut ctx, tx_bytes)

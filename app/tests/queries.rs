@@ -56,7 +56,7 @@ fn store_proofs_verify_against_the_app_hash_at_latest_and_older_heights() {
     );
 
     // present, older height: bob had 10
-    let (value, proofs, height) = store_query(&chain, &key, before as i64);
+    let (value, proofs, height) = store_query(&chain, &key, before);
     assert_eq!((value.as_slice(), height), (&b"10"[..], before as u64));
     assert!(surety_store::verify_membership(
         &storage.app_hash(height).unwrap(),
@@ -68,7 +68,7 @@ fn store_proofs_verify_against_the_app_hash_at_latest_and_older_heights() {
 
     // absent: nobody holds uatom
     let absent = surety_bank::balance_key(&bob, "uatom");
-    for h in [0, before as i64] {
+    for h in [0, before] {
         let (value, proofs, height) = store_query(&chain, &absent, h);
         assert!(value.is_empty());
         assert!(surety_store::verify_non_membership(

@@ -1,6 +1,7 @@
 //! Genesis: the `app_state` inside CometBFT's `genesis.json`, its defaults and validation, and
 //! the genesis transactions (gentxs) that create the first validators.
 
+pub mod demo;
 mod gentx;
 
 pub use gentx::{verify_gentx, GentxSummary};
@@ -12,12 +13,15 @@ use std::path::Path;
 use surety_framework::{Address, Coins};
 
 /// Surety's `app_state`: one section per module, plus the gentxs.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AppState {
     pub auth: surety_auth::GenesisState,
     pub bank: surety_bank::GenesisState,
     #[serde(default)]
     pub genutil: Genutil,
+    /// Every other module's section, kept as it is (each module validates its own).
+    #[serde(flatten)]
+    pub modules: std::collections::BTreeMap<String, Value>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
@@ -25,16 +29,6 @@ pub struct Genutil {
     /// Signed `TxRaw`s, base64.
     #[serde(default)]
     pub gen_txs: Vec<String>,
-}
-
-impl Default for AppState {
-    fn default() -> Self {
-        AppState {
-            auth: Default::default(),
-            bank: Default::default(),
-            genutil: Default::default(),
-        }
-    }
 }
 
 impl AppState {

@@ -5,7 +5,7 @@
 //!
 //! Validator *i* (from 0) listens on CometBFT P2P `26656 + 100·i`, RPC
 //! `26657 + 100·i`, ABCI `26658 + 100·i`, Prometheus `26660 + 100·i`, gRPC
-//! `9090 + 100·i` and app metrics `9100 + 100·i`, each plus
+//! `9090 + 100·i`, REST (LCD) `1317 + 100·i` and app metrics `9100 + 100·i`, each plus
 //! [`LocalnetOptions::port_offset`], all on 127.0.0.1.
 //!
 //! ```no_run
@@ -58,7 +58,10 @@ pub const VALIDATOR_COINS: &str = "1000000000000usure,1000000000000uusdc";
 /// Every validator's self-bond.
 pub const VALIDATOR_BOND: &str = "100000000000usure";
 /// Every demo account's genesis balance.
-pub const DEMO_COINS: &str = "100000000000usure,100000000000uusdc";
+pub const DEMO_COINS: &str = "100000000000usure,1000000000000uusdc";
+/// Capital the localnet puts into the demo pools on first start: (pool id, amount), from the
+/// last demo account.
+pub const SEED_CAPITAL: [(u64, &str); 2] = [(2, "300000000000uusdc"), (1, "500000000000uusdc")];
 /// Nodes' minimum gas prices.
 pub const MIN_GAS_PRICES: &str = "0.0025usure";
 /// A fee that covers a simple transaction at [`MIN_GAS_PRICES`] with 200k gas.
@@ -72,6 +75,9 @@ pub struct Ports {
     pub abci: u16,
     pub prometheus: u16,
     pub grpc: u16,
+    /// Cosmos REST (LCD) gateway; 0 in manifests written before it existed.
+    #[serde(default)]
+    pub rest: u16,
     pub metrics: u16,
 }
 
@@ -90,18 +96,20 @@ impl Ports {
             abci: p(26658)?,
             prometheus: p(26660)?,
             grpc: p(9090)?,
+            rest: p(1317)?,
             metrics: p(9100)?,
         })
     }
 
     /// `(what, port)` pairs, for messages.
-    pub fn named(&self) -> [(&'static str, u16); 6] {
+    pub fn named(&self) -> [(&'static str, u16); 7] {
         [
             ("CometBFT P2P", self.p2p),
             ("CometBFT RPC", self.rpc),
             ("ABCI", self.abci),
             ("CometBFT Prometheus", self.prometheus),
             ("gRPC", self.grpc),
+            ("REST", self.rest),
             ("app metrics", self.metrics),
         ]
     }
@@ -114,6 +122,8 @@ pub struct Endpoints {
     pub rpc: String,
     /// gRPC, e.g. `127.0.0.1:9090`.
     pub grpc: String,
+    /// Cosmos REST (LCD) gateway, e.g. `http://127.0.0.1:1317`.
+    pub rest: String,
     /// CometBFT P2P, e.g. `tcp://127.0.0.1:26656`.
     pub p2p: String,
     /// ABCI socket, e.g. `127.0.0.1:26658`.
@@ -129,6 +139,7 @@ impl Endpoints {
         Endpoints {
             rpc: format!("http://127.0.0.1:{}", p.rpc),
             grpc: format!("127.0.0.1:{}", p.grpc),
+            rest: format!("http://127.0.0.1:{}", p.rest),
             p2p: format!("tcp://127.0.0.1:{}", p.p2p),
             abci: format!("127.0.0.1:{}", p.abci),
             prometheus: format!("http://127.0.0.1:{}/metrics", p.prometheus),
@@ -583,6 +594,57 @@ impl Localnet {
     }
 
     /// CometBFT RPC URL of validator `i`.
+    /// Funds the demo pools from the last demo account, once: a pool that already has capital is
+    /// left alone.
+    pub fn seed_market(&self) -> Result<()> {
+        let Some(m) = self.manifest() else {
+            return Ok(());
+        };
+        let Some(funder) = m.accounts.last() else {
+            return Ok(());
+        };
+        let home = m.nodes[0].home.to_str().unwrap_or_default().to_owned();
+        let rpc = self.rpc_url(0);
+        let sd = self.suretyd();
+        for (pool, amount) in SEED_CAPITAL {
+            let id = pool.to_string();
+            let view = sd.run_json(&[
+                "query", "pool", "pool", &id, "--node", &rpc, "--output", "json",
+            ])?;
+            if view["total_shares"].as_str().unwrap_or("0") != "0" {
+                continue;
+            }
+            self.say(format!(
+                "seeding pool {pool} with {amount} from {}",
+                funder.name
+            ));
+            sd.run_ok(&[
+                "tx",
+                "pool",
+                "deposit",
+                &id,
+                amount,
+                "--from",
+                &funder.name,
+                "--home",
+                &home,
+                "--keyring-backend",
+                "test",
+                "--node",
+                &rpc,
+                "--chain-id",
+                &m.chain_id,
+                "--gas",
+                "400000",
+                "--fees",
+                "1000usure",
+                "--output",
+                "json",
+            ])?;
+        }
+        Ok(())
+    }
+
     pub fn rpc_url(&self, i: usize) -> String {
         self.endpoints(i).rpc
     }
@@ -802,6 +864,9 @@ impl Localnet {
             });
         }
 
+        // The demo market: pools, products, oracle feeds and short claim periods.
+        sd.run_ok(&["genesis", "demo-market", "--home", &h0])?;
+
         // gentx in every home; gather them in node 0.
         let gentx0 = home0.join("config/gentx");
         for node in &nodes {
@@ -917,6 +982,7 @@ impl Localnet {
             ("cometbft", "rpc.pprof_laddr", String::new()),
             ("app", "abci_address", format!("127.0.0.1:{}", p.abci)),
             ("app", "grpc_address", format!("127.0.0.1:{}", p.grpc)),
+            ("app", "rest_address", format!("127.0.0.1:{}", p.rest)),
             ("app", "metrics_address", format!("127.0.0.1:{}", p.metrics)),
             ("app", "minimum_gas_prices", MIN_GAS_PRICES.into()),
             ("client", "node", format!("http://127.0.0.1:{}", p.rpc)),
@@ -1558,11 +1624,13 @@ mod tests {
             (p.p2p, p.rpc, p.abci, p.prometheus, p.grpc, p.metrics),
             (26656, 26657, 26658, 26660, 9090, 9100)
         );
+        assert_eq!(p.rest, 1317);
         let p = Ports::for_node(3, 1000).unwrap();
         assert_eq!(
             (p.p2p, p.rpc, p.abci, p.prometheus, p.grpc, p.metrics),
             (27956, 27957, 27958, 27960, 10390, 10400)
         );
+        assert_eq!(p.rest, 2617);
         assert!(Ports::for_node(1, 40000).is_err());
     }
 

@@ -225,6 +225,7 @@ fn start(
             .max()
             .unwrap_or(1);
         net.wait_for_height(h + 1, wait)?;
+        net.seed_market()?;
         print_summary(&net);
         println!(
             "\nRunning. Press Ctrl-C to stop (data is kept; `surety-localnet wipe` deletes it)."
@@ -286,8 +287,8 @@ fn print_summary(net: &Localnet) {
     );
     println!();
     println!(
-        "{:<13} {:<24} {:<17} {:<24} {:<8} {:<8}",
-        "validator", "RPC", "gRPC", "P2P", "height", "pid"
+        "{:<13} {:<24} {:<17} {:<23} {:<24} {:<8} {:<8}",
+        "validator", "RPC", "gRPC", "REST", "P2P", "height", "pid"
     );
     let pids = net.read_pids();
     for node in &m.nodes {
@@ -303,8 +304,8 @@ fn print_summary(net: &Localnet) {
             .map(|(_, p, _)| p.to_string())
             .unwrap_or_else(|| "-".into());
         println!(
-            "{:<13} {:<24} {:<17} {:<24} {:<8} {:<8}",
-            node.moniker, e.rpc, e.grpc, e.p2p, height, pid
+            "{:<13} {:<24} {:<17} {:<23} {:<24} {:<8} {:<8}",
+            node.moniker, e.rpc, e.grpc, e.rest, e.p2p, height, pid
         );
     }
     println!();
@@ -339,6 +340,17 @@ fn print_summary(net: &Localnet) {
         println!(
             "  {sd} query bank balances {} --node {rpc0} --output json",
             to.address
+        );
+        println!();
+        println!("Insurance (see the README's walkthrough):");
+        println!("  {sd} query pool pools --node {rpc0}");
+        println!("  {sd} query policy products --node {rpc0}");
+        println!("  {sd} query policy quote 4 10000000000uusdc 90 --node {rpc0}");
+        println!(
+            "  {sd} tx policy buy 4 10000000000uusdc 90 --from {} --home {} --keyring-backend test --node {rpc0} --chain-id {} --gas auto --fees {DEFAULT_FEES}",
+            to.name,
+            node0.home.display(),
+            m.chain_id
         );
     }
 }

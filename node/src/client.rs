@@ -22,6 +22,8 @@ pub struct Committed {
     pub log: String,
     pub gas_wanted: i64,
     pub gas_used: i64,
+    /// (type, [(key, value)]) of every event but the ante handler's.
+    pub events: Vec<(String, Vec<(String, String)>)>,
 }
 
 impl Client {
@@ -95,6 +97,11 @@ impl Client {
             .map_err(|e| self.unreachable(e))
     }
 
+    /// The latest block's time, in unix seconds: the chain's clock.
+    pub fn latest_block_time(&self) -> Result<i64> {
+        Ok(self.status()?.sync_info.latest_block_time.unix_timestamp())
+    }
+
     pub fn chain_id(&self) -> Result<String> {
         Ok(self.status()?.node_info.network.to_string())
     }
@@ -133,6 +140,24 @@ impl Client {
                     log: r.log,
                     gas_wanted: r.gas_wanted,
                     gas_used: r.gas_used,
+                    events: r
+                        .events
+                        .iter()
+                        .filter(|e| e.kind != "tx")
+                        .map(|e| {
+                            let attrs = e
+                                .attributes
+                                .iter()
+                                .map(|a| {
+                                    (
+                                        a.key_str().unwrap_or_default().to_string(),
+                                        a.value_str().unwrap_or_default().to_string(),
+                                    )
+                                })
+                                .collect();
+                            (e.kind.clone(), attrs)
+                        })
+                        .collect(),
                 });
             }
             if Instant::now() > deadline {

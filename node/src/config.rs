@@ -11,6 +11,8 @@ pub struct AppToml {
     pub abci_address: String,
     /// Where the gRPC server listens (empty disables it).
     pub grpc_address: String,
+    /// Where the Cosmos REST (LCD) gateway listens, e.g. for Keplr (empty disables it).
+    pub rest_address: String,
     /// Where the app's Prometheus metrics are served (empty disables them).
     pub metrics_address: String,
     /// The lowest fee per unit of gas this node's mempool accepts, e.g. "0.0025usure".
@@ -27,6 +29,7 @@ impl Default for AppToml {
         AppToml {
             abci_address: "127.0.0.1:26658".into(),
             grpc_address: "127.0.0.1:9090".into(),
+            rest_address: "127.0.0.1:1317".into(),
             metrics_address: "127.0.0.1:9100".into(),
             minimum_gas_prices: "0.0025usure".into(),
             pruning_keep_recent: 100_000,

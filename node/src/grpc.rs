@@ -94,13 +94,14 @@ impl tonic::server::UnaryService<Vec<u8>> for Method {
     }
 }
 
-/// Forwards every method of one gRPC service to the app.
+/// Forwards any gRPC method to the app, which answers `Unimplemented` for paths it does not
+/// route, so a module's query service needs no registration here.
 #[derive(Clone)]
-pub struct Forward {
+struct Forward {
     app: App,
 }
 
-impl tower::Service<http::Request<Body>> for Forward {
+impl tower::Service<http::Request<axum::body::Body>> for Forward {
     type Response = http::Response<Body>;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
@@ -109,55 +110,32 @@ impl tower::Service<http::Request<Body>> for Forward {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+    fn call(&mut self, request: http::Request<axum::body::Body>) -> Self::Future {
         let method = Method {
             app: self.app.clone(),
             path: request.uri().path().to_string(),
         };
         Box::pin(async move {
             let mut grpc = tonic::server::Grpc::new(RawCodec);
-            Ok(grpc.unary(method, request).await)
+            Ok(grpc.unary(method, request.map(Body::new)).await)
         })
     }
 }
 
-macro_rules! services {
-    ($($ty:ident => $name:literal),* $(,)?) => {
-        $(
-            #[derive(Clone)]
-            struct $ty(Forward);
-            impl tonic::server::NamedService for $ty {
-                const NAME: &'static str = $name;
-            }
-            impl tower::Service<http::Request<Body>> for $ty {
-                type Response = http::Response<Body>;
-                type Error = Infallible;
-                type Future = <Forward as tower::Service<http::Request<Body>>>::Future;
-                fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-                    self.0.poll_ready(cx)
-                }
-                fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-                    self.0.call(request)
-                }
-            }
-        )*
-
-        /// Serves every query service on `address` until the future is dropped.
-        pub async fn serve(app: App, address: std::net::SocketAddr) -> anyhow::Result<()> {
-            let forward = Forward { app };
-            tonic::transport::Server::builder()
-                $(.add_service($ty(forward.clone())))*
-                .serve(address)
-                .await?;
-            Ok(())
-        }
+/// Serves every query service, plus gRPC reflection (v1 and v1alpha, for grpcurl and friends)
+/// describing them, on `address` until the future is dropped.
+pub async fn serve(app: App, address: std::net::SocketAddr) -> anyhow::Result<()> {
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(surety_proto::FILE_DESCRIPTOR_SET)
     };
-}
-
-services! {
-    AuthQuery => "cosmos.auth.v1beta1.Query",
-    BankQuery => "cosmos.bank.v1beta1.Query",
-    StakingQuery => "cosmos.staking.v1beta1.Query",
-    TxService => "cosmos.tx.v1beta1.Service",
-    TendermintService => "cosmos.base.tendermint.v1beta1.Service",
+    let routes = tonic::service::Routes::new(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
+        .into_axum_router()
+        .fallback_service(Forward { app });
+    tonic::transport::Server::builder()
+        .add_routes(routes.into())
+        .serve(address)
+        .await?;
+    Ok(())
 }

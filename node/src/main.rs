@@ -8,6 +8,7 @@ mod grpc;
 mod home;
 mod metrics;
 mod output;
+mod rest;
 mod txbuilder;
 
 use clap::{Parser, Subcommand};

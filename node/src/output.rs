@@ -62,3 +62,29 @@ fn text(value: &Value, indent: usize, out: &mut String) {
         other => out.push_str(&format!("{pad}{}\n", scalar(other))),
     }
 }
+
+/// A block time (unix seconds) as RFC 3339 UTC, e.g. `2026-11-21T08:00:00Z`.
+pub fn time(secs: i64) -> String {
+    if secs <= 0 {
+        return "-".into();
+    }
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64),
+    )
+    .to_string()
+}
+
+/// An integer amount with its denom, as Cosmos prints coins: `1500000uusdc`.
+pub fn amount(amount: &str, denom: &str) -> String {
+    format!("{}{denom}", if amount.is_empty() { "0" } else { amount })
+}
+
+/// A duration in seconds as people read it: `14d`, `3d 12h`, `90s`.
+pub fn duration(secs: i64) -> String {
+    humantime::format_duration(std::time::Duration::from_secs(secs.max(0) as u64)).to_string()
+}
+
+/// Basis points as a percentage: `250` → `2.50%`.
+pub fn bps(bps: u32) -> String {
+    format!("{}.{:02}%", bps / 100, bps % 100)
+}

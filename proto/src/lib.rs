@@ -13,6 +13,25 @@ pub use tendermint_proto::v0_38 as cometbft;
 
 use prost::Message;
 
+/// Surety's own packages, generated from `proto/surety`.
+pub mod surety {
+    macro_rules! package {
+        ($($module:ident => $file:literal),* $(,)?) => {
+            $(pub mod $module {
+                pub mod v1 {
+                    include!(concat!(env!("OUT_DIR"), "/", $file));
+                }
+            })*
+        };
+    }
+    package! {
+        pool => "surety.pool.v1.rs",
+        policy => "surety.policy.v1.rs",
+        claims => "surety.claims.v1.rs",
+        oracle => "surety.oracle.v1.rs",
+    }
+}
+
 /// Names a protobuf message by its `Any` type URL.
 pub trait TypeUrl {
     const TYPE_URL: &'static str;
@@ -34,6 +53,28 @@ type_urls! {
     cosmos::staking::v1beta1::MsgCreateValidator => "/cosmos.staking.v1beta1.MsgCreateValidator",
 }
 
+/// Type URLs of Surety's own messages: `/surety.<module>.v1.<Msg>`.
+macro_rules! surety_type_urls {
+    ($($module:ident: [$($msg:ident),* $(,)?]),* $(,)?) => {
+        $($(impl TypeUrl for surety::$module::v1::$msg {
+            const TYPE_URL: &'static str =
+                concat!("/surety.", stringify!($module), ".v1.", stringify!($msg));
+        })*)*
+    };
+}
+
+surety_type_urls! {
+    pool: [MsgCreatePool, MsgDeposit, MsgRequestWithdraw, MsgCompleteWithdraw, MsgUpdateParams],
+    policy: [
+        MsgCreateProduct, MsgUpdateProduct, MsgSetProductPaused, MsgBuyCover, MsgTransferPolicy,
+        MsgUpdateParams,
+    ],
+    claims: [
+        MsgFileClaim, MsgStakeAssessor, MsgUnstakeAssessor, MsgVoteClaim, MsgAppealClaim,
+        MsgResolveAppeal, MsgUpdateParams,
+    ],
+}
+
 /// Packs a message into an `Any` under its type URL.
 pub fn to_any<M: Message + TypeUrl>(msg: &M) -> Any {
     Any {
@@ -48,3 +89,8 @@ pub fn from_any<M: Message + TypeUrl + Default>(
 ) -> Option<Result<M, prost::DecodeError>> {
     (any.type_url == M::TYPE_URL).then(|| M::decode(any.value.as_slice()))
 }
+
+/// Every service the node serves — Cosmos's and Surety's — with their imports, as an encoded
+/// `FileDescriptorSet` for gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/surety_descriptor.bin"));

@@ -310,6 +310,54 @@ impl Client {
         Ok(tx)
     }
 
+    /// Any `suretyd tx …` signed by `from` through validator 0, waiting for the commit; fails
+    /// on a non-zero code.
+    pub fn tx(&self, args: &[&str], from: &str) -> Result<TxResult> {
+        let home = self.keyring_home.to_string_lossy().into_owned();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend([
+            "--from",
+            from,
+            "--chain-id",
+            &self.chain_id,
+            "--node",
+            &self.rpc[0],
+            "--home",
+            &home,
+            "--keyring-backend",
+            "test",
+            "--gas",
+            "auto",
+            "--gas-prices",
+            "0.0025usure",
+            "--output",
+            "json",
+        ]);
+        let v = self
+            .suretyd
+            .run_json(&all)
+            .with_context(|| format!("suretyd {}", args.join(" ")))?;
+        let tx = TxResult::from_json(v)?;
+        if tx.code != 0 {
+            bail!(
+                "tx {} failed with code {}: {}",
+                tx.txhash,
+                tx.code,
+                tx.raw_log
+            );
+        }
+        Ok(tx)
+    }
+
+    /// Any `suretyd query …` against validator 0, as JSON.
+    pub fn query(&self, args: &[&str]) -> Result<Value> {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--node", &self.rpc[0], "--output", "json"]);
+        self.suretyd
+            .run_json(&all)
+            .with_context(|| format!("suretyd {}", args.join(" ")))
+    }
+
     /// Balance of `denom` for `address` as validator `node` sees it.
     pub fn balance(&self, address: &str, denom: &str, node: usize) -> Result<u128> {
         let v = self

@@ -32,8 +32,14 @@ fn parse_send(msg: &Any) -> Result<Transfer, Error> {
     })
 }
 
+/// A MsgMultiSend's single sender and its (recipient, amount) outputs.
+struct MultiTransfer {
+    from: Address,
+    outputs: Vec<(Address, Coins)>,
+}
+
 /// Cosmos allows exactly one input, whose coins equal the sum of the outputs.
-fn parse_multi_send(msg: &Any) -> Result<(Address, Coins, Vec<(Address, Coins)>), Error> {
+fn parse_multi_send(msg: &Any) -> Result<MultiTransfer, Error> {
     let msg: MsgMultiSend = decode_msg(msg)?;
     let [Input { address, coins }] = msg.inputs.as_slice() else {
         return Err(sdk::invalid_request(if msg.inputs.is_empty() {
@@ -59,13 +65,16 @@ fn parse_multi_send(msg: &Any) -> Result<(Address, Coins, Vec<(Address, Coins)>)
             input.1
         )));
     }
-    Ok((input.0, input.1, outputs))
+    Ok(MultiTransfer {
+        from: input.0,
+        outputs,
+    })
 }
 
 pub fn signers(msg: &Any) -> Result<Vec<Address>, Error> {
     match msg.type_url.as_str() {
         MsgSend::TYPE_URL => Ok(vec![parse_send(msg)?.from]),
-        MsgMultiSend::TYPE_URL => Ok(vec![parse_multi_send(msg)?.0]),
+        MsgMultiSend::TYPE_URL => Ok(vec![parse_multi_send(msg)?.from]),
         other => Err(sdk::unknown_request(format!(
             "unrecognized bank message type: {other}"
         ))),
@@ -83,7 +92,7 @@ pub fn deliver(bank: &Bank, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> 
             Ok(Vec::new())
         }
         MsgMultiSend::TYPE_URL => {
-            let (from, _, outputs) = parse_multi_send(msg)?;
+            let MultiTransfer { from, outputs } = parse_multi_send(msg)?;
             for (to, amount) in &outputs {
                 bank.check_receiver(ctx, to)?;
                 bank.send(ctx, &from, to, amount)?;

@@ -100,6 +100,15 @@ impl Coins {
         Ok(Coins(coins))
     }
 
+    /// One denom's amount; empty when the amount is zero.
+    pub fn of(amount: u128, denom: &str) -> Coins {
+        if amount == 0 {
+            Coins::new()
+        } else {
+            Coins(vec![Coin::new(amount, denom)])
+        }
+    }
+
     pub fn from_proto(coins: &[ProtoCoin]) -> Result<Coins, Error> {
         Coins::from_vec(
             coins

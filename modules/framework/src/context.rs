@@ -80,7 +80,7 @@ impl<'a> Ctx<'a> {
         &mut self,
         store: &'static str,
         prefix: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+    ) -> Result<crate::state::Entries, Error> {
         let cfg = GasConfig::KV;
         let items = self.state.prefix(store, prefix)?;
         for (key, value) in &items {
@@ -116,6 +116,19 @@ impl<'a> Ctx<'a> {
         msg: &M,
     ) -> Result<(), Error> {
         self.put(store, key, msg.encode_to_vec())
+    }
+
+    /// The next id from the counter at `key`, starting at 1.
+    pub fn next_id(&mut self, store: &'static str, key: &[u8]) -> Result<u64, Error> {
+        let current = match self.get(store, key)? {
+            Some(bytes) => u64::from_be_bytes(bytes.as_slice().try_into().map_err(|_| {
+                sdk::internal(format!("corrupt {store} counter at {}", hex::encode(key)))
+            })?),
+            None => 0,
+        };
+        let next = current + 1;
+        self.put(store, key.to_vec(), next.to_be_bytes().to_vec())?;
+        Ok(next)
     }
 
     pub fn emit(&mut self, event: Event) {
@@ -164,7 +177,7 @@ mod tests {
         fn get(&self, _: &'static str, _: &[u8]) -> Result<Option<Vec<u8>>, Error> {
             Ok(None)
         }
-        fn prefix(&self, _: &'static str, _: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+        fn prefix(&self, _: &'static str, _: &[u8]) -> Result<crate::state::Entries, Error> {
             Ok(Vec::new())
         }
     }

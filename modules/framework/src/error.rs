@@ -71,6 +71,26 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Declares a module's registered errors, Cosmos style: each is a constructor taking the details,
+/// with a fixed codespace, code and description.
+///
+/// ```ignore
+/// surety_framework::errors! { "pool";
+///     pool_not_found = 2, "pool not found";
+/// }
+/// ```
+#[macro_export]
+macro_rules! errors {
+    ($codespace:literal; $($name:ident = $code:literal, $desc:literal;)*) => {
+        pub const CODESPACE: &str = $codespace;
+        $(
+            pub fn $name(details: impl ::std::fmt::Display) -> $crate::Error {
+                $crate::Error::new(CODESPACE, $code, $desc, details)
+            }
+        )*
+    };
+}
+
 /// The Cosmos SDK root codespace (`sdk`), with its standard numbers and descriptions.
 pub mod sdk {
     use super::{Error, GrpcCode};

@@ -11,7 +11,9 @@ pub mod context;
 pub mod error;
 pub mod events;
 pub mod gas;
+pub mod math;
 pub mod module;
+pub mod oracle;
 pub mod state;
 
 pub use address::{Address, ACCOUNT_PREFIX, VALIDATOR_PREFIX};
@@ -20,6 +22,9 @@ pub use context::{BlockInfo, Ctx, ExecMode};
 pub use error::{sdk, Error, GrpcCode};
 pub use events::Event;
 pub use gas::{GasConfig, GasMeter};
-pub use module::{decode_msg, decode_query, Module, ValidatorUpdate};
-pub use state::{Changes, Overlay, StateRead, StateWrite};
+pub use math::{Dec, Round};
+pub use module::{
+    decode_msg, decode_query, gov_authority, require_authority, Module, ValidatorUpdate,
+};
+pub use state::{Changes, Entries, Overlay, StateRead, StateWrite};
 pub mod serde_str;

@@ -88,3 +88,58 @@ pub fn decode_msg<M: Message + Default>(msg: &Any) -> Result<M, Error> {
 pub fn decode_query<M: Message + Default>(request: &[u8]) -> Result<M, Error> {
     M::decode(request).map_err(|e| sdk::invalid_request(format!("invalid query request: {e}")))
 }
+
+/// The account whose messages only governance may send: the gov module's address.
+pub fn gov_authority() -> Address {
+    Address::module("gov")
+}
+
+/// Checks that a governance-only message is signed by the gov authority.
+pub fn require_authority(authority: &str) -> Result<Address, Error> {
+    let expected = gov_authority();
+    let given = Address::from_bech32(authority)?;
+    if given != expected {
+        return Err(sdk::unauthorized(format!(
+            "invalid authority; expected {expected}, got {given}"
+        )));
+    }
+    Ok(given)
+}
+
+/// The one signer a message names in its signer field.
+pub fn signer_address(field: &str) -> Result<Vec<Address>, Error> {
+    Address::from_bech32(field)
+        .map(|a| vec![a])
+        .map_err(|e| sdk::invalid_address(format!("invalid signer: {}", e.log)))
+}
+
+/// The signers of one of the listed message types, each naming its signer in a field:
+/// `signers_of!(msg; MsgDeposit => provider, MsgUpdateParams => authority)`.
+#[macro_export]
+macro_rules! signers_of {
+    ($msg:expr; $($ty:ty => $field:ident),* $(,)?) => {{
+        let msg: &surety_proto::Any = $msg;
+        match msg.type_url.as_str() {
+            $(<$ty as surety_proto::TypeUrl>::TYPE_URL => {
+                let m: $ty = $crate::decode_msg(msg)?;
+                $crate::module::signer_address(&m.$field)
+            })*
+            other => Err($crate::sdk::unknown_request(format!(
+                "unrecognized message type: {other}"
+            ))),
+        }
+    }};
+}
+
+/// A module's genesis section parsed into its type; errors name the module.
+pub fn genesis_section<T: serde::de::DeserializeOwned>(
+    module: &str,
+    section: &serde_json::Value,
+) -> Result<T, String> {
+    serde_json::from_value(section.clone()).map_err(|e| format!("{module} genesis: {e}"))
+}
+
+/// A genesis section as JSON.
+pub fn genesis_json<T: serde::Serialize>(section: &T) -> serde_json::Value {
+    serde_json::to_value(section).expect("genesis types serialize to JSON")
+}

@@ -12,10 +12,13 @@ use surety_store::Snapshot;
 /// deterministic.
 pub type Changes = BTreeMap<(&'static str, Vec<u8>), Option<Vec<u8>>>;
 
+/// (key, value) pairs in ascending key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 pub trait StateRead {
     fn get(&self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error>;
     /// Every (key, value) under `prefix` in ascending key order.
-    fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error>;
+    fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Entries, Error>;
 }
 
 pub trait StateWrite: StateRead {
@@ -33,7 +36,7 @@ impl StateRead for Snapshot {
         Snapshot::get(self, store, key).map_err(store_error)
     }
 
-    fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+    fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Entries, Error> {
         Snapshot::prefix(self, store, prefix).map_err(store_error)
     }
 }
@@ -74,7 +77,7 @@ impl StateRead for Overlay<'_> {
         }
     }
 
-    fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+    fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Entries, Error> {
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
             self.base.prefix(store, prefix)?.into_iter().collect();
         let pending = self

@@ -47,6 +47,8 @@ pub enum Command {
         #[arg(long)]
         gentx_dir: Option<PathBuf>,
     },
+    /// Add the localnet's demo market: pools, products, oracle feeds and short claim periods.
+    DemoMarket,
     /// Check the genesis file.
     Validate {
         /// A genesis file (default: this home's).
@@ -221,10 +223,24 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             let names: Vec<_> = validators.iter().map(|v| v.moniker.clone()).collect();
             ctx.print(&serde_json::json!({"collected": files.len(), "validators": names}));
         }
+        Command::DemoMarket => {
+            let mut genesis = load_genesis(ctx)?;
+            let mut state = genesis.app_state().map_err(anyhow::Error::msg)?;
+            surety_genesis::demo::apply(&mut state);
+            genesis.set_app_state(&state);
+            genesis
+                .save(&ctx.home().genesis())
+                .map_err(anyhow::Error::msg)?;
+            ctx.print(&serde_json::json!({"added": ["pool", "policy", "claims", "oracle"]}));
+        }
         Command::Validate { file } => {
             let path = file.unwrap_or_else(|| ctx.home().genesis());
             let genesis = GenesisFile::load(&path).map_err(anyhow::Error::msg)?;
             let validators = genesis.validate().map_err(anyhow::Error::msg)?;
+            let state = serde_json::to_value(genesis.app_state().map_err(anyhow::Error::msg)?)?;
+            surety_app::modules::Modules::surety()
+                .validate_genesis(&state)
+                .map_err(anyhow::Error::msg)?;
             ctx.print(&serde_json::json!({
                 "file": path.display().to_string(),
                 "valid": true,

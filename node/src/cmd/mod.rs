@@ -1,10 +1,13 @@
 //! One module per top-level command.
 
+pub mod claims;
 pub mod config;
 pub mod genesis;
 pub mod init;
 pub mod keys;
 pub mod loadgen;
+pub mod policy;
+pub mod pool;
 pub mod query;
 pub mod start;
 pub mod status;

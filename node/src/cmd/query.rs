@@ -20,6 +20,15 @@ pub enum Command {
     /// Staking queries.
     #[command(subcommand)]
     Staking(Staking),
+    /// Risk pools, positions and the capital model.
+    #[command(subcommand)]
+    Pool(super::pool::Query),
+    /// Products, quotes and policies.
+    #[command(subcommand)]
+    Policy(super::policy::Query),
+    /// Claims.
+    #[command(subcommand)]
+    Claims(super::claims::Query),
 }
 
 #[derive(clap::Subcommand)]
@@ -70,6 +79,9 @@ fn coins_json(coins: &[Coin]) -> Value {
 
 pub fn run(ctx: &Context, command: Command) -> Result<()> {
     let value = match command {
+        Command::Pool(c) => return super::pool::run_query(ctx, c),
+        Command::Policy(c) => return super::policy::run_query(ctx, c),
+        Command::Claims(c) => return super::claims::run_query(ctx, c),
         Command::Bank(Bank::Balances {
             address,
             denom,

@@ -1,4 +1,5 @@
-//! `suretyd start`: the ABCI app, its gRPC server, and CometBFT as a supervised child.
+//! `suretyd start`: the ABCI app, its gRPC server and REST gateway, and CometBFT as a supervised
+//! child.
 
 use super::Context;
 use crate::config::{load, AppToml};
@@ -87,6 +88,20 @@ async fn supervise(ctx: &Context, cfg: AppToml, app: App, no_cometbft: bool) -> 
         });
         tracing::info!(address = %cfg.grpc_address, "gRPC server listening");
     }
+    if !cfg.rest_address.is_empty() {
+        let address = cfg
+            .rest_address
+            .parse()
+            .with_context(|| format!("rest_address {}", cfg.rest_address))?;
+        let rest_app = app.clone();
+        let rpc = rpc_url(ctx);
+        tokio::spawn(async move {
+            if let Err(e) = crate::rest::serve(rest_app, address, &rpc).await {
+                tracing::error!("REST gateway stopped: {e:#}");
+            }
+        });
+        tracing::info!(address = %cfg.rest_address, "REST gateway listening");
+    }
     if !cfg.metrics_address.is_empty() {
         let address = cfg
             .metrics_address
@@ -148,13 +163,19 @@ async fn supervise(ctx: &Context, cfg: AppToml, app: App, no_cometbft: bool) -> 
     Ok(())
 }
 
-/// Fills in what `GetNodeInfo` answers once CometBFT's RPC is up.
-fn spawn_node_info(ctx: &Context, app: App) {
-    let rpc = load::<toml::Table>(&ctx.home().cometbft_config_toml())
+/// This node's CometBFT RPC (`rpc.laddr` in its config.toml) as a URL to connect to.
+fn rpc_url(ctx: &Context) -> String {
+    load::<toml::Table>(&ctx.home().cometbft_config_toml())
         .ok()
         .and_then(|t| t.get("rpc")?.get("laddr")?.as_str().map(str::to_string))
         .unwrap_or_else(|| "tcp://127.0.0.1:26657".into())
-        .replace("tcp://", "http://");
+        .replace("tcp://", "http://")
+        .replace("://0.0.0.0:", "://127.0.0.1:")
+}
+
+/// Fills in what `GetNodeInfo` answers once CometBFT's RPC is up.
+fn spawn_node_info(ctx: &Context, app: App) {
+    let rpc = rpc_url(ctx);
     std::thread::spawn(move || {
         for _ in 0..600 {
             if let Ok(info) = node_info(&rpc) {

@@ -14,6 +14,15 @@ pub enum Command {
     /// Bank transactions.
     #[command(subcommand)]
     Bank(Bank),
+    /// Provide capital to risk pools.
+    #[command(subcommand)]
+    Pool(super::pool::Tx),
+    /// Buy and transfer cover.
+    #[command(subcommand)]
+    Policy(super::policy::Tx),
+    /// File, assess and appeal claims.
+    #[command(subcommand)]
+    Claims(super::claims::Tx),
 }
 
 #[derive(clap::Subcommand)]
@@ -147,6 +156,13 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
         "raw_log": committed.log,
         "gas_wanted": committed.gas_wanted.to_string(),
         "gas_used": committed.gas_used.to_string(),
+        "events": committed.events.iter().map(|(kind, attrs)| {
+            let attrs: serde_json::Map<String, serde_json::Value> = attrs
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            serde_json::json!({"type": kind, "attributes": attrs})
+        }).collect::<Vec<_>>(),
     }));
     if committed.code != 0 {
         bail!(
@@ -160,6 +176,9 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
 
 pub fn run(ctx: &Context, command: Command) -> Result<()> {
     match command {
+        Command::Pool(c) => super::pool::run_tx(ctx, c),
+        Command::Policy(c) => super::policy::run_tx(ctx, c),
+        Command::Claims(c) => super::claims::run_tx(ctx, c),
         Command::Bank(Bank::Send {
             from,
             to,
@@ -173,7 +192,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             if amount.is_empty() {
                 bail!("amount must be positive");
             }
-            let key_address = args_address(ctx, &from, &tx)?;
+            let key_address = key_address(ctx, &from, &tx)?;
             let msg = MsgSend {
                 from_address: key_address,
                 to_address: to,
@@ -184,6 +203,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
     }
 }
 
-fn args_address(ctx: &Context, from: &str, tx: &TxArgs) -> Result<String> {
+/// The address of a key in the keyring.
+pub fn key_address(ctx: &Context, from: &str, tx: &TxArgs) -> Result<String> {
     Ok(tx.keyring.open(ctx)?.get(from)?.address)
 }

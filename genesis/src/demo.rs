@@ -1,0 +1,166 @@
+//! The localnet's demo market: two pools (a direct pool reinsured by a reinsurance pool), four
+//! products covering each claim path, oracle feeds with starting prices, and periods short enough
+//! to watch a claim go from filing to payout in minutes.
+
+use crate::AppState;
+use serde_json::Value;
+use surety_framework::Coin;
+use surety_proto::surety::{claims, oracle, policy, pool};
+
+/// One USDC in its base denom.
+const USDC: u128 = 1_000_000;
+
+fn to_json<T: serde::Serialize>(section: &T) -> Value {
+    serde_json::to_value(section).expect("genesis sections serialize")
+}
+
+pub fn pools() -> pool::v1::GenesisState {
+    use pool::v1::*;
+    let weight = |product_id, weight_bps| ProductWeight {
+        product_id,
+        weight_bps,
+    };
+    GenesisState {
+        params: Some(Params {
+            cooldown_secs: 300,
+            treasury_bps: 1_000,
+            capital_incidents: 2,
+        }),
+        pools: vec![
+            Pool {
+                name: "Blue-chip DeFi".into(),
+                denom: "uusdc".into(),
+                products: vec![
+                    weight(1, 6_000),
+                    weight(2, 6_000),
+                    weight(3, 4_000),
+                    weight(4, 4_000),
+                ],
+                leverage_bps: 20_000,
+                reinsurance: Some(Reinsurance {
+                    reinsurer_pool_id: 2,
+                    quota_share_bps: 2_000,
+                    xol_retention: (20_000 * USDC).to_string(),
+                    xol_limit: (30_000 * USDC).to_string(),
+                    xol_premium_bps: 500,
+                }),
+                ..Default::default()
+            },
+            Pool {
+                name: "Reinsurance".into(),
+                denom: "uusdc".into(),
+                leverage_bps: 10_000,
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    }
+}
+
+pub fn products() -> policy::v1::GenesisState {
+    use policy::v1::*;
+    let base = Product {
+        denom: "uusdc".into(),
+        min_term_days: 28,
+        max_term_days: 365,
+        max_cover: (1_000_000 * USDC).to_string(),
+        grace_period_secs: 3_600,
+        ..Default::default()
+    };
+    GenesisState {
+        params: None,
+        products: vec![
+            Product {
+                name: "Aave v3 protocol cover".into(),
+                protocol: "aave-v3".into(),
+                cover_type: CoverType::Protocol as i32,
+                annual_base_rate_bps: 250,
+                deductible_bps: 500,
+                claim_mode: ClaimMode::Parametric as i32,
+                ..base.clone()
+            },
+            Product {
+                name: "USDC depeg cover".into(),
+                protocol: "usdc".into(),
+                cover_type: CoverType::Depeg as i32,
+                annual_base_rate_bps: 150,
+                claim_mode: ClaimMode::Parametric as i32,
+                trigger: Some(Trigger {
+                    feed: "USDC/USD".into(),
+                    threshold: "0.97".into(),
+                    duration_secs: 60,
+                    floor: "0.5".into(),
+                    ..Default::default()
+                }),
+                ..base.clone()
+            },
+            Product {
+                name: "Uniswap v3 ETH/USDC impermanent loss".into(),
+                protocol: "uniswap-v3".into(),
+                cover_type: CoverType::Liquidity as i32,
+                annual_base_rate_bps: 400,
+                claim_mode: ClaimMode::Parametric as i32,
+                trigger: Some(Trigger {
+                    feed: "ETH/USD".into(),
+                    il_threshold_bps: 200,
+                    il_cap_bps: 5_000,
+                    ..Default::default()
+                }),
+                ..base.clone()
+            },
+            Product {
+                name: "Exchange custody cover".into(),
+                protocol: "example-exchange".into(),
+                cover_type: CoverType::Custody as i32,
+                annual_base_rate_bps: 300,
+                deductible_bps: 1_000,
+                claim_mode: ClaimMode::Assessed as i32,
+                ..base
+            },
+        ],
+        policies: vec![],
+    }
+}
+
+pub fn claims_params() -> claims::v1::GenesisState {
+    claims::v1::GenesisState {
+        params: Some(claims::v1::Params {
+            claim_deposit: Some(Coin::new(10 * USDC, "uusdc").to_proto()),
+            claim_fee: Some(Coin::new(USDC, "uusdc").to_proto()),
+            assessor_denom: "usure".into(),
+            voting_period_secs: 60,
+            quorum_bps: 2_000,
+            threshold_bps: 5_000,
+            appeal_window_secs: 120,
+            appeal_bond: Some(Coin::new(50 * USDC, "uusdc").to_proto()),
+            appeal_period_secs: 600,
+        }),
+        ..Default::default()
+    }
+}
+
+pub fn oracle_feeds() -> oracle::v1::GenesisState {
+    let price = |feed: &str, price: &str| oracle::v1::Price {
+        feed: feed.into(),
+        price: price.into(),
+        time: 0,
+        height: 0,
+    };
+    oracle::v1::GenesisState {
+        feeds: vec!["USDC/USD".into(), "ETH/USD".into()],
+        prices: vec![price("USDC/USD", "1.0"), price("ETH/USD", "3000")],
+        incidents: vec![],
+    }
+}
+
+/// Adds the demo market to a genesis app state.
+pub fn apply(state: &mut AppState) {
+    state.modules.insert("pool".into(), to_json(&pools()));
+    state.modules.insert("policy".into(), to_json(&products()));
+    state
+        .modules
+        .insert("claims".into(), to_json(&claims_params()));
+    state
+        .modules
+        .insert("oracle".into(), to_json(&oracle_feeds()));
+}

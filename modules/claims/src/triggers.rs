@@ -1,0 +1,230 @@
+//! Parametric triggers: whether a policy's oracle condition holds, and the loss it pays.
+
+use crate::errors;
+use surety_framework::math::{apply_bps, Round};
+use surety_framework::oracle::{OracleView, PricePoint};
+use surety_framework::{Ctx, Dec, Error};
+use surety_proto::surety::policy::v1::{CoverType, Policy, Product, Trigger};
+
+/// A triggered loss and the incident it belongs to (claims on one incident share the
+/// excess-of-loss retention).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Triggered {
+    pub loss: u128,
+    pub incident: String,
+}
+
+const DAY: i64 = 86_400;
+
+/// Evaluates the policy's trigger now (or at the end of its term, during the grace period).
+pub fn evaluate(
+    oracle: &dyn OracleView,
+    ctx: &mut Ctx,
+    policy: &Policy,
+    terms: &Product,
+    cover: u128,
+    incident: &str,
+) -> Result<Triggered, Error> {
+    let at = ctx.block.time_unix_secs.min(policy.end);
+    let trigger = terms.trigger.clone().unwrap_or_default();
+    match CoverType::try_from(terms.cover_type).unwrap_or(CoverType::Unspecified) {
+        CoverType::Depeg => depeg(oracle, ctx, policy, &trigger, cover, at),
+        CoverType::Liquidity => impermanent_loss(oracle, ctx, policy, &trigger, cover, at),
+        _ => confirmed_incident(oracle, ctx, policy, terms, cover, incident),
+    }
+}
+
+/// The time-weighted average of a price path over `[from, to]`, given the price in force at
+/// `from` and the points after it.
+pub fn twap(start: PricePoint, after: &[PricePoint], from: i64, to: i64) -> Result<Dec, Error> {
+    let mut total: u128 = 0;
+    let mut current = start.price;
+    let mut since = from;
+    for p in after {
+        total += current.0 * (p.time - since) as u128;
+        current = p.price;
+        since = p.time;
+    }
+    total += current.0 * (to - since) as u128;
+    Ok(Dec(total / (to - from).max(1) as u128))
+}
+
+/// Depeg cover pays when the feed stayed below the threshold for the whole trigger duration,
+/// inside the cover term: loss = cover × (1 − average price over that time), the price counted
+/// no lower than the protected floor.
+fn depeg(
+    oracle: &dyn OracleView,
+    ctx: &mut Ctx,
+    policy: &Policy,
+    t: &Trigger,
+    cover: u128,
+    at: i64,
+) -> Result<Triggered, Error> {
+    let threshold: Dec = t.threshold.parse()?;
+    let floor: Dec = if t.floor.is_empty() {
+        Dec::ZERO
+    } else {
+        t.floor.parse()?
+    };
+    let from = at - t.duration_secs;
+    if from < policy.start {
+        return Err(errors::trigger_not_met(format!(
+            "a depeg must last {}s inside the cover term, which began {}s ago",
+            t.duration_secs,
+            at - policy.start
+        )));
+    }
+    let start = oracle
+        .price_at(ctx, &t.feed, from)?
+        .ok_or_else(|| errors::no_price(format!("{} before {from}", t.feed)))?;
+    let after = oracle.prices_after(ctx, &t.feed, from, at)?;
+    if let Some(p) = std::iter::once(&start)
+        .chain(&after)
+        .find(|p| p.price >= threshold)
+    {
+        return Err(errors::trigger_not_met(format!(
+            "{} was {} at {} — not below {threshold} for the last {}s",
+            t.feed, p.price, p.time, t.duration_secs
+        )));
+    }
+    let price = twap(start, &after, from, at)?.max(floor);
+    Ok(Triggered {
+        loss: Dec::ONE
+            .saturating_sub(price)
+            .mul_amount(cover, Round::Down)?,
+        incident: format!("depeg:{}:{}", t.feed, from.div_euclid(DAY)),
+    })
+}
+
+/// Impermanent loss of a 50/50 position for price ratio r: 1 − 2·√r / (1 + r).
+pub fn impermanent_loss_of(ratio: Dec) -> Result<Dec, Error> {
+    let value = Dec(2 * ratio.sqrt().0).div(Dec(Dec::ONE.0 + ratio.0), Round::Up)?;
+    Ok(Dec::ONE.saturating_sub(value))
+}
+
+/// Liquidity cover pays the impermanent loss between the price at purchase and now beyond the
+/// threshold, capped.
+fn impermanent_loss(
+    oracle: &dyn OracleView,
+    ctx: &mut Ctx,
+    policy: &Policy,
+    t: &Trigger,
+    cover: u128,
+    at: i64,
+) -> Result<Triggered, Error> {
+    let entry = oracle
+        .price_at(ctx, &t.feed, policy.start)?
+        .ok_or_else(|| errors::no_price(format!("{} at the policy's start", t.feed)))?;
+    let exit = oracle
+        .price_at(ctx, &t.feed, at)?
+        .ok_or_else(|| errors::no_price(format!("{} now", t.feed)))?;
+    if entry.price == Dec::ZERO {
+        return Err(errors::no_price(format!("{} entry price is zero", t.feed)));
+    }
+    let il = impermanent_loss_of(exit.price.div(entry.price, Round::Down)?)?;
+    let beyond = il
+        .saturating_sub(Dec::from_bps(t.il_threshold_bps))
+        .min(Dec::from_bps(t.il_cap_bps));
+    if beyond == Dec::ZERO {
+        return Err(errors::trigger_not_met(format!(
+            "impermanent loss {il} is within the {} bps threshold",
+            t.il_threshold_bps
+        )));
+    }
+    Ok(Triggered {
+        loss: beyond.mul_amount(cover, Round::Down)?,
+        incident: format!("il:{}:{}", t.feed, at.div_euclid(DAY)),
+    })
+}
+
+/// Incident cover pays the full cover for an oracle-confirmed incident of the covered protocol
+/// that happened inside the term.
+fn confirmed_incident(
+    oracle: &dyn OracleView,
+    ctx: &mut Ctx,
+    policy: &Policy,
+    terms: &Product,
+    cover: u128,
+    incident: &str,
+) -> Result<Triggered, Error> {
+    let id: u64 = incident.parse().map_err(|_| {
+        errors::invalid_claim(format!(
+            "incident must be an oracle incident id, got {incident:?}"
+        ))
+    })?;
+    let found = oracle
+        .incident(ctx, id)?
+        .ok_or_else(|| errors::trigger_not_met(format!("no oracle incident {id}")))?;
+    if !found.confirmed {
+        return Err(errors::trigger_not_met(format!(
+            "incident {id} is not confirmed"
+        )));
+    }
+    if found.protocol != terms.protocol {
+        return Err(errors::trigger_not_met(format!(
+            "incident {id} concerns {}, the policy covers {}",
+            found.protocol, terms.protocol
+        )));
+    }
+    if found.time < policy.start || found.time >= policy.end {
+        return Err(errors::trigger_not_met(format!(
+            "incident {id} at {} is outside the cover term {}..{}",
+            found.time, policy.start, policy.end
+        )));
+    }
+    Ok(Triggered {
+        loss: cover,
+        incident: format!("incident:{id}"),
+    })
+}
+
+/// What a claim pays: min(loss, cover) × (1 − deductible), rounded down.
+pub fn payout(loss: u128, cover: u128, deductible_bps: u32) -> Result<u128, Error> {
+    let covered = loss.min(cover);
+    Ok(covered - apply_bps(covered, deductible_bps, Round::Up)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Dec {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn impermanent_loss_matches_the_formula() {
+        assert_eq!(impermanent_loss_of(Dec::ONE).unwrap(), Dec::ZERO);
+        // r = 4: 1 − 2·2/5 = 0.2
+        assert_eq!(impermanent_loss_of(dec("4")).unwrap(), dec("0.2"));
+        // r = 0.25: 1 − 2·0.5/1.25 = 0.2, symmetric in r and 1/r
+        assert_eq!(impermanent_loss_of(dec("0.25")).unwrap(), dec("0.2"));
+        // r = 2: 1 − 2√2/3 ≈ 0.0571909584
+        let il = impermanent_loss_of(dec("2")).unwrap();
+        assert_eq!(il.0 / 1_000_000_000, 57_190_958);
+    }
+
+    #[test]
+    fn payout_applies_the_deductible_to_the_covered_loss() {
+        assert_eq!(payout(1_000, 800, 1_000).unwrap(), 720);
+        assert_eq!(payout(500, 800, 1_000).unwrap(), 450);
+        assert_eq!(
+            payout(999, 10_000, 1).unwrap(),
+            998,
+            "rounds toward the pool"
+        );
+        assert_eq!(payout(0, 800, 0).unwrap(), 0);
+    }
+
+    #[test]
+    fn twap_weights_prices_by_how_long_they_held() {
+        let p = |price: &str, time| PricePoint {
+            price: dec(price),
+            time,
+        };
+        // 0.9 for 100s, then 0.8 for 300s: (90 + 240) / 400 = 0.825
+        let avg = twap(p("0.9", 0), &[p("0.8", 100)], 0, 400).unwrap();
+        assert_eq!(avg, dec("0.825"));
+        assert_eq!(twap(p("0.97", -50), &[], 0, 10).unwrap(), dec("0.97"));
+    }
+}

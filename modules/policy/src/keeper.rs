@@ -1,0 +1,327 @@
+//! The policy keeper: products, quotes, purchases and transfers.
+
+use crate::errors;
+use crate::pricing::Curve;
+use crate::state::{self, STORE};
+use prost::Message;
+use sha2::{Digest, Sha256};
+use surety_framework::math::{add, mul_div, parse_amount, Dec, Round};
+use surety_framework::{Address, Coins, Ctx, Error, Event};
+use surety_pool::POOL_ACCOUNT;
+use surety_proto::surety::policy::v1::{Allocation, ClaimMode, CoverType, Policy, Product};
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// A priced purchase: how it fills across pools and what it costs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Quote {
+    pub premium: u128,
+    /// (pool id, cover, premium), ascending by pool.
+    pub allocations: Vec<(u64, u128, u128)>,
+    pub annual_rate_bps: u32,
+}
+
+#[derive(Clone, Copy, Default)]
+pub struct Keeper {
+    pub pool: surety_pool::Keeper,
+}
+
+impl Keeper {
+    /// Checks a product's terms, with messages a proposer can act on.
+    pub fn validate_product(&self, p: &Product) -> Result<(), Error> {
+        let bad = |m: String| Err(errors::invalid_product(m));
+        if p.name.trim().is_empty() {
+            return bad("name must not be empty".into());
+        }
+        surety_framework::coins::validate_denom(&p.denom)?;
+        let cover_type = CoverType::try_from(p.cover_type).unwrap_or(CoverType::Unspecified);
+        if cover_type == CoverType::Unspecified {
+            return bad(format!("unknown cover type {}", p.cover_type));
+        }
+        let mode = ClaimMode::try_from(p.claim_mode).unwrap_or(ClaimMode::Unspecified);
+        if mode == ClaimMode::Unspecified {
+            return bad(format!("unknown claim mode {}", p.claim_mode));
+        }
+        if p.min_term_days == 0 || p.min_term_days > p.max_term_days || p.max_term_days > 3_650 {
+            return bad(format!(
+                "terms must satisfy 1 <= min ({}) <= max ({}) <= 3650 days",
+                p.min_term_days, p.max_term_days
+            ));
+        }
+        if parse_amount(&p.max_cover, "max_cover")? == 0 {
+            return bad("max_cover must be positive".into());
+        }
+        if p.deductible_bps >= 10_000 {
+            return bad("deductible_bps must be below 10000".into());
+        }
+        if p.grace_period_secs < 0 {
+            return bad("grace_period_secs must not be negative".into());
+        }
+        if mode == ClaimMode::Parametric {
+            let t = p.trigger.clone().unwrap_or_default();
+            match cover_type {
+                CoverType::Depeg => {
+                    if t.feed.is_empty() || t.duration_secs <= 0 {
+                        return bad("depeg trigger needs a feed and a positive duration".into());
+                    }
+                    let threshold: Dec = t.threshold.parse()?;
+                    let floor: Dec = if t.floor.is_empty() {
+                        Dec::ZERO
+                    } else {
+                        t.floor.parse()?
+                    };
+                    if threshold == Dec::ZERO || threshold > Dec::ONE || floor >= threshold {
+                        return bad("depeg trigger needs 0 <= floor < threshold <= 1".into());
+                    }
+                }
+                CoverType::Liquidity => {
+                    if t.feed.is_empty() || t.il_cap_bps == 0 || t.il_cap_bps > 10_000 {
+                        return bad("impermanent-loss trigger needs a feed and a cap".into());
+                    }
+                    if t.il_threshold_bps >= t.il_cap_bps {
+                        return bad("impermanent-loss threshold must be below the cap".into());
+                    }
+                }
+                _ => {
+                    if p.protocol.trim().is_empty() {
+                        return bad("incident-triggered cover must name its protocol".into());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn create_product(&self, ctx: &mut Ctx, mut product: Product) -> Result<u64, Error> {
+        product.id = ctx.next_id(STORE, state::NEXT_PRODUCT_ID)?;
+        self.validate_product(&product)?;
+        ctx.put_msg(STORE, state::product_key(product.id), &product)?;
+        ctx.emit(Event::new("product_listed").attr("product_id", product.id));
+        Ok(product.id)
+    }
+
+    /// Replaces a product's terms; policies already sold keep theirs.
+    pub fn update_product(&self, ctx: &mut Ctx, product: Product) -> Result<(), Error> {
+        state::product(ctx, product.id)?;
+        self.validate_product(&product)?;
+        ctx.put_msg(STORE, state::product_key(product.id), &product)?;
+        ctx.emit(Event::new("product_updated").attr("product_id", product.id));
+        Ok(())
+    }
+
+    pub fn set_paused(&self, ctx: &mut Ctx, id: u64, paused: bool) -> Result<(), Error> {
+        let mut product = state::product(ctx, id)?;
+        product.paused = paused;
+        ctx.put_msg(STORE, state::product_key(id), &product)?;
+        ctx.emit(
+            Event::new("product_paused")
+                .attr("product_id", id)
+                .attr("paused", paused),
+        );
+        Ok(())
+    }
+
+    /// Prices `cover` of a product for `days` at the current state: fills the pools that
+    /// underwrite it in proportion to the room each has, and charges each pool's part at the
+    /// rate its utilisation rises through.
+    pub fn quote(
+        &self,
+        ctx: &mut Ctx,
+        product_id: u64,
+        cover: u128,
+        days: u32,
+    ) -> Result<Quote, Error> {
+        let product = state::product(ctx, product_id)?;
+        if product.paused {
+            return Err(errors::product_paused(format!("product {product_id}")));
+        }
+        if days < product.min_term_days || days > product.max_term_days {
+            return Err(errors::invalid_term(format!(
+                "{days} days; product {product_id} allows {} to {}",
+                product.min_term_days, product.max_term_days
+            )));
+        }
+        let max_cover = parse_amount(&product.max_cover, "max_cover")?;
+        if cover == 0 || cover > max_cover {
+            return Err(errors::invalid_cover(format!(
+                "{cover}{}; product {product_id} allows 1 to {max_cover}",
+                product.denom
+            )));
+        }
+        let mut rooms = Vec::new();
+        for pool in self
+            .pool
+            .pools_for_product(ctx, product_id, &product.denom)?
+        {
+            let room = self.pool.room(ctx, &pool, product_id)?;
+            if room > 0 {
+                rooms.push((pool, room));
+            }
+        }
+        let total_room = rooms.iter().try_fold(0u128, |acc, (_, r)| add(acc, *r))?;
+        if total_room < cover {
+            return Err(errors::insufficient_capacity(format!(
+                "{total_room}{} of product {product_id} available, {cover} asked",
+                product.denom
+            )));
+        }
+        let mut parts: Vec<u128> = rooms
+            .iter()
+            .map(|(_, room)| mul_div(cover, *room, total_room, Round::Down))
+            .collect::<Result<_, _>>()?;
+        // Rounding leaves less than one unit per pool: give it to the first pools with room.
+        let mut left = cover - parts.iter().sum::<u128>();
+        for (part, (_, room)) in parts.iter_mut().zip(&rooms) {
+            let extra = left.min(room - *part);
+            *part += extra;
+            left -= extra;
+        }
+        let params = state::params(ctx)?;
+        let curve = Curve {
+            base_bps: product.annual_base_rate_bps,
+            slope1_bps: params.slope1_bps,
+            slope2_bps: params.slope2_bps,
+            kink_bps: params.kink_bps,
+        };
+        let mut quote = Quote::default();
+        for ((pool, _), part) in rooms.iter().zip(parts) {
+            if part == 0 {
+                continue;
+            }
+            self.pool.check_sale(ctx, pool, product_id, part)?;
+            let premium = curve.premium(pool.capacity()?, pool.active_cover, part, days)?;
+            quote.premium = add(quote.premium, premium)?;
+            quote.allocations.push((pool.id, part, premium));
+        }
+        let per_year = mul_div(quote.premium, 365 * 10_000, cover, Round::Up)?;
+        quote.annual_rate_bps = (per_year.div_ceil(days as u128)).min(u32::MAX as u128) as u32;
+        Ok(quote)
+    }
+
+    /// Sells cover: charges the quoted premium (at most `max_premium`), writes the cover into
+    /// the pools and issues the policy certificate with the product's terms frozen in it.
+    pub fn buy(
+        &self,
+        ctx: &mut Ctx,
+        buyer: &Address,
+        product_id: u64,
+        cover: u128,
+        days: u32,
+        max_premium: u128,
+    ) -> Result<(u64, u128), Error> {
+        let quote = self.quote(ctx, product_id, cover, days)?;
+        if quote.premium > max_premium {
+            return Err(errors::premium_exceeds_max(format!(
+                "premium {} > max_premium {max_premium}",
+                quote.premium
+            )));
+        }
+        let product = state::product(ctx, product_id)?;
+        self.pool.bank.send_to_module(
+            ctx,
+            buyer,
+            POOL_ACCOUNT,
+            &Coins::of(quote.premium, &product.denom),
+        )?;
+        let id = ctx.next_id(STORE, state::NEXT_POLICY_ID)?;
+        let start = ctx.block.time_unix_secs;
+        let end = start + days as i64 * SECONDS_PER_DAY;
+        for &(pool_id, part, premium) in &quote.allocations {
+            self.pool
+                .write_cover(ctx, pool_id, id, product_id, part, premium, end)?;
+        }
+        let policy = Policy {
+            id,
+            owner: buyer.to_string(),
+            product_id,
+            cover: cover.to_string(),
+            denom: product.denom.clone(),
+            start,
+            end,
+            premium: quote.premium.to_string(),
+            allocations: quote
+                .allocations
+                .iter()
+                .map(|&(pool_id, cover, premium)| Allocation {
+                    pool_id,
+                    cover: cover.to_string(),
+                    premium: premium.to_string(),
+                })
+                .collect(),
+            terms_hash: Sha256::digest(product.encode_to_vec()).to_vec(),
+            terms: Some(product),
+            claimed: false,
+        };
+        ctx.put_msg(STORE, state::policy_key(id), &policy)?;
+        ctx.put(STORE, state::owner_key(buyer, id), Vec::new())?;
+        ctx.put(STORE, state::product_policy_key(product_id, id), Vec::new())?;
+        ctx.emit(
+            Event::new("cover_bought")
+                .attr("policy_id", id)
+                .attr("owner", buyer)
+                .attr("product_id", product_id)
+                .attr("cover", format!("{cover}{}", policy.denom))
+                .attr("premium", format!("{}{}", quote.premium, policy.denom))
+                .attr("end", end),
+        );
+        Ok((id, quote.premium))
+    }
+
+    pub fn transfer(
+        &self,
+        ctx: &mut Ctx,
+        owner: &Address,
+        policy_id: u64,
+        recipient: &Address,
+    ) -> Result<(), Error> {
+        let mut policy = state::policy(ctx, policy_id)?;
+        if policy.owner != owner.to_string() {
+            return Err(errors::not_owner(format!(
+                "policy {policy_id} belongs to {}",
+                policy.owner
+            )));
+        }
+        if recipient == owner {
+            return Err(surety_framework::sdk::invalid_address(
+                "cannot transfer a policy to its owner",
+            ));
+        }
+        ctx.delete(STORE, state::owner_key(owner, policy_id))?;
+        ctx.put(STORE, state::owner_key(recipient, policy_id), Vec::new())?;
+        policy.owner = recipient.to_string();
+        ctx.put_msg(STORE, state::policy_key(policy_id), &policy)?;
+        ctx.emit(
+            Event::new("policy_transferred")
+                .attr("policy_id", policy_id)
+                .attr("from", owner)
+                .attr("to", recipient),
+        );
+        Ok(())
+    }
+
+    pub fn policy(&self, ctx: &mut Ctx, id: u64) -> Result<Policy, Error> {
+        state::policy(ctx, id)
+    }
+
+    /// Marks a policy's cover as spent by a paid claim, releasing it from its pools.
+    pub fn mark_claimed(&self, ctx: &mut Ctx, id: u64) -> Result<(), Error> {
+        let mut policy = state::policy(ctx, id)?;
+        policy.claimed = true;
+        ctx.put_msg(STORE, state::policy_key(id), &policy)?;
+        let pools: Vec<u64> = policy.allocations.iter().map(|a| a.pool_id).collect();
+        self.pool.release(ctx, &pools, id)
+    }
+
+    /// Policies of a product that are in force now, ascending by id.
+    pub fn active_policies(&self, ctx: &mut Ctx, product_id: u64) -> Result<Vec<Policy>, Error> {
+        let now = ctx.block.time_unix_secs;
+        let mut out = Vec::new();
+        for id in state::ids_under(ctx, &state::product_policies_prefix(product_id))? {
+            let p = state::policy(ctx, id)?;
+            if !p.claimed && p.start <= now && now < p.end {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+}

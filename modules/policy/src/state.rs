@@ -1,0 +1,92 @@
+//! The policy store's layout.
+
+use surety_framework::{sdk, Address, Ctx, Error};
+use surety_proto::surety::policy::v1::{Params, Policy, Product};
+
+pub const STORE: &str = "policy";
+
+const PARAMS: &[u8] = &[0x00];
+const PRODUCTS: u8 = 0x01;
+pub const NEXT_PRODUCT_ID: &[u8] = &[0x02];
+const POLICIES: u8 = 0x03;
+const BY_OWNER: u8 = 0x04;
+pub const NEXT_POLICY_ID: &[u8] = &[0x05];
+const BY_PRODUCT: u8 = 0x06;
+
+pub fn product_key(id: u64) -> Vec<u8> {
+    [&[PRODUCTS][..], &id.to_be_bytes()].concat()
+}
+pub fn policy_key(id: u64) -> Vec<u8> {
+    [&[POLICIES][..], &id.to_be_bytes()].concat()
+}
+pub fn owner_key(owner: &Address, id: u64) -> Vec<u8> {
+    [&[BY_OWNER][..], &owner.0, &id.to_be_bytes()].concat()
+}
+pub fn owner_prefix(owner: &Address) -> Vec<u8> {
+    [&[BY_OWNER][..], &owner.0].concat()
+}
+pub fn product_policy_key(product: u64, id: u64) -> Vec<u8> {
+    [&[BY_PRODUCT][..], &product.to_be_bytes(), &id.to_be_bytes()].concat()
+}
+pub fn product_policies_prefix(product: u64) -> Vec<u8> {
+    [&[BY_PRODUCT][..], &product.to_be_bytes()].concat()
+}
+
+pub fn default_params() -> Params {
+    Params {
+        slope1_bps: 400,
+        slope2_bps: 6_000,
+        kink_bps: 8_000,
+    }
+}
+
+pub fn params(ctx: &mut Ctx) -> Result<Params, Error> {
+    Ok(ctx.get_msg(STORE, PARAMS)?.unwrap_or_else(default_params))
+}
+
+pub fn set_params(ctx: &mut Ctx, p: &Params) -> Result<(), Error> {
+    if p.kink_bps == 0 || p.kink_bps > 10_000 {
+        return Err(sdk::invalid_request("kink_bps must be in 1..=10000"));
+    }
+    ctx.put_msg(STORE, PARAMS.to_vec(), p)
+}
+
+pub fn product(ctx: &mut Ctx, id: u64) -> Result<Product, Error> {
+    ctx.get_msg(STORE, &product_key(id))?
+        .ok_or_else(|| crate::errors::product_not_found(format!("product {id}")))
+}
+
+pub fn products(ctx: &mut Ctx) -> Result<Vec<Product>, Error> {
+    ctx.prefix(STORE, &[PRODUCTS])?
+        .into_iter()
+        .map(|(_, v)| decode(&v))
+        .collect()
+}
+
+pub fn policy(ctx: &mut Ctx, id: u64) -> Result<Policy, Error> {
+    ctx.get_msg(STORE, &policy_key(id))?
+        .ok_or_else(|| crate::errors::policy_not_found(format!("policy {id}")))
+}
+
+pub fn ids_under(ctx: &mut Ctx, prefix: &[u8]) -> Result<Vec<u64>, Error> {
+    ctx.prefix(STORE, prefix)?
+        .into_iter()
+        .map(|(k, _)| {
+            k[k.len() - 8..]
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| sdk::internal("corrupt policy index"))
+        })
+        .collect()
+}
+
+pub fn all_policies(ctx: &mut Ctx) -> Result<Vec<Policy>, Error> {
+    ctx.prefix(STORE, &[POLICIES])?
+        .into_iter()
+        .map(|(_, v)| decode(&v))
+        .collect()
+}
+
+pub fn decode<M: prost::Message + Default>(bytes: &[u8]) -> Result<M, Error> {
+    M::decode(bytes).map_err(|e| sdk::internal(format!("corrupt policy state: {e}")))
+}

@@ -1,0 +1,309 @@
+//! The pool store's layout and its typed records.
+
+use crate::reinsurance::Treaty;
+use surety_framework::math::{apply_bps, parse_amount, sub, Round};
+use surety_framework::{sdk, Ctx, Error};
+use surety_proto::surety::pool::v1::{Params, Pool, Position, Reinsurance, Tranche};
+
+pub const STORE: &str = "pool";
+
+const PARAMS: &[u8] = &[0x00];
+const POOLS: u8 = 0x01;
+pub const NEXT_POOL_ID: &[u8] = &[0x02];
+const TRANCHES: u8 = 0x03;
+const EXPOSURES: u8 = 0x04;
+const POSITIONS: u8 = 0x05;
+const INCIDENT_LOSSES: u8 = 0x06;
+
+fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = vec![tag];
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+pub fn pool_key(id: u64) -> Vec<u8> {
+    key(POOLS, &[&id.to_be_bytes()])
+}
+pub fn pools_prefix() -> Vec<u8> {
+    vec![POOLS]
+}
+pub fn tranche_key(pool: u64, policy: u64) -> Vec<u8> {
+    key(TRANCHES, &[&pool.to_be_bytes(), &policy.to_be_bytes()])
+}
+pub fn tranches_prefix(pool: u64) -> Vec<u8> {
+    key(TRANCHES, &[&pool.to_be_bytes()])
+}
+pub fn exposure_key(pool: u64, product: u64) -> Vec<u8> {
+    key(EXPOSURES, &[&pool.to_be_bytes(), &product.to_be_bytes()])
+}
+pub fn exposures_prefix(pool: u64) -> Vec<u8> {
+    key(EXPOSURES, &[&pool.to_be_bytes()])
+}
+pub fn position_key(pool: u64, owner: &[u8]) -> Vec<u8> {
+    key(POSITIONS, &[&pool.to_be_bytes(), owner])
+}
+pub fn positions_prefix(pool: u64) -> Vec<u8> {
+    key(POSITIONS, &[&pool.to_be_bytes()])
+}
+pub fn incident_loss_key(pool: u64, incident: &str) -> Vec<u8> {
+    key(INCIDENT_LOSSES, &[&pool.to_be_bytes(), incident.as_bytes()])
+}
+
+pub fn params(ctx: &mut Ctx) -> Result<Params, Error> {
+    Ok(ctx.get_msg(STORE, PARAMS)?.unwrap_or_else(default_params))
+}
+
+pub fn set_params(ctx: &mut Ctx, params: &Params) -> Result<(), Error> {
+    validate_params(params)?;
+    ctx.put_msg(STORE, PARAMS.to_vec(), params)
+}
+
+pub fn default_params() -> Params {
+    Params {
+        cooldown_secs: 14 * 24 * 3600,
+        treasury_bps: 1_000,
+        capital_incidents: 2,
+    }
+}
+
+pub fn validate_params(p: &Params) -> Result<(), Error> {
+    if p.cooldown_secs < 0 {
+        return Err(sdk::invalid_request("cooldown_secs must not be negative"));
+    }
+    if p.treasury_bps > 10_000 {
+        return Err(sdk::invalid_request("treasury_bps must be at most 10000"));
+    }
+    if p.capital_incidents == 0 {
+        return Err(sdk::invalid_request("capital_incidents must be at least 1"));
+    }
+    Ok(())
+}
+
+pub fn get_u128(ctx: &mut Ctx, key: &[u8]) -> Result<u128, Error> {
+    match ctx.get(STORE, key)? {
+        None => Ok(0),
+        Some(b) => Ok(u128::from_be_bytes(b.as_slice().try_into().map_err(
+            |_| sdk::internal(format!("corrupt pool amount at {}", hex_key(key))),
+        )?)),
+    }
+}
+
+pub fn set_u128(ctx: &mut Ctx, key: Vec<u8>, value: u128) -> Result<(), Error> {
+    if value == 0 {
+        ctx.delete(STORE, key)
+    } else {
+        ctx.put(STORE, key, value.to_be_bytes().to_vec())
+    }
+}
+
+fn hex_key(key: &[u8]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A pool with its amounts parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolState {
+    pub id: u64,
+    pub name: String,
+    pub denom: String,
+    /// (product id, weight in bps), ascending by product.
+    pub products: Vec<(u64, u32)>,
+    pub leverage_bps: u32,
+    pub treaty: Option<Treaty>,
+    pub total_shares: u128,
+    pub cash: u128,
+    pub unearned: u128,
+    pub active_cover: u128,
+    pub selling: bool,
+    pub accrued_to: i64,
+}
+
+impl PoolState {
+    pub fn from_proto(p: &Pool) -> Result<PoolState, Error> {
+        let mut products: Vec<(u64, u32)> = p
+            .products
+            .iter()
+            .map(|w| (w.product_id, w.weight_bps))
+            .collect();
+        products.sort();
+        Ok(PoolState {
+            id: p.id,
+            name: p.name.clone(),
+            denom: p.denom.clone(),
+            products,
+            leverage_bps: p.leverage_bps,
+            treaty: p.reinsurance.as_ref().map(Treaty::from_proto).transpose()?,
+            total_shares: parse_amount(&p.total_shares, "total_shares")?,
+            cash: parse_amount(&p.cash, "cash")?,
+            unearned: parse_amount(&p.unearned_premium, "unearned_premium")?,
+            active_cover: parse_amount(&p.active_cover, "active_cover")?,
+            selling: p.selling,
+            accrued_to: p.accrued_to,
+        })
+    }
+
+    pub fn to_proto(&self) -> Pool {
+        Pool {
+            id: self.id,
+            name: self.name.clone(),
+            denom: self.denom.clone(),
+            products: self
+                .products
+                .iter()
+                .map(
+                    |&(product_id, weight_bps)| surety_proto::surety::pool::v1::ProductWeight {
+                        product_id,
+                        weight_bps,
+                    },
+                )
+                .collect(),
+            leverage_bps: self.leverage_bps,
+            reinsurance: self.treaty.map(|t| Reinsurance {
+                reinsurer_pool_id: t.reinsurer,
+                quota_share_bps: t.quota_share_bps,
+                xol_retention: t.xol_retention.to_string(),
+                xol_limit: t.xol_limit.to_string(),
+                xol_premium_bps: t.xol_premium_bps,
+            }),
+            total_shares: self.total_shares.to_string(),
+            cash: self.cash.to_string(),
+            unearned_premium: self.unearned.to_string(),
+            active_cover: self.active_cover.to_string(),
+            selling: self.selling,
+            accrued_to: self.accrued_to,
+        }
+    }
+
+    /// Providers' capital: what the pool holds less the premium it has not yet earned.
+    pub fn capital(&self) -> u128 {
+        self.cash.saturating_sub(self.unearned)
+    }
+
+    pub fn capacity(&self) -> Result<u128, Error> {
+        apply_bps(self.capital(), self.leverage_bps, Round::Down)
+    }
+
+    pub fn weight_of(&self, product: u64) -> Option<u32> {
+        self.products
+            .iter()
+            .find(|(p, _)| *p == product)
+            .map(|(_, w)| *w)
+    }
+
+    pub fn utilisation_bps(&self) -> Result<u32, Error> {
+        let capacity = self.capacity()?;
+        if capacity == 0 {
+            return Ok(if self.active_cover == 0 { 0 } else { u32::MAX });
+        }
+        let u = surety_framework::math::mul_div(self.active_cover, 10_000, capacity, Round::Up)?;
+        Ok(u.min(u32::MAX as u128) as u32)
+    }
+
+    /// Takes `amount` of cash; an internal error if the pool does not hold it.
+    pub fn take_cash(&mut self, amount: u128) -> Result<(), Error> {
+        self.cash = sub(self.cash, amount, "pool cash")?;
+        Ok(())
+    }
+}
+
+pub fn validate_pool_terms(p: &PoolState) -> Result<(), Error> {
+    surety_framework::coins::validate_denom(&p.denom)?;
+    if p.name.trim().is_empty() {
+        return Err(sdk::invalid_request("pool name must not be empty"));
+    }
+    if p.leverage_bps == 0 {
+        return Err(sdk::invalid_request("leverage_bps must be positive"));
+    }
+    for pair in p.products.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            return Err(sdk::invalid_request(format!(
+                "product {} listed twice",
+                pair[0].0
+            )));
+        }
+    }
+    if let Some((product, _)) = p.products.iter().find(|(_, w)| *w == 0 || *w > 10_000) {
+        return Err(sdk::invalid_request(format!(
+            "weight of product {product} must be in 1..=10000 bps"
+        )));
+    }
+    if let Some(t) = &p.treaty {
+        if t.reinsurer == p.id {
+            return Err(sdk::invalid_request("a pool cannot reinsure itself"));
+        }
+        if t.quota_share_bps > 10_000 || t.xol_premium_bps > 10_000 {
+            return Err(sdk::invalid_request(
+                "reinsurance shares must be at most 10000 bps",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn load_raw(ctx: &mut Ctx, id: u64) -> Result<PoolState, Error> {
+    let pool: Pool = ctx
+        .get_msg(STORE, &pool_key(id))?
+        .ok_or_else(|| crate::errors::pool_not_found(format!("pool {id}")))?;
+    PoolState::from_proto(&pool)
+}
+
+pub fn save(ctx: &mut Ctx, pool: &PoolState) -> Result<(), Error> {
+    ctx.put_msg(STORE, pool_key(pool.id), &pool.to_proto())
+}
+
+pub fn pool_ids(ctx: &mut Ctx) -> Result<Vec<u64>, Error> {
+    ctx.prefix(STORE, &pools_prefix())?
+        .into_iter()
+        .map(|(k, _)| {
+            k[1..]
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| sdk::internal("corrupt pool key"))
+        })
+        .collect()
+}
+
+pub fn tranches(ctx: &mut Ctx, pool: u64) -> Result<Vec<Tranche>, Error> {
+    ctx.prefix(STORE, &tranches_prefix(pool))?
+        .into_iter()
+        .map(|(_, v)| decode(&v))
+        .collect()
+}
+
+pub fn position(ctx: &mut Ctx, pool: u64, owner: &[u8; 20]) -> Result<Option<Position>, Error> {
+    ctx.get_msg(STORE, &position_key(pool, owner))
+}
+
+pub fn positions(ctx: &mut Ctx, pool: u64) -> Result<Vec<Position>, Error> {
+    ctx.prefix(STORE, &positions_prefix(pool))?
+        .into_iter()
+        .map(|(_, v)| decode(&v))
+        .collect()
+}
+
+pub fn decode<M: prost::Message + Default>(bytes: &[u8]) -> Result<M, Error> {
+    M::decode(bytes).map_err(|e| sdk::internal(format!("corrupt pool state: {e}")))
+}
+
+/// Direct cover in force per product, ascending by product.
+pub fn exposures(ctx: &mut Ctx, pool: u64) -> Result<Vec<(u64, u128)>, Error> {
+    let prefix = exposures_prefix(pool);
+    ctx.prefix(STORE, &prefix)?
+        .into_iter()
+        .map(|(k, v)| {
+            let product = u64::from_be_bytes(
+                k[prefix.len()..]
+                    .try_into()
+                    .map_err(|_| sdk::internal("corrupt exposure key"))?,
+            );
+            let amount = u128::from_be_bytes(
+                v.as_slice()
+                    .try_into()
+                    .map_err(|_| sdk::internal("corrupt exposure"))?,
+            );
+            Ok((product, amount))
+        })
+        .collect()
+}
