@@ -96,6 +96,14 @@ impl App {
                 .init_genesis(&mut ctx, &section)
                 .map_err(|e| format!("{} genesis: {}", module.name(), e.log))?;
         }
+        let enable_height = req
+            .consensus_params
+            .as_ref()
+            .and_then(|p| p.abci.as_ref())
+            .map_or(0, |a| a.vote_extensions_enable_height.max(0) as u64);
+        surety_oracle::Oracle::default()
+            .set_vote_extensions_enable_height(&mut ctx, enable_height)
+            .map_err(|e| e.log)?;
         for (i, gentx) in state.gentx_bytes()?.iter().enumerate() {
             let outcome = self.runner().run(&mut ctx, gentx);
             outcome
@@ -165,10 +173,28 @@ impl App {
                 for module in self.inner.modules.iter() {
                     module.begin_block(&mut ctx)?;
                 }
+                let oracle = surety_oracle::Oracle::default();
+                let votes = match req
+                    .txs
+                    .first()
+                    .and_then(|tx| surety_oracle::votes::decode_injected(tx))
+                {
+                    Some(Ok(commit)) if oracle.expects_votes(&mut ctx, block.height)? => {
+                        oracle.apply_votes(&mut ctx, &commit)?;
+                        true
+                    }
+                    _ => false,
+                };
                 block_events.extend(ctx.take_events());
                 drop(ctx);
                 let mut results = Vec::with_capacity(req.txs.len());
-                for tx in &req.txs {
+                if votes {
+                    results.push(ExecTxResult {
+                        log: "oracle votes".into(),
+                        ..Default::default()
+                    });
+                }
+                for tx in req.txs.iter().skip(votes as usize) {
                     let mut ctx = Ctx::new(
                         overlay,
                         block.clone(),
@@ -304,31 +330,28 @@ impl Application for App {
     }
 
     fn prepare_proposal(&self, req: RequestPrepareProposal) -> ResponsePrepareProposal {
-        let mut budget = req.max_tx_bytes.max(0) as usize;
-        let txs = req
-            .txs
-            .into_iter()
-            .take_while(|tx| {
-                let fits = tx.len() <= budget;
-                budget = budget.saturating_sub(tx.len());
-                fits
-            })
-            .collect();
-        ResponsePrepareProposal { txs }
+        ResponsePrepareProposal {
+            txs: self.prepare(req),
+        }
     }
 
-    fn process_proposal(&self, _req: RequestProcessProposal) -> ResponseProcessProposal {
-        // Every proposal is executable: undecodable or failing transactions become failed
-        // results in FinalizeBlock rather than reasons to stall consensus.
+    fn process_proposal(&self, req: RequestProcessProposal) -> ResponseProcessProposal {
+        use response_process_proposal::ProposalStatus;
+        let status = match self.verify_proposal(&req) {
+            Ok(()) => ProposalStatus::Accept,
+            Err(why) => {
+                tracing::warn!(height = req.height, %why, "rejecting proposal");
+                ProposalStatus::Reject
+            }
+        };
         ResponseProcessProposal {
-            status: response_process_proposal::ProposalStatus::Accept as i32,
+            status: status as i32,
         }
     }
 
     fn extend_vote(&self, _req: RequestExtendVote) -> ResponseExtendVote {
-        // The oracle module fills vote extensions with price observations; until then they are empty.
         ResponseExtendVote {
-            vote_extension: Default::default(),
+            vote_extension: self.oracle_vote().into(),
         }
     }
 
@@ -336,10 +359,11 @@ impl Application for App {
         &self,
         req: RequestVerifyVoteExtension,
     ) -> ResponseVerifyVoteExtension {
-        let status = if req.vote_extension.is_empty() {
-            response_verify_vote_extension::VerifyStatus::Accept
+        use response_verify_vote_extension::VerifyStatus;
+        let status = if self.oracle_vote_is_valid(&req.vote_extension) {
+            VerifyStatus::Accept
         } else {
-            response_verify_vote_extension::VerifyStatus::Reject
+            VerifyStatus::Reject
         };
         ResponseVerifyVoteExtension {
             status: status as i32,

@@ -7,6 +7,7 @@
 
 mod abci;
 pub mod modules;
+mod oracle;
 mod query;
 pub mod testing;
 pub mod tx;
@@ -42,6 +43,8 @@ struct Inner {
     mempool: Mutex<Changes>,
     /// `GetNodeInfoResponse`, filled in by the node once CometBFT is up.
     node_info: RwLock<Option<Vec<u8>>>,
+    /// This node's latest oracle observations, for its vote extensions.
+    observations: RwLock<oracle::Observations>,
     stats: Stats,
 }
 
@@ -97,6 +100,7 @@ impl App {
                 consensus: Mutex::new(Consensus::default()),
                 mempool: Mutex::new(Changes::new()),
                 node_info: RwLock::new(None),
+                observations: RwLock::new(oracle::Observations::default()),
                 stats: Stats::default(),
             }),
         }

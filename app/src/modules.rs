@@ -40,12 +40,15 @@ impl Modules {
             Box::new(surety_auth::Auth),
             Box::new(surety_bank::Bank::default()),
             Box::new(surety_staking::Staking::default()),
-            Box::new(surety_oracle::Oracle),
+            Box::new(surety_oracle::OracleModule {
+                keeper: surety_oracle::Oracle::default(),
+                registry: policy,
+            }),
             Box::new(surety_pool::PoolModule { keeper: pool }),
             Box::new(surety_policy::PolicyModule { keeper: policy }),
             Box::new(surety_claims::ClaimsModule::new(
                 policy,
-                surety_oracle::Oracle,
+                surety_oracle::Oracle::default(),
             )),
         ])
     }

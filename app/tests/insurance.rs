@@ -576,7 +576,7 @@ fn bad_claims_and_purchases_are_refused_with_clear_errors_and_change_nothing() {
     let before = snapshot(&h);
     let errors = h
         .block(GENESIS_TIME + 30, |b| {
-            let pending = surety_oracle::Oracle
+            let pending = surety_oracle::Oracle::default()
                 .record_incident(
                     b.ctx,
                     "aave-v3",

@@ -147,9 +147,19 @@ pub fn oracle_feeds() -> oracle::v1::GenesisState {
         height: 0,
     };
     oracle::v1::GenesisState {
-        feeds: vec!["USDC/USD".into(), "ETH/USD".into()],
+        params: Some(oracle::v1::Params {
+            feeds: vec!["USDC/USD".into(), "ETH/USD".into()],
+            min_power_bps: 6_667,
+            attestation_window_secs: 120,
+            incident_bond: Some(Coin::new(100_000_000, "usure").to_proto()),
+            incident_reward: Some(Coin::new(10_000_000, "usure").to_proto()),
+            miss_window_blocks: 600,
+            max_missed_bps: 5_000,
+            miss_slash_bps: 1,
+        }),
         prices: vec![price("USDC/USD", "1.0"), price("ETH/USD", "3000")],
         incidents: vec![],
+        feeds: vec![],
     }
 }
 

@@ -40,6 +40,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod feeds;
+
 pub use cli::CmdOutput;
 pub use rpc::{NodeStatus, Rpc};
 
@@ -463,6 +465,7 @@ pub struct Localnet {
     rpc: Rpc,
     cancel: Option<Arc<AtomicBool>>,
     launcher_pid: Option<i32>,
+    feed_server: Option<feeds::FeedServer>,
 }
 
 impl Localnet {
@@ -482,6 +485,7 @@ impl Localnet {
             procs,
             rpc: Rpc::new(),
             cancel: None,
+            feed_server: None,
             launcher_pid: None,
         })
     }
@@ -643,6 +647,33 @@ impl Localnet {
             ])?;
         }
         Ok(())
+    }
+
+    /// The simulated oracle feed's port: 26690 plus the port offset.
+    pub fn feed_port(&self) -> u16 {
+        26690 + self.opts.port_offset
+    }
+
+    /// Moves a feed's price for every validator, or only for `validator`.
+    pub fn set_price(&self, validator: Option<usize>, feed: &str, price: &str) -> Result<()> {
+        feeds::set_price(
+            &self.opts.root,
+            self.opts.validators,
+            validator,
+            feed,
+            price,
+        )
+    }
+
+    /// Makes every validator (or one) attest an incident in its vote extensions.
+    pub fn attest(&self, validator: Option<usize>, incident: u64, confirm: bool) -> Result<()> {
+        feeds::attest(
+            &self.opts.root,
+            self.opts.validators,
+            validator,
+            incident,
+            confirm,
+        )
     }
 
     pub fn rpc_url(&self, i: usize) -> String {
@@ -864,8 +895,10 @@ impl Localnet {
             });
         }
 
-        // The demo market: pools, products, oracle feeds and short claim periods.
+        // The demo market: pools, products, oracle feeds and short claim periods; and the
+        // simulated feed every validator reads its prices from.
         sd.run_ok(&["genesis", "demo-market", "--home", &h0])?;
+        feeds::init(&self.opts.root, n)?;
 
         // gentx in every home; gather them in node 0.
         let gentx0 = home0.join("config/gentx");
@@ -985,6 +1018,11 @@ impl Localnet {
             ("app", "rest_address", format!("127.0.0.1:{}", p.rest)),
             ("app", "metrics_address", format!("127.0.0.1:{}", p.metrics)),
             ("app", "minimum_gas_prices", MIN_GAS_PRICES.into()),
+            (
+                "app",
+                "oracle_source",
+                format!("http://127.0.0.1:{}/node{i}", self.feed_port()),
+            ),
             ("client", "node", format!("http://127.0.0.1:{}", p.rpc)),
             ("client", "chain_id", self.opts.chain_id.clone()),
             ("client", "keyring_backend", "test".into()),
@@ -1059,6 +1097,12 @@ impl Localnet {
                 "ports already in use: {} — is another localnet (or a test run) using them? Choose another port offset",
                 busy.join(", ")
             );
+        }
+        if self.feed_server.is_none() {
+            if !feeds::feed_file(&self.opts.root, 0).exists() {
+                feeds::init(&self.opts.root, self.opts.validators)?;
+            }
+            self.feed_server = Some(feeds::FeedServer::start(&self.opts.root, self.feed_port())?);
         }
         for i in 0..self.opts.validators {
             if let Err(e) = self.start_node(i) {
@@ -1204,6 +1248,7 @@ impl Localnet {
     pub fn stop(&mut self) -> Result<()> {
         let all: Vec<usize> = (0..self.node_dirs_count().max(self.procs.len())).collect();
         let res = self.stop_nodes(&all);
+        self.feed_server = None;
         let _ = self.write_pids();
         if self.read_pids().nodes.is_empty() && self.launcher_pid.is_none() {
             let _ = fs::remove_file(self.pids_path());

@@ -65,6 +65,22 @@ enum Cmd {
     Wipe,
     /// Show each validator's processes, height, app hash and endpoints.
     Status,
+    /// Move the simulated oracle feed: `set-price USDC/USD 0.95` (every validator, or one with
+    /// --validator, e.g. to make it report a wild price).
+    SetPrice {
+        feed: String,
+        price: String,
+        #[arg(long)]
+        validator: Option<usize>,
+    },
+    /// Make validators attest an incident in their vote extensions: `attest 3 yes`.
+    Attest {
+        incident: u64,
+        #[arg(value_parser = ["yes", "no"])]
+        option: String,
+        #[arg(long)]
+        validator: Option<usize>,
+    },
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -120,6 +136,17 @@ fn main() -> ExitCode {
         Cmd::Stop => stop(&cli).map(|_| ()),
         Cmd::Wipe => wipe(&cli),
         Cmd::Status => status(&cli),
+        Cmd::SetPrice {
+            feed,
+            price,
+            validator,
+        } => Localnet::open(options(&cli)).and_then(|net| net.set_price(*validator, feed, price)),
+        Cmd::Attest {
+            incident,
+            option,
+            validator,
+        } => Localnet::open(options(&cli))
+            .and_then(|net| net.attest(*validator, *incident, option == "yes")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

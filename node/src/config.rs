@@ -22,6 +22,10 @@ pub struct AppToml {
     /// The CometBFT binary to supervise (empty: `cometbft` on PATH, then ~/go/bin).
     pub cometbft_binary: String,
     pub log_level: String,
+    /// Where this validator's oracle observations come from: a JSON file path or an http(s)
+    /// URL serving `{"prices": {"USDC/USD": "0.9994", …}, "attest": {"<incident id>": true}}`.
+    /// Polled off the consensus path; empty reports nothing (and misses oracle votes).
+    pub oracle_source: String,
 }
 
 impl Default for AppToml {
@@ -35,6 +39,7 @@ impl Default for AppToml {
             pruning_keep_recent: 100_000,
             cometbft_binary: String::new(),
             log_level: "info".into(),
+            oracle_source: String::new(),
         }
     }
 }

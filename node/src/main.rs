@@ -4,6 +4,7 @@ mod client;
 mod cmd;
 mod cometbft;
 mod config;
+mod feeds;
 mod grpc;
 mod home;
 mod metrics;

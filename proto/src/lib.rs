@@ -73,6 +73,7 @@ surety_type_urls! {
         MsgFileClaim, MsgStakeAssessor, MsgUnstakeAssessor, MsgVoteClaim, MsgAppealClaim,
         MsgResolveAppeal, MsgUpdateParams,
     ],
+    oracle: [MsgReportIncident, MsgAttestIncident, MsgUpdateParams],
 }
 
 /// Packs a message into an `Any` under its type URL.

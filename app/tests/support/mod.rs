@@ -207,20 +207,20 @@ pub fn gov(b: &mut Block, msg: Any) -> Result<Vec<u8>, Error> {
 
 /// Records a confirmed incident of `protocol` at `time`; returns its id.
 pub fn confirmed_incident(ctx: &mut Ctx, protocol: &str, time: i64) -> u64 {
-    surety_oracle::Oracle
+    surety_oracle::Oracle::default()
         .record_incident(ctx, protocol, time, "exploit", IncidentStatus::Confirmed)
         .unwrap()
 }
 
 pub fn set_price(ctx: &mut Ctx, feed: &str, price: &str) {
-    surety_oracle::Oracle
+    surety_oracle::Oracle::default()
         .record_price(ctx, feed, price.parse::<Dec>().unwrap())
         .unwrap()
 }
 
 pub fn price_now(h: &Harness, feed: &str) -> Option<Dec> {
     h.read(|_, ctx| {
-        surety_oracle::Oracle
+        surety_oracle::Oracle::default()
             .price_at(ctx, feed, i64::MAX)
             .unwrap()
             .map(|p| p.price)

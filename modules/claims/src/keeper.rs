@@ -362,9 +362,75 @@ impl<O: OracleView> Keeper<O> {
         ctx.delete(STORE, state::open_key(claim.policy_id))
     }
 
+    /// Pays parametric cover whose trigger this block's oracle state set off, without anyone
+    /// filing: every live policy of a product covering an incident confirmed in this block, and
+    /// every live depeg policy whose feed got a price that holds the trigger. (Impermanent-loss
+    /// cover pays when its holder files, choosing the exit price.) A policy that cannot be paid
+    /// is skipped; the block goes on.
+    pub fn auto_pay(&self, ctx: &mut Ctx) -> Result<(), Error> {
+        use surety_proto::surety::policy::v1::CoverType;
+        let height = ctx.block.height;
+        let incidents = self.oracle.confirmed_at(ctx, height)?;
+        let feeds = self.oracle.updated_at(ctx, height)?;
+        if incidents.is_empty() && feeds.is_empty() {
+            return Ok(());
+        }
+        let now = ctx.block.time_unix_secs;
+        for product in surety_policy::state::products(ctx)? {
+            if product.claim_mode != ClaimMode::Parametric as i32 {
+                continue;
+            }
+            let cover_type =
+                CoverType::try_from(product.cover_type).unwrap_or(CoverType::Unspecified);
+            let mut triggers: Vec<String> = Vec::new();
+            match cover_type {
+                CoverType::Liquidity => continue,
+                CoverType::Depeg => {
+                    let Some(t) = product.trigger.as_ref().filter(|t| feeds.contains(&t.feed))
+                    else {
+                        continue;
+                    };
+                    // Cheap check first: only a price below the threshold can pay anyone.
+                    let below = match (
+                        self.oracle.price_at(ctx, &t.feed, now)?,
+                        t.threshold.parse::<surety_framework::Dec>(),
+                    ) {
+                        (Some(p), Ok(threshold)) => p.price < threshold,
+                        _ => false,
+                    };
+                    if !below {
+                        continue;
+                    }
+                    triggers.push(String::new());
+                }
+                _ => triggers.extend(
+                    incidents
+                        .iter()
+                        .filter(|i| i.protocol == product.protocol)
+                        .map(|i| i.id.to_string()),
+                ),
+            }
+            if triggers.is_empty() {
+                continue;
+            }
+            for policy in self.policy.active_policies(ctx, product.id)? {
+                for incident in &triggers {
+                    let owner = Address::from_bech32(&policy.owner)?;
+                    let paid =
+                        ctx.branch(|c| self.file(c, &owner, policy.id, incident, 0, "automatic"));
+                    if paid.is_ok() {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Processes every deadline that has passed: closes votes, and ends appeal windows and
     /// appeals that governance did not decide.
     pub fn end_block(&self, ctx: &mut Ctx) -> Result<(), Error> {
+        self.auto_pay(ctx)?;
         let now = ctx.block.time_unix_secs;
         for (key, id) in state::due(ctx, now)? {
             ctx.delete(STORE, key)?;

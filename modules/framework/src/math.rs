@@ -124,7 +124,11 @@ impl FromStr for Dec {
     type Err = Error;
     fn from_str(s: &str) -> Result<Dec, Error> {
         let bad = || sdk::invalid_request(format!("invalid decimal {s:?}"));
-        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        let (int, frac) = match s.split_once('.') {
+            Some((_, "")) => return Err(bad()),
+            Some(parts) => parts,
+            None => (s, ""),
+        };
         if int.is_empty()
             || frac.len() > 18
             || !(int.chars().chain(frac.chars())).all(|c| c.is_ascii_digit())

@@ -34,4 +34,16 @@ pub trait OracleView: Send + Sync {
     ) -> Result<Vec<PricePoint>, Error>;
 
     fn incident(&self, ctx: &mut Ctx, id: u64) -> Result<Option<IncidentView>, Error>;
+
+    /// Incidents confirmed in the block at `height`.
+    fn confirmed_at(&self, ctx: &mut Ctx, height: u64) -> Result<Vec<IncidentView>, Error>;
+
+    /// Feeds that got a new price in the block at `height`.
+    fn updated_at(&self, ctx: &mut Ctx, height: u64) -> Result<Vec<String>, Error>;
+}
+
+/// Whether a protocol is covered by some product, so that incidents can only be reported for
+/// listed protocols. The policy module implements it.
+pub trait ProtocolRegistry: Send + Sync {
+    fn is_listed(&self, ctx: &mut Ctx, protocol: &str) -> Result<bool, Error>;
 }

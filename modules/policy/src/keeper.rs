@@ -325,3 +325,9 @@ impl Keeper {
         Ok(out)
     }
 }
+
+impl surety_framework::oracle::ProtocolRegistry for Keeper {
+    fn is_listed(&self, ctx: &mut Ctx, protocol: &str) -> Result<bool, Error> {
+        Ok(state::products(ctx)?.iter().any(|p| p.protocol == protocol))
+    }
+}

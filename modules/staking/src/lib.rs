@@ -10,6 +10,21 @@ mod state;
 
 pub use state::StoredValidator;
 
+/// A validator as consensus sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsensusValidator {
+    pub address: Vec<u8>,
+    pub pubkey: [u8; 32],
+    pub operator: Address,
+    pub power: i64,
+}
+
+/// CometBFT's validator address: the first 20 bytes of sha256 of the ed25519 key.
+pub fn consensus_address(pubkey: &[u8; 32]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(pubkey)[..20].to_vec()
+}
+
 use surety_framework::{sdk, Address, Ctx, Error, Module, ValidatorUpdate};
 use surety_proto::Any;
 
@@ -27,6 +42,58 @@ pub struct Staking {
 impl Staking {
     pub fn validators(&self, ctx: &mut Ctx) -> Result<Vec<StoredValidator>, Error> {
         state::all_validators(ctx)
+    }
+
+    /// Every validator with its consensus address (the first 20 bytes of sha256 of the ed25519
+    /// key, as CometBFT names validators) and power (0 when jailed).
+    pub fn consensus_validators(&self, ctx: &mut Ctx) -> Result<Vec<ConsensusValidator>, Error> {
+        Ok(state::all_validators(ctx)?
+            .into_iter()
+            .map(|v| ConsensusValidator {
+                address: consensus_address(&v.consensus_pubkey),
+                pubkey: v.consensus_pubkey,
+                operator: v.operator,
+                power: v.power(),
+            })
+            .collect())
+    }
+
+    /// Slashes a validator `bps` of its bonded tokens (burned) and jails it, which removes it
+    /// from the validator set at the end of the block. Returns false if it was already jailed.
+    pub fn slash_and_jail(
+        &self,
+        ctx: &mut Ctx,
+        consensus_addr: &[u8],
+        bps: u32,
+        reason: &str,
+    ) -> Result<bool, Error> {
+        let Some(v) = state::all_validators(ctx)?
+            .into_iter()
+            .find(|v| consensus_address(&v.consensus_pubkey) == consensus_addr)
+        else {
+            return Ok(false);
+        };
+        if v.proto.jailed {
+            return Ok(false);
+        }
+        let slashed = v.tokens * bps as u128 / 10_000;
+        let mut proto = v.proto.clone();
+        proto.jailed = true;
+        proto.tokens = (v.tokens - slashed).to_string();
+        state::save_validator(ctx, &proto)?;
+        self.bank.burn(
+            ctx,
+            BONDED_POOL,
+            &surety_framework::Coins::of(slashed, BOND_DENOM),
+        )?;
+        ctx.emit(
+            surety_framework::Event::new("slash")
+                .attr("validator", &proto.operator_address)
+                .attr("reason", reason)
+                .attr("burned", format!("{slashed}{BOND_DENOM}"))
+                .attr("jailed", true),
+        );
+        Ok(true)
     }
 
     /// Total power of bonded validators.

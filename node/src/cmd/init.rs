@@ -14,6 +14,9 @@ pub struct Args {
     /// Overwrite an existing home's configuration and genesis.
     #[arg(long)]
     overwrite: bool,
+    /// The first height whose votes carry oracle vote extensions (0 turns them off).
+    #[arg(long, default_value_t = 1)]
+    vote_extensions_height: u64,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
@@ -56,6 +59,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let mut genesis = GenesisFile::load(&home.genesis()).map_err(anyhow::Error::msg)?;
     genesis.doc["chain_id"] = args.chain_id.clone().into();
     genesis.doc["validators"] = serde_json::json!([]);
+    // Validators' oracle votes ride in vote extensions from the first block.
+    genesis.doc["consensus_params"]["abci"]["vote_extensions_enable_height"] =
+        args.vote_extensions_height.to_string().into();
     genesis.set_app_state(&AppState::default());
     genesis.save(&home.genesis()).map_err(anyhow::Error::msg)?;
 

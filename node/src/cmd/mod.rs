@@ -6,6 +6,7 @@ pub mod genesis;
 pub mod init;
 pub mod keys;
 pub mod loadgen;
+pub mod oracle;
 pub mod policy;
 pub mod pool;
 pub mod query;

@@ -29,6 +29,9 @@ pub enum Command {
     /// Claims.
     #[command(subcommand)]
     Claims(super::claims::Query),
+    /// Oracle prices and incidents.
+    #[command(subcommand)]
+    Oracle(super::oracle::Query),
 }
 
 #[derive(clap::Subcommand)]
@@ -82,6 +85,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Pool(c) => return super::pool::run_query(ctx, c),
         Command::Policy(c) => return super::policy::run_query(ctx, c),
         Command::Claims(c) => return super::claims::run_query(ctx, c),
+        Command::Oracle(c) => return super::oracle::run_query(ctx, c),
         Command::Bank(Bank::Balances {
             address,
             denom,

@@ -75,6 +75,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
 }
 
 async fn supervise(ctx: &Context, cfg: AppToml, app: App, no_cometbft: bool) -> Result<()> {
+    crate::feeds::spawn(app.clone(), cfg.oracle_source.clone());
     if !cfg.grpc_address.is_empty() {
         let address = cfg
             .grpc_address

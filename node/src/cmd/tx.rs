@@ -23,6 +23,9 @@ pub enum Command {
     /// File, assess and appeal claims.
     #[command(subcommand)]
     Claims(super::claims::Tx),
+    /// Report and attest incidents.
+    #[command(subcommand)]
+    Oracle(super::oracle::Tx),
 }
 
 #[derive(clap::Subcommand)]
@@ -179,6 +182,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Pool(c) => super::pool::run_tx(ctx, c),
         Command::Policy(c) => super::policy::run_tx(ctx, c),
         Command::Claims(c) => super::claims::run_tx(ctx, c),
+        Command::Oracle(c) => super::oracle::run_tx(ctx, c),
         Command::Bank(Bank::Send {
             from,
             to,
