@@ -150,7 +150,7 @@ pub fn oracle_feeds() -> oracle::v1::GenesisState {
         params: Some(oracle::v1::Params {
             feeds: vec!["USDC/USD".into(), "ETH/USD".into()],
             min_power_bps: 6_667,
-            attestation_window_secs: 120,
+            attestation_window_secs: 60,
             incident_bond: Some(Coin::new(100_000_000, "usure").to_proto()),
             incident_reward: Some(Coin::new(10_000_000, "usure").to_proto()),
             miss_window_blocks: 600,

@@ -222,6 +222,8 @@ pub struct LocalnetOptions {
     pub verbose: bool,
     /// `RUST_LOG` for the nodes (inherited from the environment when `None`).
     pub log_filter: Option<String>,
+    /// Oracle votes in ABCI vote extensions (on by default; off only to measure their cost).
+    pub vote_extensions: bool,
 }
 
 impl Default for LocalnetOptions {
@@ -239,6 +241,7 @@ impl Default for LocalnetOptions {
             cmd_timeout: Duration::from_secs(120),
             verbose: false,
             log_filter: None,
+            vote_extensions: true,
         }
     }
 }
@@ -763,7 +766,17 @@ impl Localnet {
                 .to_str()
                 .ok_or_else(|| anyhow!("non-UTF-8 path {}", home.display()))?;
             let moniker = format!("validator-{i}");
-            sd.run_ok(&["init", &moniker, "--chain-id", &chain_id, "--home", h])?;
+            let ve_height = if self.opts.vote_extensions { "1" } else { "0" };
+            sd.run_ok(&[
+                "init",
+                &moniker,
+                "--chain-id",
+                &chain_id,
+                "--home",
+                h,
+                "--vote-extensions-height",
+                ve_height,
+            ])?;
             self.configure_node(i)?;
             let key = sd.run_json(&[
                 "keys",

@@ -58,6 +58,9 @@ enum Cmd {
         /// Seconds to wait for the first blocks.
         #[arg(long, default_value_t = 120)]
         wait: u64,
+        /// Create the network without oracle vote extensions (to measure what they cost).
+        #[arg(long)]
+        no_vote_extensions: bool,
     },
     /// Stop a running network (keeps its data).
     Stop,
@@ -124,6 +127,7 @@ fn main() -> ExitCode {
             chain_id,
             timeout_commit,
             wait,
+            no_vote_extensions,
         } => start(
             &cli,
             *validators,
@@ -131,7 +135,7 @@ fn main() -> ExitCode {
             *offset,
             chain_id.clone(),
             timeout_commit.clone(),
-            Duration::from_secs(*wait),
+            (Duration::from_secs(*wait), !no_vote_extensions),
         ),
         Cmd::Stop => stop(&cli).map(|_| ()),
         Cmd::Wipe => wipe(&cli),
@@ -165,9 +169,10 @@ fn start(
     offset: Option<u16>,
     chain_id: Option<String>,
     timeout_commit: Option<String>,
-    wait: Duration,
+    (wait, vote_extensions): (Duration, bool),
 ) -> Result<()> {
     let mut opts = options(cli);
+    opts.vote_extensions = vote_extensions;
     if let Some(n) = validators {
         opts.validators = n;
     }

@@ -313,7 +313,12 @@ impl Client {
     /// Any `suretyd tx …` signed by `from` through validator 0, waiting for the commit; fails
     /// on a non-zero code.
     pub fn tx(&self, args: &[&str], from: &str) -> Result<TxResult> {
-        let home = self.keyring_home.to_string_lossy().into_owned();
+        self.tx_in(args, from, &self.keyring_home.clone())
+    }
+
+    /// [`Client::tx`] with the key from another home's keyring (a validator's operator key).
+    pub fn tx_in(&self, args: &[&str], from: &str, keyring_home: &Path) -> Result<TxResult> {
+        let home = keyring_home.to_string_lossy().into_owned();
         let mut all: Vec<&str> = args.to_vec();
         all.extend([
             "--from",
