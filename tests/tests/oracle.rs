@@ -114,10 +114,7 @@ fn scenario(net: &mut TestNet) -> Result<()> {
     net.net().set_price(None, "USDC/USD", "0.9")?;
     let claims = eventually("the automatic depeg payout", 180, || {
         let v = c.query(&["query", "claims", "claims", "--policy", &depeg_policy])?;
-        Ok(v["claims"]
-            .as_array()
-            .filter(|a| !a.is_empty())
-            .map(|a| a.clone()))
+        Ok(v["claims"].as_array().filter(|a| !a.is_empty()).cloned())
     })?;
     ensure!(claims[0]["status"] == "paid", "{claims:?}");
     // 10 000 × (1 − 0.90), the price having held at 0.90 through the whole window.
@@ -168,10 +165,7 @@ fn scenario(net: &mut TestNet) -> Result<()> {
     ensure!(confirmed["status"] == "confirmed", "{confirmed}");
     let claims = eventually("alice's automatic payout", 30, || {
         let v = c.query(&["query", "claims", "claims", "--policy", &aave_policy])?;
-        Ok(v["claims"]
-            .as_array()
-            .filter(|a| !a.is_empty())
-            .map(|a| a.clone()))
+        Ok(v["claims"].as_array().filter(|a| !a.is_empty()).cloned())
     })?;
     // 10 000 × (1 − 5% deductible).
     ensure!(amount(&claims[0]["payout"])? == 9_500 * USDC, "{claims:?}");

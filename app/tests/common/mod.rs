@@ -108,6 +108,11 @@ pub struct Chain {
 
 /// Account numbers in genesis order: validator 0, alice 1, bob 2 (then module accounts).
 pub fn genesis() -> Vec<u8> {
+    genesis_with([9; 32], |_| {})
+}
+
+/// [`genesis`] with the validator's ed25519 consensus key, and further edits.
+pub fn genesis_with(consensus_key: [u8; 32], edit: impl FnOnce(&mut AppState)) -> Vec<u8> {
     let validator = key(1);
     let mut state = AppState::default();
     state
@@ -133,7 +138,9 @@ pub fn genesis() -> Vec<u8> {
         min_self_delegation: "1".into(),
         delegator_address: String::new(),
         validator_address: address(&validator).to_bech32_with(VALIDATOR_PREFIX),
-        pubkey: Some(to_any(&Ed25519PubKey { key: vec![9; 32] })),
+        pubkey: Some(to_any(&Ed25519PubKey {
+            key: consensus_key.to_vec(),
+        })),
         value: Some(
             "100000000usure"
                 .parse::<surety_framework::Coin>()
@@ -153,6 +160,7 @@ pub fn genesis() -> Vec<u8> {
         &base64::engine::general_purpose::STANDARD,
         gentx,
     )];
+    edit(&mut state);
     serde_json::to_vec(&state).unwrap()
 }
 
