@@ -14,6 +14,10 @@ const COSMOS_SERVICES: &[&str] = &[
     "cosmos/staking/v1beta1/query.proto",
     "cosmos/tx/v1beta1/service.proto",
     "cosmos/base/tendermint/v1beta1/query.proto",
+    "cosmos/gov/v1/query.proto",
+    "cosmos/bank/v1beta1/tx.proto",
+    "cosmos/staking/v1beta1/tx.proto",
+    "cosmos/gov/v1/tx.proto",
 ];
 
 fn protos_under(dir: &Path, found: &mut Vec<PathBuf>) {

@@ -22,6 +22,11 @@ ROOTS = [
     "cosmos/staking/v1beta1/query.proto",
     "cosmos/tx/v1beta1/service.proto",
     "cosmos/base/tendermint/v1beta1/query.proto",
+    "cosmos/gov/v1/query.proto",
+    # Messages too, so that `suretyd tx gov submit-proposal` can read them as JSON.
+    "cosmos/bank/v1beta1/tx.proto",
+    "cosmos/staking/v1beta1/tx.proto",
+    "cosmos/gov/v1/tx.proto",
 ]
 OUT = os.path.join(os.path.dirname(__file__), "..", "proto", "third_party")
 

@@ -85,7 +85,8 @@ impl App {
         let snapshot = self.inner.storage.latest_snapshot();
         let mut overlay = Overlay::new(&snapshot);
         let block = block_info(0, req.time.as_ref(), req.chain_id.clone());
-        let mut ctx = Ctx::new(&mut overlay, block, ExecMode::Genesis, GasMeter::infinite());
+        let mut ctx = Ctx::new(&mut overlay, block, ExecMode::Genesis, GasMeter::infinite())
+            .with_router(&self.inner.modules);
         for module in self.inner.modules.iter() {
             let section = app_state
                 .get(module.name())
@@ -169,7 +170,8 @@ impl App {
                     block.clone(),
                     ExecMode::Deliver,
                     GasMeter::infinite(),
-                );
+                )
+                .with_router(&self.inner.modules);
                 for module in self.inner.modules.iter() {
                     module.begin_block(&mut ctx)?;
                 }
@@ -200,7 +202,8 @@ impl App {
                         block.clone(),
                         ExecMode::Deliver,
                         GasMeter::infinite(),
-                    );
+                    )
+                    .with_router(&self.inner.modules);
                     results.push(exec_result(self.runner().run(&mut ctx, tx)));
                 }
                 let mut ctx = Ctx::new(
@@ -208,7 +211,8 @@ impl App {
                     block.clone(),
                     ExecMode::Deliver,
                     GasMeter::infinite(),
-                );
+                )
+                .with_router(&self.inner.modules);
                 for module in self.inner.modules.iter() {
                     updates.extend(module.end_block(&mut ctx)?);
                 }
@@ -282,10 +286,11 @@ impl Application for App {
         let started = Instant::now();
         let snapshot = self.inner.storage.latest_snapshot();
         let mut mempool = self.inner.mempool.lock().expect("lock");
-        let block = self.next_block(&snapshot);
+        let block = self.pending_block(&snapshot);
         let (outcome, changes) =
             with_overlay(&snapshot, std::mem::take(&mut *mempool), |overlay| {
-                let mut ctx = Ctx::new(overlay, block, ExecMode::Check, GasMeter::infinite());
+                let mut ctx = Ctx::new(overlay, block, ExecMode::Check, GasMeter::infinite())
+                    .with_router(&self.inner.modules);
                 self.runner().run(&mut ctx, &req.tx)
             });
         *mempool = changes;

@@ -185,6 +185,16 @@ fn record_block_time(set: &mut ChangeSet, block: &BlockInfo) {
 }
 
 impl App {
+    /// The block after `snapshot` as CheckTx and Simulate see it: its height, and a time one
+    /// second after the last committed block's — later, as the real block's will be, so that
+    /// work that happens whenever time passes (premiums accruing, say) is paid for in the
+    /// estimate too.
+    fn pending_block(&self, snapshot: &surety_store::Snapshot) -> BlockInfo {
+        let mut block = self.next_block(snapshot);
+        block.time_unix_secs += 1;
+        block
+    }
+
     /// The block after `snapshot` as far as it is known before it is proposed: its height, and
     /// the time of the last committed block.
     fn next_block(&self, snapshot: &surety_store::Snapshot) -> BlockInfo {

@@ -50,6 +50,9 @@ impl Modules {
                 policy,
                 surety_oracle::Oracle::default(),
             )),
+            Box::new(surety_gov::GovModule {
+                keeper: surety_gov::Gov::default(),
+            }),
         ])
     }
 
@@ -83,5 +86,28 @@ impl Modules {
 
     pub fn query_paths(&self) -> impl Iterator<Item = &&'static str> {
         self.query_routes.keys()
+    }
+}
+
+impl surety_framework::Router for Modules {
+    fn signers(&self, msg: &Any) -> Result<Vec<surety_framework::Address>, Error> {
+        self.route_msg(msg)?.signers(msg)
+    }
+
+    fn execute(
+        &self,
+        ctx: &mut surety_framework::Ctx,
+        msg: &Any,
+        signer: &surety_framework::Address,
+    ) -> Result<Vec<u8>, Error> {
+        let module = self.route_msg(msg)?;
+        let signers = module.signers(msg)?;
+        if signers != [*signer] {
+            return Err(sdk::unauthorized(format!(
+                "{} must be signed by {signer}, not {signers:?}",
+                msg.type_url
+            )));
+        }
+        ctx.branch(|c| module.deliver(c, msg))
     }
 }

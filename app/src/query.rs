@@ -104,9 +104,10 @@ impl App {
         }
         let snapshot = self.inner.storage.latest_snapshot();
         let pending = self.inner.mempool.lock().expect("lock").clone();
-        let block = self.next_block(&snapshot);
+        let block = self.pending_block(&snapshot);
         let (outcome, _) = with_overlay(&snapshot, pending, |overlay| {
-            let mut ctx = Ctx::new(overlay, block, ExecMode::Simulate, GasMeter::infinite());
+            let mut ctx = Ctx::new(overlay, block, ExecMode::Simulate, GasMeter::infinite())
+                .with_router(&self.inner.modules);
             self.runner().run(&mut ctx, tx_bytes)
         });
         let responses = outcome.result?;

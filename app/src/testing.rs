@@ -89,7 +89,8 @@ impl Harness {
             chain_id: "surety-harness".into(),
         };
         let out = {
-            let mut ctx = Ctx::new(&mut overlay, block.clone(), mode, GasMeter::infinite());
+            let mut ctx = Ctx::new(&mut overlay, block.clone(), mode, GasMeter::infinite())
+                .with_router(&self.modules);
             f(&self.modules, &mut ctx)?
         };
         let mut set = to_change_set(&overlay.into_changes());

@@ -51,6 +51,16 @@ type_urls! {
     cosmos::crypto::secp256k1::PubKey => "/cosmos.crypto.secp256k1.PubKey",
     cosmos::crypto::ed25519::PubKey => "/cosmos.crypto.ed25519.PubKey",
     cosmos::staking::v1beta1::MsgCreateValidator => "/cosmos.staking.v1beta1.MsgCreateValidator",
+    cosmos::staking::v1beta1::MsgEditValidator => "/cosmos.staking.v1beta1.MsgEditValidator",
+    cosmos::staking::v1beta1::MsgDelegate => "/cosmos.staking.v1beta1.MsgDelegate",
+    cosmos::staking::v1beta1::MsgUndelegate => "/cosmos.staking.v1beta1.MsgUndelegate",
+    cosmos::staking::v1beta1::MsgBeginRedelegate => "/cosmos.staking.v1beta1.MsgBeginRedelegate",
+    cosmos::staking::v1beta1::MsgUpdateParams => "/cosmos.staking.v1beta1.MsgUpdateParams",
+    cosmos::gov::v1::MsgSubmitProposal => "/cosmos.gov.v1.MsgSubmitProposal",
+    cosmos::gov::v1::MsgDeposit => "/cosmos.gov.v1.MsgDeposit",
+    cosmos::gov::v1::MsgVote => "/cosmos.gov.v1.MsgVote",
+    cosmos::gov::v1::MsgVoteWeighted => "/cosmos.gov.v1.MsgVoteWeighted",
+    cosmos::gov::v1::MsgUpdateParams => "/cosmos.gov.v1.MsgUpdateParams",
 }
 
 /// Type URLs of Surety's own messages: `/surety.<module>.v1.<Msg>`.

@@ -24,8 +24,24 @@ pub enum ExecMode {
     Query,
 }
 
+/// Executes messages on behalf of an account that signs no transactions — the gov authority
+/// executing a passed proposal. The app's module router implements it.
+pub trait Router: Sync {
+    /// The signers `msg` requires.
+    fn signers(&self, msg: &surety_proto::Any) -> Result<Vec<crate::Address>, Error>;
+    /// Executes `msg` as `signer`, all of it or none.
+    fn execute(
+        &self,
+        ctx: &mut Ctx,
+        msg: &surety_proto::Any,
+        signer: &crate::Address,
+    ) -> Result<Vec<u8>, Error>;
+}
+
 pub struct Ctx<'a> {
     state: &'a mut dyn StateWrite,
+    /// The message router, where the app provides it (block execution, CheckTx, Simulate).
+    pub router: Option<&'a dyn Router>,
     pub block: BlockInfo,
     pub mode: ExecMode,
     pub gas: GasMeter,
@@ -41,6 +57,7 @@ impl<'a> Ctx<'a> {
     ) -> Ctx<'a> {
         Ctx {
             state,
+            router: None,
             block,
             mode,
             gas,
@@ -118,6 +135,12 @@ impl<'a> Ctx<'a> {
         self.put(store, key, msg.encode_to_vec())
     }
 
+    /// This context with the message router.
+    pub fn with_router(mut self, router: &'a dyn Router) -> Ctx<'a> {
+        self.router = Some(router);
+        self
+    }
+
     /// The next id from the counter at `key`, starting at 1.
     pub fn next_id(&mut self, store: &'static str, key: &[u8]) -> Result<u64, Error> {
         let current = match self.get(store, key)? {
@@ -154,6 +177,7 @@ impl<'a> Ctx<'a> {
                 self.mode,
                 self.gas.clone(),
             );
+            child.router = self.router;
             let result = f(&mut child);
             (result, child.events, child.gas)
         };

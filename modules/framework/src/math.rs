@@ -41,7 +41,7 @@ pub fn apply_bps(amount: u128, bps: u32, round: Round) -> Result<u128, Error> {
 
 /// A 256-bit accumulator for sums of products, divided down once at the end so that intermediate
 /// results are never rounded. Overflow is an error, never a wrap.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Wide(U256);
 
 fn overflow() -> Error {

@@ -1,13 +1,16 @@
-//! staking: the validator set.
+//! staking: validators, delegations, unbonding and redelegation, with the `/cosmos.staking.v1beta1`
+//! types so wallets work.
 //!
-//! For now validators come from genesis transactions (`MsgCreateValidator` in gentxs), each bonded
-//! with its operator's self-delegation; delegation, unbonding and slashing arrive with the full
-//! staking module, behind this same keeper API and the same `/cosmos.staking.v1beta1` types.
+//! Validators come from gentxs at genesis and from `MsgCreateValidator` after it. The
+//! `max_validators` with the most stake (and not jailed) are bonded; EndBlock hands CometBFT every
+//! change of power. Undelegated tokens wait out the unbonding period in the not-bonded pool.
 
+pub mod delegation;
 mod msgs;
 mod query;
 mod state;
 
+pub use delegation::NOT_BONDED_POOL;
 pub use state::StoredValidator;
 
 /// A validator as consensus sees it.
@@ -25,7 +28,8 @@ pub fn consensus_address(pubkey: &[u8; 32]) -> Vec<u8> {
     sha2::Sha256::digest(pubkey)[..20].to_vec()
 }
 
-use surety_framework::{sdk, Address, Ctx, Error, Module, ValidatorUpdate};
+use surety_framework::{Address, Ctx, Error, Module, ValidatorUpdate};
+use surety_proto::cosmos::staking::v1beta1::BondStatus;
 use surety_proto::Any;
 
 pub const STORE: &str = "staking";
@@ -45,16 +49,27 @@ impl Staking {
     }
 
     /// Every validator with its consensus address (the first 20 bytes of sha256 of the ed25519
-    /// key, as CometBFT names validators) and power (0 when jailed).
+    /// key, as CometBFT names validators) and the power CometBFT last got for it (0 when not
+    /// bonded).
     pub fn consensus_validators(&self, ctx: &mut Ctx) -> Result<Vec<ConsensusValidator>, Error> {
-        Ok(state::all_validators(ctx)?
-            .into_iter()
-            .map(|v| ConsensusValidator {
+        let mut out = Vec::new();
+        for v in state::all_validators(ctx)? {
+            let power = state::last_power(ctx, &v.operator)?.unwrap_or(0);
+            out.push(ConsensusValidator {
                 address: consensus_address(&v.consensus_pubkey),
                 pubkey: v.consensus_pubkey,
                 operator: v.operator,
-                power: v.power(),
-            })
+                power,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Validators in the active set.
+    pub fn bonded_validators(&self, ctx: &mut Ctx) -> Result<Vec<StoredValidator>, Error> {
+        Ok(state::all_validators(ctx)?
+            .into_iter()
+            .filter(|v| v.proto.status == BondStatus::Bonded as i32 && !v.proto.jailed)
             .collect())
     }
 
@@ -77,10 +92,11 @@ impl Staking {
             return Ok(false);
         }
         let slashed = v.tokens * bps as u128 / 10_000;
-        let mut proto = v.proto.clone();
-        proto.jailed = true;
-        proto.tokens = (v.tokens - slashed).to_string();
-        state::save_validator(ctx, &proto)?;
+        let mut v = v;
+        v.proto.jailed = true;
+        v.tokens -= slashed;
+        state::save_stored(ctx, &v)?;
+        let proto = &v.proto;
         self.bank.burn(
             ctx,
             BONDED_POOL,
@@ -98,9 +114,10 @@ impl Staking {
 
     /// Total power of bonded validators.
     pub fn total_power(&self, ctx: &mut Ctx) -> Result<i64, Error> {
-        Ok(state::all_validators(ctx)?
+        Ok(self
+            .consensus_validators(ctx)?
             .iter()
-            .map(StoredValidator::power)
+            .map(|v| v.power)
             .sum())
     }
 }
@@ -130,12 +147,33 @@ impl Module for Staking {
         query::handle(ctx, path, request)
     }
 
-    /// Hands CometBFT every validator whose power changed since the last block.
+    /// Completes matured unbondings, ranks the validators — the `max_validators` with the most
+    /// stake, not jailed and with at least one unit of power, are bonded — and hands CometBFT every
+    /// change of power.
     fn end_block(&self, ctx: &mut Ctx) -> Result<Vec<ValidatorUpdate>, Error> {
+        self.complete_unbondings(ctx)?;
+        let max = delegation::params(ctx)?.max_validators as usize;
+        let mut ranked: Vec<StoredValidator> = state::all_validators(ctx)?;
+        ranked.sort_by(|a, b| b.tokens.cmp(&a.tokens).then(a.operator.cmp(&b.operator)));
         let mut updates = Vec::new();
-        for validator in state::all_validators(ctx)? {
-            let power = validator.power();
-            if state::last_power(ctx, &validator.operator)? != Some(power) {
+        let mut seats = max;
+        for mut validator in ranked {
+            let bonded = seats > 0 && validator.power() > 0;
+            if bonded {
+                seats -= 1;
+            }
+            let status = if bonded {
+                BondStatus::Bonded
+            } else {
+                BondStatus::Unbonded
+            } as i32;
+            if validator.proto.status != status {
+                validator.proto.status = status;
+                state::save_stored(ctx, &validator)?;
+            }
+            let power = if bonded { validator.power() } else { 0 };
+            let last = state::last_power(ctx, &validator.operator)?;
+            if last != Some(power) && !(last.is_none() && power == 0) {
                 state::set_last_power(ctx, &validator.operator, power)?;
                 updates.push(ValidatorUpdate {
                     ed25519_pubkey: validator.consensus_pubkey,
@@ -146,28 +184,50 @@ impl Module for Staking {
         Ok(updates)
     }
 
-    /// Bonded tokens held by the pool equal the validators' tokens.
+    /// The bonded pool holds the validators' tokens, the not-bonded pool the unbonding
+    /// balances, and each validator's shares are exactly its delegations'.
     fn check_invariants(&self, ctx: &mut Ctx) -> Result<(), String> {
-        let pool = self
-            .bank
-            .balance(ctx, &Address::module(BONDED_POOL), BOND_DENOM)
-            .map_err(|e| e.log)?;
-        let tokens: u128 = state::all_validators(ctx)
-            .map_err(|e| e.log)?
-            .iter()
-            .map(|v| v.tokens)
-            .sum();
-        if pool != tokens {
-            return Err(format!(
-                "staking: bonded pool holds {pool}{BOND_DENOM} but validators have {tokens}"
-            ));
-        }
-        Ok(())
+        let check = |ctx: &mut Ctx| -> Result<Result<(), String>, Error> {
+            let validators = state::all_validators(ctx)?;
+            let pool = self
+                .bank
+                .balance(ctx, &Address::module(BONDED_POOL), BOND_DENOM)?;
+            let tokens: u128 = validators.iter().map(|v| v.tokens).sum();
+            if pool != tokens {
+                return Ok(Err(format!(
+                    "staking: bonded pool holds {pool}{BOND_DENOM} but validators have {tokens}"
+                )));
+            }
+            let unbonding: u128 = delegation::all_unbondings(ctx)?
+                .iter()
+                .flat_map(|u| &u.entries)
+                .map(|e| e.balance.parse::<u128>().unwrap_or(0))
+                .sum();
+            let held = self
+                .bank
+                .balance(ctx, &Address::module(NOT_BONDED_POOL), BOND_DENOM)?;
+            if held != unbonding {
+                return Ok(Err(format!("staking: not-bonded pool holds {held}{BOND_DENOM}, unbonding entries {unbonding}")));
+            }
+            let delegations = delegation::all_delegations(ctx)?;
+            for v in &validators {
+                let valoper = v
+                    .operator
+                    .to_bech32_with(surety_framework::VALIDATOR_PREFIX);
+                let shares: u128 = delegations
+                    .iter()
+                    .filter(|d| d.validator_address == valoper)
+                    .map(|d| d.shares.parse::<u128>().unwrap_or(0))
+                    .sum();
+                if shares != v.shares.0 {
+                    return Ok(Err(format!(
+                        "staking: {valoper} issued {} shares, delegations hold {shares}",
+                        v.shares.0
+                    )));
+                }
+            }
+            Ok(Ok(()))
+        };
+        check(ctx).map_err(|e| e.log)?
     }
-}
-
-pub(crate) fn not_at_genesis(what: &str) -> Error {
-    sdk::invalid_request(format!(
-        "{what} is only possible in genesis transactions until the full staking module lands"
-    ))
 }

@@ -2,7 +2,7 @@
 //! `Validator` type, which queries return unchanged.
 
 use crate::{POWER_REDUCTION, STORE};
-use surety_framework::{sdk, Address, Ctx, Error, VALIDATOR_PREFIX};
+use surety_framework::{sdk, Address, Ctx, Dec, Error, VALIDATOR_PREFIX};
 use surety_proto::cosmos::crypto::ed25519::PubKey as Ed25519PubKey;
 use surety_proto::cosmos::staking::v1beta1::Validator;
 use surety_proto::from_any;
@@ -15,6 +15,8 @@ pub struct StoredValidator {
     pub operator: Address,
     pub consensus_pubkey: [u8; 32],
     pub tokens: u128,
+    /// Shares issued to delegators (`LegacyDec`).
+    pub shares: Dec,
     pub proto: Validator,
 }
 
@@ -38,15 +40,25 @@ impl StoredValidator {
             .try_into()
             .map_err(|_| corrupt("consensus key length"))?;
         let tokens = proto.tokens.parse().map_err(|_| corrupt("tokens"))?;
+        let shares = Dec(if proto.delegator_shares.is_empty() {
+            0
+        } else {
+            proto
+                .delegator_shares
+                .parse()
+                .map_err(|_| corrupt("delegator shares"))?
+        });
         Ok(StoredValidator {
             operator,
             consensus_pubkey,
             tokens,
+            shares,
             proto,
         })
     }
 
-    /// Consensus power: whole units of the bond denom, as CometBFT counts votes.
+    /// Potential consensus power: whole units of the bond denom, as CometBFT counts votes (the
+    /// validator also has to rank among the `max_validators` to be bonded).
     pub fn power(&self) -> i64 {
         if self.proto.jailed {
             return 0;
@@ -76,6 +88,18 @@ pub fn load_validator(ctx: &mut Ctx, operator: &Address) -> Result<Option<Stored
 pub fn save_validator(ctx: &mut Ctx, validator: &Validator) -> Result<(), Error> {
     let parsed = StoredValidator::from_proto(validator.clone())?;
     ctx.put_msg(STORE, validator_key(&parsed.operator), validator)
+}
+
+/// Saves a validator with its tokens and shares written back into the proto.
+pub fn save_stored(ctx: &mut Ctx, v: &StoredValidator) -> Result<(), Error> {
+    let mut proto = v.proto.clone();
+    proto.tokens = v.tokens.to_string();
+    proto.delegator_shares = v.shares.0.to_string();
+    ctx.put_msg(STORE, validator_key(&v.operator), &proto)
+}
+
+pub fn decode<M: prost::Message + Default>(bytes: &[u8]) -> Result<M, Error> {
+    M::decode(bytes).map_err(|e| sdk::internal(format!("corrupt staking state: {e}")))
 }
 
 pub fn all_validators(ctx: &mut Ctx) -> Result<Vec<StoredValidator>, Error> {

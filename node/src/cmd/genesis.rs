@@ -74,8 +74,19 @@ fn load_genesis(ctx: &Context) -> Result<GenesisFile> {
     GenesisFile::load(&ctx.home().genesis()).map_err(anyhow::Error::msg)
 }
 
+/// This node's moniker, from CometBFT's config.
+pub fn moniker(ctx: &Context) -> Result<String> {
+    Ok(
+        crate::config::load::<toml::Table>(&ctx.home().cometbft_config_toml())?
+            .get("moniker")
+            .and_then(|m| m.as_str())
+            .unwrap_or("validator")
+            .to_string(),
+    )
+}
+
 /// CometBFT's validator key: the ed25519 public key, from `priv_validator_key.json`.
-fn consensus_pubkey(ctx: &Context) -> Result<Vec<u8>> {
+pub fn consensus_pubkey(ctx: &Context) -> Result<Vec<u8>> {
     let path = ctx.home().priv_validator_key();
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -137,11 +148,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             let operator = Address::from_secp256k1(&signing_key.public_key().to_bytes());
             let moniker = match moniker {
                 Some(m) => m,
-                None => crate::config::load::<toml::Table>(&ctx.home().cometbft_config_toml())?
-                    .get("moniker")
-                    .and_then(|m| m.as_str())
-                    .unwrap_or("validator")
-                    .to_string(),
+                None => self::moniker(ctx)?,
             };
             let value: Coin = amount
                 .parse()

@@ -3,6 +3,7 @@
 pub mod claims;
 pub mod config;
 pub mod genesis;
+pub mod gov;
 pub mod init;
 pub mod keys;
 pub mod loadgen;
@@ -10,6 +11,7 @@ pub mod oracle;
 pub mod policy;
 pub mod pool;
 pub mod query;
+pub mod staking;
 pub mod start;
 pub mod status;
 pub mod tx;

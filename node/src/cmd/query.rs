@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 use surety_proto::cosmos::auth::v1beta1 as auth;
 use surety_proto::cosmos::bank::v1beta1 as bank;
 use surety_proto::cosmos::base::v1beta1::Coin;
-use surety_proto::cosmos::staking::v1beta1 as staking;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -17,9 +16,12 @@ pub enum Command {
     /// Auth queries.
     #[command(subcommand)]
     Auth(Auth),
-    /// Staking queries.
+    /// Validators, delegations and unbondings.
     #[command(subcommand)]
-    Staking(Staking),
+    Staking(super::staking::Query),
+    /// Proposals, votes and tallies.
+    #[command(subcommand)]
+    Gov(super::gov::Query),
     /// Risk pools, positions and the capital model.
     #[command(subcommand)]
     Pool(super::pool::Query),
@@ -62,15 +64,6 @@ pub enum Auth {
     },
 }
 
-#[derive(clap::Subcommand)]
-pub enum Staking {
-    /// The validator set.
-    Validators {
-        #[command(flatten)]
-        node: NodeArgs,
-    },
-}
-
 fn coins_json(coins: &[Coin]) -> Value {
     Value::Array(
         coins
@@ -86,6 +79,8 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Policy(c) => return super::policy::run_query(ctx, c),
         Command::Claims(c) => return super::claims::run_query(ctx, c),
         Command::Oracle(c) => return super::oracle::run_query(ctx, c),
+        Command::Staking(c) => return super::staking::run_query(ctx, c),
+        Command::Gov(c) => return super::gov::run_query(ctx, c),
         Command::Bank(Bank::Balances {
             address,
             denom,
@@ -140,22 +135,6 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
                 "account_number": account.account_number.to_string(),
                 "sequence": account.sequence.to_string(),
             }})
-        }
-        Command::Staking(Staking::Validators { node }) => {
-            let r: staking::QueryValidatorsResponse = node.client(ctx)?.query(
-                "/cosmos.staking.v1beta1.Query/Validators",
-                &staking::QueryValidatorsRequest {
-                    status: String::new(),
-                    pagination: None,
-                },
-            )?;
-            json!({"validators": r.validators.iter().map(|v| json!({
-                "operator_address": v.operator_address,
-                "moniker": v.description.as_ref().map(|d| d.moniker.clone()).unwrap_or_default(),
-                "tokens": v.tokens,
-                "jailed": v.jailed,
-                "status": staking::BondStatus::try_from(v.status).map(|s| s.as_str_name()).unwrap_or("BOND_STATUS_UNSPECIFIED"),
-            })).collect::<Vec<_>>()})
         }
     };
     ctx.print(&value);

@@ -26,6 +26,12 @@ pub enum Command {
     /// Report and attest incidents.
     #[command(subcommand)]
     Oracle(super::oracle::Tx),
+    /// Validators and delegations.
+    #[command(subcommand)]
+    Staking(super::staking::Tx),
+    /// Proposals, deposits and votes.
+    #[command(subcommand)]
+    Gov(super::gov::Tx),
 }
 
 #[derive(clap::Subcommand)]
@@ -183,6 +189,8 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Policy(c) => super::policy::run_tx(ctx, c),
         Command::Claims(c) => super::claims::run_tx(ctx, c),
         Command::Oracle(c) => super::oracle::run_tx(ctx, c),
+        Command::Staking(c) => super::staking::run_tx(ctx, c),
+        Command::Gov(c) => super::gov::run_tx(ctx, c),
         Command::Bank(Bank::Send {
             from,
             to,
