@@ -22,6 +22,7 @@ fn block_info(height: i64, time: Option<&Timestamp>, chain_id: String) -> BlockI
         time_unix_secs: time.seconds,
         time_nanos: time.nanos.max(0) as u32,
         chain_id,
+        ..BlockInfo::default()
     }
 }
 
@@ -160,7 +161,31 @@ impl App {
                 "height 1 without InitChain; wipe the data directory and restart",
             );
         }
-        let block = block_info(req.height, req.time.as_ref(), self.chain_id());
+        let mut block = block_info(req.height, req.time.as_ref(), self.chain_id());
+        block.last_commit = req
+            .decided_last_commit
+            .iter()
+            .flat_map(|c| &c.votes)
+            .filter_map(|v| {
+                let validator = v.validator.as_ref()?;
+                Some(surety_framework::CommitVote {
+                    address: validator.address.to_vec(),
+                    power: validator.power,
+                    signed: v.block_id_flag
+                        == surety_proto::cometbft::types::BlockIdFlag::Commit as i32,
+                })
+            })
+            .collect();
+        block.misbehavior = req
+            .misbehavior
+            .iter()
+            .filter_map(|m| {
+                Some(surety_framework::Evidence {
+                    address: m.validator.as_ref()?.address.to_vec(),
+                    height: m.height,
+                })
+            })
+            .collect();
         let mut block_events = Vec::new();
         let mut updates = Vec::new();
         let (tx_results, changes) =

@@ -210,6 +210,7 @@ impl App {
             time_unix_secs,
             time_nanos,
             chain_id: self.chain_id(),
+            ..BlockInfo::default()
         }
     }
 }

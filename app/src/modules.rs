@@ -40,6 +40,9 @@ impl Modules {
             Box::new(surety_auth::Auth),
             Box::new(surety_bank::Bank::default()),
             Box::new(surety_staking::Staking::default()),
+            Box::new(surety_slashing::SlashingModule {
+                keeper: surety_slashing::Slashing::default(),
+            }),
             Box::new(surety_oracle::OracleModule {
                 keeper: surety_oracle::Oracle::default(),
                 registry: policy,

@@ -18,6 +18,9 @@ pub struct Harness {
     pub height: u64,
     /// Block time of the last block, unix seconds.
     pub time: i64,
+    /// What the next block reports of the last one's signatures, and double-sign evidence.
+    pub next_commit: Vec<surety_framework::CommitVote>,
+    pub next_evidence: Vec<surety_framework::Evidence>,
 }
 
 /// One block being executed.
@@ -56,6 +59,8 @@ impl Harness {
             modules: Modules::surety(),
             height: 0,
             time: genesis_time,
+            next_commit: Vec::new(),
+            next_evidence: Vec::new(),
         };
         harness.modules.validate_genesis(app_state)?;
         harness
@@ -87,6 +92,8 @@ impl Harness {
             time_unix_secs: time,
             time_nanos: 0,
             chain_id: "surety-harness".into(),
+            last_commit: std::mem::take(&mut self.next_commit),
+            misbehavior: std::mem::take(&mut self.next_evidence),
         };
         let out = {
             let mut ctx = Ctx::new(&mut overlay, block.clone(), mode, GasMeter::infinite())
@@ -140,6 +147,7 @@ impl Harness {
             time_unix_secs: self.time,
             time_nanos: 0,
             chain_id: "surety-harness".into(),
+            ..BlockInfo::default()
         };
         let mut ctx = Ctx::new(&mut overlay, block, ExecMode::Query, GasMeter::infinite());
         f(&self.modules, &mut ctx)

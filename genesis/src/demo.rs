@@ -163,8 +163,38 @@ pub fn oracle_feeds() -> oracle::v1::GenesisState {
     }
 }
 
+/// Periods short enough to watch on a localnet: a 60 s vote (30 s expedited), 2 minutes to
+/// unbond, and a 30-block liveness window with 30 s in jail.
+pub fn governance() -> [(&'static str, Value); 3] {
+    [
+        (
+            "gov",
+            serde_json::json!({"params": {
+                "max_deposit_period": "120s",
+                "voting_period": "60s",
+                "expedited_voting_period": "30s",
+            }}),
+        ),
+        (
+            "staking",
+            serde_json::json!({"params": {"unbonding_time": "120s"}}),
+        ),
+        (
+            "slashing",
+            serde_json::json!({"params": {
+                "signed_blocks_window": "30",
+                "min_signed_per_window": "0.5",
+                "downtime_jail_duration": "30s",
+            }}),
+        ),
+    ]
+}
+
 /// Adds the demo market to a genesis app state.
 pub fn apply(state: &mut AppState) {
+    for (module, section) in governance() {
+        state.modules.insert(module.into(), section);
+    }
     state.modules.insert("pool".into(), to_json(&pools()));
     state.modules.insert("policy".into(), to_json(&products()));
     state

@@ -61,6 +61,8 @@ type_urls! {
     cosmos::gov::v1::MsgVote => "/cosmos.gov.v1.MsgVote",
     cosmos::gov::v1::MsgVoteWeighted => "/cosmos.gov.v1.MsgVoteWeighted",
     cosmos::gov::v1::MsgUpdateParams => "/cosmos.gov.v1.MsgUpdateParams",
+    cosmos::slashing::v1beta1::MsgUnjail => "/cosmos.slashing.v1beta1.MsgUnjail",
+    cosmos::slashing::v1beta1::MsgUpdateParams => "/cosmos.slashing.v1beta1.MsgUpdateParams",
 }
 
 /// Type URLs of Surety's own messages: `/surety.<module>.v1.<Msg>`.

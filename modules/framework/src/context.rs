@@ -13,6 +13,26 @@ pub struct BlockInfo {
     pub time_unix_secs: i64,
     pub time_nanos: u32,
     pub chain_id: String,
+    /// Who signed the previous block (CometBFT's `decided_last_commit`).
+    pub last_commit: Vec<CommitVote>,
+    /// Double-sign evidence CometBFT reports in this block.
+    pub misbehavior: Vec<Evidence>,
+}
+
+/// A validator's vote on the previous block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommitVote {
+    /// Consensus address: the first 20 bytes of sha256 of the ed25519 key.
+    pub address: Vec<u8>,
+    pub power: i64,
+    pub signed: bool,
+}
+
+/// Evidence that a validator signed two blocks at one height.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    pub address: Vec<u8>,
+    pub height: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -395,3 +395,33 @@ impl Staking {
             .collect()
     }
 }
+
+/// Burns `fraction` of the initial balance of each unbonding entry from `operator` created at or
+/// after `height`. Returns the total burned.
+pub fn slash_unbondings(
+    ctx: &mut Ctx,
+    operator: &Address,
+    fraction: Dec,
+    height: i64,
+) -> Result<u128, Error> {
+    let mut burned = 0u128;
+    for (key, value) in ctx.prefix(STORE, &[UNBONDINGS])? {
+        let mut u: UnbondingDelegation = state::decode(&value)?;
+        if key[21..41] != operator.0 {
+            continue;
+        }
+        let mut changed = false;
+        for e in u.entries.iter_mut().filter(|e| e.creation_height >= height) {
+            let initial: u128 = e.initial_balance.parse().unwrap_or(0);
+            let balance: u128 = e.balance.parse().unwrap_or(0);
+            let cut = fraction.mul_amount(initial, Round::Down)?.min(balance);
+            e.balance = (balance - cut).to_string();
+            burned += cut;
+            changed |= cut > 0;
+        }
+        if changed {
+            ctx.put_msg(STORE, key, &u)?;
+        }
+    }
+    Ok(burned)
+}

@@ -73,8 +73,84 @@ impl Staking {
             .collect())
     }
 
-    /// Slashes a validator `bps` of its bonded tokens (burned) and jails it, which removes it
-    /// from the validator set at the end of the block. Returns false if it was already jailed.
+    fn by_consensus_address(
+        &self,
+        ctx: &mut Ctx,
+        address: &[u8],
+    ) -> Result<Option<StoredValidator>, Error> {
+        Ok(state::all_validators(ctx)?
+            .into_iter()
+            .find(|v| consensus_address(&v.consensus_pubkey) == address))
+    }
+
+    /// Burns `fraction` of a validator's tokens — and of every unbonding entry from it created at
+    /// or after `infraction_height`, which left after the infraction. Returns false if no
+    /// validator has that consensus address.
+    pub fn slash(
+        &self,
+        ctx: &mut Ctx,
+        address: &[u8],
+        fraction: surety_framework::Dec,
+        infraction_height: i64,
+        reason: &str,
+    ) -> Result<bool, Error> {
+        use surety_framework::Round;
+        let Some(mut v) = self.by_consensus_address(ctx, address)? else {
+            return Ok(false);
+        };
+        let burned = fraction.mul_amount(v.tokens, Round::Down)?;
+        v.tokens -= burned;
+        state::save_stored(ctx, &v)?;
+        self.bank.burn(
+            ctx,
+            BONDED_POOL,
+            &surety_framework::Coins::of(burned, BOND_DENOM),
+        )?;
+        let unbonding =
+            delegation::slash_unbondings(ctx, &v.operator, fraction, infraction_height)?;
+        self.bank.burn(
+            ctx,
+            NOT_BONDED_POOL,
+            &surety_framework::Coins::of(unbonding, BOND_DENOM),
+        )?;
+        ctx.emit(
+            surety_framework::Event::new("slash")
+                .attr("validator", &v.proto.operator_address)
+                .attr("reason", reason)
+                .attr("burned", format!("{}{BOND_DENOM}", burned + unbonding)),
+        );
+        Ok(true)
+    }
+
+    /// Jails a validator: it leaves the active set at the end of the block.
+    pub fn jail(&self, ctx: &mut Ctx, address: &[u8]) -> Result<(), Error> {
+        if let Some(mut v) = self.by_consensus_address(ctx, address)? {
+            v.proto.jailed = true;
+            state::save_stored(ctx, &v)?;
+        }
+        Ok(())
+    }
+
+    pub fn is_jailed_consensus(&self, ctx: &mut Ctx, address: &[u8]) -> Result<bool, Error> {
+        Ok(self
+            .by_consensus_address(ctx, address)?
+            .is_some_and(|v| v.proto.jailed))
+    }
+
+    pub fn is_jailed(&self, ctx: &mut Ctx, operator: &Address) -> Result<bool, Error> {
+        Ok(state::load_validator(ctx, operator)?.is_some_and(|v| v.proto.jailed))
+    }
+
+    pub fn unjail(&self, ctx: &mut Ctx, operator: &Address) -> Result<(), Error> {
+        if let Some(mut v) = state::load_validator(ctx, operator)? {
+            v.proto.jailed = false;
+            state::save_stored(ctx, &v)?;
+        }
+        Ok(())
+    }
+
+    /// Slashes a validator `bps` of its stake and jails it (the oracle's penalty for missed
+    /// votes). Returns false if it was already jailed.
     pub fn slash_and_jail(
         &self,
         ctx: &mut Ctx,
@@ -82,33 +158,21 @@ impl Staking {
         bps: u32,
         reason: &str,
     ) -> Result<bool, Error> {
-        let Some(v) = state::all_validators(ctx)?
-            .into_iter()
-            .find(|v| consensus_address(&v.consensus_pubkey) == consensus_addr)
-        else {
+        let Some(v) = self.by_consensus_address(ctx, consensus_addr)? else {
             return Ok(false);
         };
         if v.proto.jailed {
             return Ok(false);
         }
-        let slashed = v.tokens * bps as u128 / 10_000;
-        let mut v = v;
-        v.proto.jailed = true;
-        v.tokens -= slashed;
-        state::save_stored(ctx, &v)?;
-        let proto = &v.proto;
-        self.bank.burn(
+        let height = ctx.block.height as i64;
+        self.slash(
             ctx,
-            BONDED_POOL,
-            &surety_framework::Coins::of(slashed, BOND_DENOM),
+            consensus_addr,
+            surety_framework::Dec::from_bps(bps),
+            height,
+            reason,
         )?;
-        ctx.emit(
-            surety_framework::Event::new("slash")
-                .attr("validator", &proto.operator_address)
-                .attr("reason", reason)
-                .attr("burned", format!("{slashed}{BOND_DENOM}"))
-                .attr("jailed", true),
-        );
+        self.jail(ctx, consensus_addr)?;
         Ok(true)
     }
 
@@ -137,6 +201,16 @@ impl Module for Staking {
 
     fn deliver(&self, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
         msgs::deliver(self, ctx, msg)
+    }
+
+    fn validate_genesis(&self, genesis: &serde_json::Value) -> Result<(), String> {
+        params_from_genesis(genesis).map(|_| ())
+    }
+
+    fn init_genesis(&self, ctx: &mut Ctx, genesis: &serde_json::Value) -> Result<(), Error> {
+        let params =
+            params_from_genesis(genesis).map_err(surety_framework::sdk::invalid_request)?;
+        delegation::set_params(ctx, &params)
     }
 
     fn query_paths(&self) -> &'static [&'static str] {
@@ -230,4 +304,38 @@ impl Module for Staking {
         };
         check(ctx).map_err(|e| e.log)?
     }
+}
+
+/// Staking params in genesis, in Cosmos JSON: `{"params": {"unbonding_time": "1814400s",
+/// "max_validators": 100, "max_entries": 7}}`; what is absent keeps its default.
+fn params_from_genesis(
+    genesis: &serde_json::Value,
+) -> Result<surety_proto::cosmos::staking::v1beta1::Params, String> {
+    let mut p = delegation::default_params();
+    let g = &genesis["params"];
+    if let Some(s) = g["unbonding_time"].as_str() {
+        let seconds = s.trim_end_matches('s').parse().map_err(|_| {
+            format!("staking genesis: unbonding_time {s:?} is not like \"1814400s\"")
+        })?;
+        p.unbonding_time = Some(tendermint_proto::google::protobuf::Duration { seconds, nanos: 0 });
+    }
+    for (field, slot) in [
+        ("max_validators", &mut p.max_validators),
+        ("max_entries", &mut p.max_entries),
+    ] {
+        match &g[field] {
+            serde_json::Value::Null => {}
+            v => {
+                *slot = v
+                    .as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| format!("staking genesis: {field} must be a number"))?
+            }
+        }
+    }
+    if p.max_validators == 0 || p.max_entries == 0 {
+        return Err("staking genesis: max_validators and max_entries must be positive".into());
+    }
+    Ok(p)
 }

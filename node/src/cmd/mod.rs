@@ -11,6 +11,7 @@ pub mod oracle;
 pub mod policy;
 pub mod pool;
 pub mod query;
+pub mod slashing;
 pub mod staking;
 pub mod start;
 pub mod status;

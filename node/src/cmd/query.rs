@@ -22,6 +22,9 @@ pub enum Command {
     /// Proposals, votes and tallies.
     #[command(subcommand)]
     Gov(super::gov::Query),
+    /// Validators' liveness records and slashing params.
+    #[command(subcommand)]
+    Slashing(super::slashing::Query),
     /// Risk pools, positions and the capital model.
     #[command(subcommand)]
     Pool(super::pool::Query),
@@ -81,6 +84,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Oracle(c) => return super::oracle::run_query(ctx, c),
         Command::Staking(c) => return super::staking::run_query(ctx, c),
         Command::Gov(c) => return super::gov::run_query(ctx, c),
+        Command::Slashing(c) => return super::slashing::run_query(ctx, c),
         Command::Bank(Bank::Balances {
             address,
             denom,

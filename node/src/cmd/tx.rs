@@ -32,6 +32,9 @@ pub enum Command {
     /// Proposals, deposits and votes.
     #[command(subcommand)]
     Gov(super::gov::Tx),
+    /// Unjail a validator.
+    #[command(subcommand)]
+    Slashing(super::slashing::Tx),
 }
 
 #[derive(clap::Subcommand)]
@@ -191,6 +194,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Oracle(c) => super::oracle::run_tx(ctx, c),
         Command::Staking(c) => super::staking::run_tx(ctx, c),
         Command::Gov(c) => super::gov::run_tx(ctx, c),
+        Command::Slashing(c) => super::slashing::run_tx(ctx, c),
         Command::Bank(Bank::Send {
             from,
             to,
