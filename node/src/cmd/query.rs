@@ -65,6 +65,8 @@ pub enum Auth {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// A module account's address, e.g. `module-account gov` (the authority of proposals).
+    ModuleAccount { name: String },
 }
 
 fn coins_json(coins: &[Coin]) -> Value {
@@ -119,6 +121,9 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
                 &bank::QueryTotalSupplyRequest { pagination: None },
             )?;
             json!({"supply": coins_json(&r.supply)})
+        }
+        Command::Auth(Auth::ModuleAccount { name }) => {
+            json!({"name": name, "address": surety_framework::Address::module(&name).to_bech32()})
         }
         Command::Auth(Auth::Account { address, node }) => {
             let client = node.client(ctx)?;
