@@ -7,6 +7,8 @@ use surety_proto::Any;
 pub struct Modules {
     /// In genesis and block-hook order.
     list: Vec<Box<dyn Module>>,
+    /// Told of every delegation change and slash (distribution).
+    hooks: Option<Box<dyn surety_framework::StakingHooks + Send>>,
     msg_routes: BTreeMap<&'static str, usize>,
     query_routes: BTreeMap<&'static str, usize>,
 }
@@ -27,6 +29,7 @@ impl Modules {
         }
         Modules {
             list,
+            hooks: None,
             msg_routes,
             query_routes,
         }
@@ -36,10 +39,15 @@ impl Modules {
     pub fn surety() -> Modules {
         let pool = surety_pool::Keeper::default();
         let policy = surety_policy::Keeper { pool };
-        Modules::new(vec![
+        let distribution = surety_distribution::Distribution::default();
+        let mut modules = Modules::new(vec![
             Box::new(surety_auth::Auth),
             Box::new(surety_bank::Bank::default()),
             Box::new(surety_staking::Staking::default()),
+            // Rewards are allocated over the last commit before slashing acts on it.
+            Box::new(surety_distribution::DistributionModule {
+                keeper: distribution,
+            }),
             Box::new(surety_slashing::SlashingModule {
                 keeper: surety_slashing::Slashing::default(),
             }),
@@ -56,7 +64,9 @@ impl Modules {
             Box::new(surety_gov::GovModule {
                 keeper: surety_gov::Gov::default(),
             }),
-        ])
+        ]);
+        modules.hooks = Some(Box::new(distribution));
+        modules
     }
 
     /// Checks each module's section of a genesis `app_state` (a missing section is the
@@ -95,6 +105,12 @@ impl Modules {
 impl surety_framework::Router for Modules {
     fn signers(&self, msg: &Any) -> Result<Vec<surety_framework::Address>, Error> {
         self.route_msg(msg)?.signers(msg)
+    }
+
+    fn staking_hooks(&self) -> Option<&dyn surety_framework::StakingHooks> {
+        self.hooks
+            .as_deref()
+            .map(|h| h as &dyn surety_framework::StakingHooks)
     }
 
     fn execute(

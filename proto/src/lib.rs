@@ -62,6 +62,9 @@ type_urls! {
     cosmos::gov::v1::MsgVoteWeighted => "/cosmos.gov.v1.MsgVoteWeighted",
     cosmos::gov::v1::MsgUpdateParams => "/cosmos.gov.v1.MsgUpdateParams",
     cosmos::slashing::v1beta1::MsgUnjail => "/cosmos.slashing.v1beta1.MsgUnjail",
+    cosmos::distribution::v1beta1::MsgWithdrawDelegatorReward => "/cosmos.distribution.v1beta1.MsgWithdrawDelegatorReward",
+    cosmos::distribution::v1beta1::MsgWithdrawValidatorCommission => "/cosmos.distribution.v1beta1.MsgWithdrawValidatorCommission",
+    cosmos::distribution::v1beta1::MsgUpdateParams => "/cosmos.distribution.v1beta1.MsgUpdateParams",
     cosmos::slashing::v1beta1::MsgUpdateParams => "/cosmos.slashing.v1beta1.MsgUpdateParams",
 }
 

@@ -56,6 +56,34 @@ pub trait Router: Sync {
         msg: &surety_proto::Any,
         signer: &crate::Address,
     ) -> Result<Vec<u8>, Error>;
+
+    /// Who listens to staking changes.
+    fn staking_hooks(&self) -> Option<&dyn StakingHooks> {
+        None
+    }
+}
+
+/// What distribution needs to hear from staking: every change of a delegation (to settle its
+/// rewards first and restart them after) and every slash (to split reward periods).
+pub trait StakingHooks: Sync {
+    fn before_delegation_modified(
+        &self,
+        ctx: &mut Ctx,
+        delegator: &crate::Address,
+        validator: &crate::Address,
+    ) -> Result<(), Error>;
+    fn after_delegation_modified(
+        &self,
+        ctx: &mut Ctx,
+        delegator: &crate::Address,
+        validator: &crate::Address,
+    ) -> Result<(), Error>;
+    fn before_validator_slashed(
+        &self,
+        ctx: &mut Ctx,
+        validator: &crate::Address,
+        fraction: crate::Dec,
+    ) -> Result<(), Error>;
 }
 
 pub struct Ctx<'a> {

@@ -18,7 +18,7 @@ pub mod state;
 
 pub use address::{Address, ACCOUNT_PREFIX, VALIDATOR_PREFIX};
 pub use coins::{Coin, Coins};
-pub use context::{BlockInfo, CommitVote, Ctx, Evidence, ExecMode, Router};
+pub use context::{BlockInfo, CommitVote, Ctx, Evidence, ExecMode, Router, StakingHooks};
 pub use error::{sdk, Error, GrpcCode};
 pub use events::Event;
 pub use gas::{GasConfig, GasMeter};

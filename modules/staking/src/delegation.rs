@@ -155,6 +155,10 @@ impl Staking {
                 "validator has no tokens left; its shares are worthless",
             ));
         }
+        let hooks = ctx.router.and_then(|r| r.staking_hooks());
+        if let Some(h) = hooks {
+            h.before_delegation_modified(ctx, delegator, operator)?;
+        }
         self.bank
             .send_to_module(ctx, delegator, BONDED_POOL, &Coins::of(amount, BOND_DENOM))?;
         let shares = if v.shares.0 == 0 {
@@ -175,6 +179,9 @@ impl Staking {
             });
         d.shares = (shares_of(&d.shares)? + shares).to_string();
         ctx.put_msg(STORE, key, &d)?;
+        if let Some(h) = hooks {
+            h.after_delegation_modified(ctx, delegator, operator)?;
+        }
         ctx.emit(
             Event::new("delegate")
                 .attr("validator", valoper(operator))
@@ -214,6 +221,10 @@ impl Staking {
                 "invalid shares amount: {amount}{BOND_DENOM} asked, the delegation is worth {worth}{BOND_DENOM}"
             )));
         }
+        let hooks = ctx.router.and_then(|r| r.staking_hooks());
+        if let Some(h) = hooks {
+            h.before_delegation_modified(ctx, delegator, operator)?;
+        }
         let tokens = self.tokens_of(&v, shares)?;
         v.tokens -= tokens;
         v.shares = Dec(v.shares.0 - shares);
@@ -223,6 +234,9 @@ impl Staking {
         } else {
             d.shares = (held - shares).to_string();
             ctx.put_msg(STORE, key, &d)?;
+        }
+        if let Some(h) = hooks {
+            h.after_delegation_modified(ctx, delegator, operator)?;
         }
         Ok(tokens)
     }

@@ -8,7 +8,7 @@
 pub mod delegation;
 mod msgs;
 mod query;
-mod state;
+pub mod state;
 
 pub use delegation::NOT_BONDED_POOL;
 pub use state::StoredValidator;
@@ -98,6 +98,9 @@ impl Staking {
         let Some(mut v) = self.by_consensus_address(ctx, address)? else {
             return Ok(false);
         };
+        if let Some(h) = ctx.router.and_then(|r| r.staking_hooks()) {
+            h.before_validator_slashed(ctx, &v.operator, fraction)?;
+        }
         let burned = fraction.mul_amount(v.tokens, Round::Down)?;
         v.tokens -= burned;
         state::save_stored(ctx, &v)?;
