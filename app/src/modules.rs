@@ -41,6 +41,8 @@ impl Modules {
         let policy = surety_policy::Keeper { pool };
         let distribution = surety_distribution::Distribution::default();
         let mut modules = Modules::new(vec![
+            // First: at a planned upgrade height nothing else may run.
+            Box::new(surety_upgrade::UpgradeModule),
             Box::new(surety_auth::Auth),
             Box::new(surety_bank::Bank::default()),
             Box::new(surety_staking::Staking::default()),

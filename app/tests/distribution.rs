@@ -219,3 +219,88 @@ fn a_delegation_change_settles_rewards_first_and_a_slash_reduces_what_follows() 
     assert_eq!(paid.amount_of("usure"), 587_999);
     h.invariants().unwrap();
 }
+
+#[test]
+fn governance_spends_from_the_community_pool() {
+    use surety_proto::cosmos::gov::v1 as gov;
+    let (mut h, _dir) = demo();
+    h.block(GENESIS_TIME + 10, |b| create(b, &alice(), 1, 1_000))
+        .unwrap();
+    h.block(h.time + 5, |b| collect_fees(b, 1_000_000, 0))
+        .unwrap();
+    h.next_commit = votes(&[(1, 1_000)]);
+    h.block(h.time + 5, |_| ()).unwrap();
+    // 2% of 1 000 000 went to the community pool.
+    let spend = |amount: u128| {
+        to_any(&distribution::MsgCommunityPoolSpend {
+            authority: surety_framework::gov_authority().to_bech32(),
+            recipient: carol().to_bech32(),
+            amount: vec![Coin {
+                denom: "usure".into(),
+                amount: amount.to_string(),
+            }],
+        })
+    };
+    let before = balance(&h, &carol(), "usure");
+    let (ok, too_much) = h
+        .block(h.time + 5, |b| {
+            let mut ids = Vec::new();
+            for amount in [15_000, 25_000] {
+                let r: gov::MsgSubmitProposalResponse = decode(
+                    b.deliver(
+                        &dave(),
+                        to_any(&gov::MsgSubmitProposal {
+                            messages: vec![spend(amount)],
+                            initial_deposit: vec![Coin {
+                                denom: "usure".into(),
+                                amount: (10 * SURE).to_string(),
+                            }],
+                            proposer: dave().to_bech32(),
+                            metadata: String::new(),
+                            title: "grant".into(),
+                            summary: String::new(),
+                            expedited: false,
+                        }),
+                    )
+                    .unwrap(),
+                );
+                b.deliver(
+                    &alice(),
+                    to_any(&gov::MsgVote {
+                        proposal_id: r.proposal_id,
+                        voter: alice().to_bech32(),
+                        option: gov::VoteOption::Yes as i32,
+                        metadata: String::new(),
+                    }),
+                )
+                .unwrap();
+                ids.push(r.proposal_id);
+            }
+            (ids[0], ids[1])
+        })
+        .unwrap();
+    h.block(h.time + 3 * DAY, |_| ()).unwrap();
+    let status = |id: u64| {
+        let r: gov::QueryProposalResponse = h
+            .query(
+                "/cosmos.gov.v1.Query/Proposal",
+                &gov::QueryProposalRequest { proposal_id: id },
+            )
+            .unwrap();
+        r.proposal.unwrap()
+    };
+    assert_eq!(status(ok).status, gov::ProposalStatus::Passed as i32);
+    let failed = status(too_much);
+    assert_eq!(
+        failed.status,
+        gov::ProposalStatus::Failed as i32,
+        "the pool held 5 000 after the first"
+    );
+    assert!(
+        failed.failed_reason.contains("community pool"),
+        "{}",
+        failed.failed_reason
+    );
+    assert_eq!(balance(&h, &carol(), "usure"), before + 15_000);
+    h.invariants().unwrap();
+}

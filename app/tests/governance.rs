@@ -441,3 +441,49 @@ fn bad_staking_and_gov_input_is_refused_without_effect() {
     assert_eq!((balance(&h, &carol(), "usure"), powers(&h)), before);
     h.invariants().unwrap();
 }
+
+#[test]
+fn a_passed_upgrade_plan_stops_the_chain_at_its_height_with_the_plan_in_the_message() {
+    use surety_proto::cosmos::upgrade::v1beta1 as upgrade;
+    let (mut h, _dir) = chain();
+    let at = h.height + 5;
+    let id = h
+        .block(h.time + 10, |b| {
+            let id = submit(
+                b,
+                &dave(),
+                vec![to_any(&upgrade::MsgSoftwareUpgrade {
+                    authority: gov_authority().to_bech32(),
+                    plan: Some(upgrade::Plan {
+                        name: "v2".into(),
+                        height: at as i64,
+                        info: "binaries at https://example.com/surety/v2".into(),
+                        ..Default::default()
+                    }),
+                })],
+                10,
+                false,
+            )
+            .unwrap();
+            vote(b, &alice(), id, gov::VoteOption::Yes).unwrap();
+            id
+        })
+        .unwrap();
+    h.block(h.time + VOTING, |_| ()).unwrap();
+    assert_eq!(proposal(&h, id).status, gov::ProposalStatus::Passed as i32);
+    while h.height + 1 < at {
+        h.block(h.time + 5, |_| ()).unwrap();
+    }
+    let halted = h.block(h.time + 5, |_| ()).unwrap_err();
+    assert!(
+        halted.log.contains("UPGRADE \"v2\" NEEDED at height")
+            && halted.log.contains("example.com"),
+        "{}",
+        halted.log
+    );
+    assert_eq!(
+        h.height + 1,
+        at,
+        "nothing of the planned height was committed"
+    );
+}

@@ -440,6 +440,7 @@ impl Module for DistributionModule {
         &[
             MsgWithdrawDelegatorReward::TYPE_URL,
             MsgWithdrawValidatorCommission::TYPE_URL,
+            MsgCommunityPoolSpend::TYPE_URL,
             MsgUpdateParams::TYPE_URL,
         ]
     }
@@ -454,6 +455,7 @@ impl Module for DistributionModule {
         }
         signers_of!(msg;
             MsgWithdrawDelegatorReward => delegator_address,
+            MsgCommunityPoolSpend => authority,
             MsgUpdateParams => authority,
         )
     }
@@ -486,6 +488,29 @@ impl Module for DistributionModule {
                     amount: paid.to_proto(),
                 }
                 .encode_to_vec()
+            }
+            MsgCommunityPoolSpend::TYPE_URL => {
+                let m: MsgCommunityPoolSpend = decode_msg(msg)?;
+                require_authority(&m.authority)?;
+                let recipient = Address::from_bech32(&m.recipient)?;
+                let amount = surety_framework::Coins::from_proto(&m.amount)?;
+                let mut pool = k.community_pool(ctx)?;
+                pool.sub(&DecCoins::from_coins(&amount)).map_err(|_| {
+                    sdk::insufficient_funds(format!("the community pool holds less than {amount}"))
+                })?;
+                k.put_dec_coins(ctx, FEE_POOL.to_vec(), &pool)?;
+                k.bank.send(
+                    ctx,
+                    &Address::module(DISTRIBUTION_ACCOUNT),
+                    &recipient,
+                    &amount,
+                )?;
+                ctx.emit(
+                    Event::new("community_pool_spend")
+                        .attr("recipient", recipient)
+                        .attr("amount", &amount),
+                );
+                MsgCommunityPoolSpendResponse {}.encode_to_vec()
             }
             MsgUpdateParams::TYPE_URL => {
                 let m: MsgUpdateParams = decode_msg(msg)?;

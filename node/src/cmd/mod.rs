@@ -2,6 +2,7 @@
 
 pub mod claims;
 pub mod config;
+pub mod distribution;
 pub mod genesis;
 pub mod gov;
 pub mod init;

@@ -25,6 +25,9 @@ pub enum Command {
     /// Validators' liveness records and slashing params.
     #[command(subcommand)]
     Slashing(super::slashing::Query),
+    /// Staking rewards, commission and the community pool.
+    #[command(subcommand)]
+    Distribution(super::distribution::Query),
     /// Risk pools, positions and the capital model.
     #[command(subcommand)]
     Pool(super::pool::Query),
@@ -87,6 +90,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Staking(c) => return super::staking::run_query(ctx, c),
         Command::Gov(c) => return super::gov::run_query(ctx, c),
         Command::Slashing(c) => return super::slashing::run_query(ctx, c),
+        Command::Distribution(c) => return super::distribution::run_query(ctx, c),
         Command::Bank(Bank::Balances {
             address,
             denom,

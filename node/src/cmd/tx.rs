@@ -35,6 +35,9 @@ pub enum Command {
     /// Unjail a validator.
     #[command(subcommand)]
     Slashing(super::slashing::Tx),
+    /// Withdraw staking rewards and commission.
+    #[command(subcommand)]
+    Distribution(super::distribution::Tx),
 }
 
 #[derive(clap::Subcommand)]
@@ -195,6 +198,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Staking(c) => super::staking::run_tx(ctx, c),
         Command::Gov(c) => super::gov::run_tx(ctx, c),
         Command::Slashing(c) => super::slashing::run_tx(ctx, c),
+        Command::Distribution(c) => super::distribution::run_tx(ctx, c),
         Command::Bank(Bank::Send {
             from,
             to,
