@@ -10,8 +10,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use support::*;
 use surety_app::testing::{Block, Harness};
-use surety_framework::{gov_authority, Address, Dec, Round};
+use surety_framework::{gov_authority, Address, Dec, Round, VALIDATOR_PREFIX};
 use surety_proto::cosmos::bank::v1beta1::{QueryTotalSupplyRequest, QueryTotalSupplyResponse};
+use surety_proto::cosmos::distribution::v1beta1 as distribution;
+use surety_proto::cosmos::gov::v1 as govv1;
+use surety_proto::cosmos::staking::v1beta1 as staking;
 use surety_proto::surety::claims::v1::{self as claims, ClaimStatus};
 use surety_proto::surety::policy::v1 as policy;
 use surety_proto::surety::pool::v1 as pool;
@@ -117,7 +120,7 @@ fn step(h: &mut Harness, rng: &mut ChaCha8Rng, tally: &mut Tally) {
         })
         .collect();
     let actions = rng.gen_range(0..6);
-    let choices: Vec<u32> = (0..actions).map(|_| rng.gen_range(0..100)).collect();
+    let choices: Vec<u32> = (0..actions).map(|_| rng.gen_range(0..130)).collect();
     let picks: Vec<(Address, Address, u128, u64)> = (0..actions)
         .map(|_| {
             (
@@ -282,7 +285,7 @@ fn step(h: &mut Harness, rng: &mut ChaCha8Rng, tally: &mut Tally) {
                         tally.note("appeal", &r);
                     }
                 }
-                _ => {
+                97..=99 => {
                     if let Some(c) = open_claims
                         .iter()
                         .find(|c| c.status == ClaimStatus::Appealed as i32)
@@ -298,10 +301,135 @@ fn step(h: &mut Harness, rng: &mut ChaCha8Rng, tally: &mut Tally) {
                         tally.note("resolve appeal", &r);
                     }
                 }
+                100..=109 => {
+                    let to = validator_operator(salt);
+                    let r = b.deliver(
+                        &who,
+                        any(&staking::MsgDelegate {
+                            delegator_address: who.to_bech32(),
+                            validator_address: to.to_bech32_with(VALIDATOR_PREFIX),
+                            amount: Some(sure(salt % 1_000 + 1)),
+                        }),
+                    );
+                    tally.note("delegate", &r);
+                }
+                110..=114 => {
+                    let from = validator_operator(salt);
+                    let r = b.deliver(
+                        &who,
+                        any(&staking::MsgUndelegate {
+                            delegator_address: who.to_bech32(),
+                            validator_address: from.to_bech32_with(VALIDATOR_PREFIX),
+                            amount: Some(sure(salt % 200 + 1)),
+                        }),
+                    );
+                    tally.note("undelegate", &r);
+                }
+                115..=117 => {
+                    let r = b.deliver(
+                        &who,
+                        any(&staking::MsgBeginRedelegate {
+                            delegator_address: who.to_bech32(),
+                            validator_src_address: validator_operator(salt)
+                                .to_bech32_with(VALIDATOR_PREFIX),
+                            validator_dst_address: validator_operator(salt / 3 + 1)
+                                .to_bech32_with(VALIDATOR_PREFIX),
+                            amount: Some(sure(salt % 100 + 1)),
+                        }),
+                    );
+                    tally.note("redelegate", &r);
+                }
+                118..=121 => {
+                    let r = b.deliver(
+                        &who,
+                        any(&distribution::MsgWithdrawDelegatorReward {
+                            delegator_address: who.to_bech32(),
+                            validator_address: validator_operator(salt)
+                                .to_bech32_with(VALIDATOR_PREFIX),
+                        }),
+                    );
+                    tally.note("withdraw rewards", &r);
+                }
+                122..=124 => {
+                    let pause = any(&policy::MsgSetProductPaused {
+                        authority: gov_authority().to_bech32(),
+                        product_id: 1 + salt % 4,
+                        paused: salt % 5 == 0,
+                    });
+                    let r = b.deliver(
+                        &who,
+                        any(&govv1::MsgSubmitProposal {
+                            messages: vec![pause],
+                            initial_deposit: vec![sure(10)],
+                            proposer: who.to_bech32(),
+                            metadata: String::new(),
+                            title: "pause or resume a product".into(),
+                            summary: String::new(),
+                            expedited: false,
+                        }),
+                    );
+                    tally.note("proposal", &r);
+                }
+                _ => {
+                    let active = surety_gov::Gov::default()
+                        .proposals(b.ctx)
+                        .unwrap()
+                        .into_iter()
+                        .filter(|p| p.status == govv1::ProposalStatus::VotingPeriod as i32)
+                        .collect::<Vec<_>>();
+                    if let Some(p) = active.get(salt as usize % active.len().max(1)) {
+                        // Yes, no or abstain: never a veto, so no deposit is burned and the
+                        // supply stays whole.
+                        let option = [
+                            govv1::VoteOption::Yes,
+                            govv1::VoteOption::No,
+                            govv1::VoteOption::Abstain,
+                        ][(salt % 3) as usize];
+                        let r = b.deliver(
+                            &who,
+                            any(&govv1::MsgVote {
+                                proposal_id: p.id,
+                                voter: who.to_bech32(),
+                                option: option as i32,
+                                metadata: String::new(),
+                            }),
+                        );
+                        tally.note("gov vote", &r);
+                    }
+                }
             }
         }
     })
     .unwrap();
+}
+
+/// The three validators' operators are actors 1 to 3.
+fn validator_operator(salt: u64) -> Address {
+    addr(1 + (salt % 3) as u8)
+}
+
+fn sure(amount: u64) -> surety_proto::cosmos::base::v1beta1::Coin {
+    surety_proto::cosmos::base::v1beta1::Coin {
+        denom: "usure".into(),
+        amount: (amount as u128 * 1_000_000).to_string(),
+    }
+}
+
+/// Every bonded validator signs each block, so fees are allocated by power.
+fn signatures(h: &Harness) -> Vec<surety_framework::CommitVote> {
+    h.read(|_, ctx| {
+        surety_staking::Staking::default()
+            .consensus_validators(ctx)
+            .unwrap()
+            .into_iter()
+            .filter(|v| v.power > 0)
+            .map(|v| surety_framework::CommitVote {
+                address: v.address,
+                power: v.power,
+                signed: true,
+            })
+            .collect()
+    })
 }
 
 /// The market's invariants, from outside, after a block.
@@ -312,6 +440,16 @@ fn check(
 ) {
     h.invariants()
         .unwrap_or_else(|e| panic!("block {}: {e}", h.height));
+    let powers = h.read(|_, ctx| {
+        surety_staking::Staking::default()
+            .consensus_validators(ctx)
+            .unwrap()
+    });
+    assert!(
+        powers.iter().all(|v| v.power >= 0),
+        "block {}: negative power",
+        h.height
+    );
     assert_eq!(
         supply(h),
         genesis_supply,
@@ -386,10 +524,35 @@ fn simulate(seed: u64, blocks: u32) -> (Vec<u8>, Tally) {
     h.block(GENESIS_TIME + 60, |b| {
         deposit(b, &addr(1), 2, 400_000 * USDC).unwrap();
         deposit(b, &addr(2), 1, 400_000 * USDC).unwrap();
+        for key in 1..=3u8 {
+            #[allow(deprecated)]
+            let create = staking::MsgCreateValidator {
+                description: Some(staking::Description {
+                    moniker: format!("validator-{key}"),
+                    ..Default::default()
+                }),
+                commission: Some(staking::CommissionRates {
+                    rate: "50000000000000000".into(),
+                    max_rate: "200000000000000000".into(),
+                    max_change_rate: "10000000000000000".into(),
+                }),
+                min_self_delegation: "1".into(),
+                delegator_address: String::new(),
+                validator_address: addr(key).to_bech32_with(VALIDATOR_PREFIX),
+                pubkey: Some(surety_proto::to_any(
+                    &surety_proto::cosmos::crypto::ed25519::PubKey {
+                        key: vec![100 + key; 32],
+                    },
+                )),
+                value: Some(sure(10_000 * key as u64)),
+            };
+            b.deliver(&addr(key), any(&create)).unwrap();
+        }
     })
     .unwrap();
     let mut paid_seen = std::collections::BTreeSet::new();
     for _ in 0..blocks {
+        h.next_commit = signatures(&h);
         step(&mut h, &mut rng, &mut tally);
         check(&h, &genesis_supply, &mut paid_seen);
     }
@@ -413,6 +576,12 @@ fn a_seeded_random_market_keeps_its_invariants_and_replays_to_the_same_app_hash(
         "resolve appeal",
         "transfer",
         "stake",
+        "delegate",
+        "undelegate",
+        "redelegate",
+        "withdraw rewards",
+        "proposal",
+        "gov vote",
     ] {
         assert!(
             tally.ok.get(what).copied().unwrap_or(0) > 0,
