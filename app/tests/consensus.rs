@@ -1,7 +1,8 @@
-//! The oracle's consensus path through the real ABCI methods: ExtendVote reports only approved
-//! feeds, VerifyVoteExtension rejects malformed votes, PrepareProposal injects the extended
-//! commit, ProcessProposal rejects missing, forged, replayed and foreign votes, FinalizeBlock
-//! records the median — and a validator that misses its oracle votes is slashed and jailed.
+//! What consensus hands the app, through the real ABCI methods: ExtendVote reports only
+//! approved feeds, VerifyVoteExtension rejects malformed votes, PrepareProposal injects the
+//! extended commit, ProcessProposal rejects missing, forged, replayed and foreign votes,
+//! FinalizeBlock records the median — a validator that misses its oracle votes is slashed and
+//! jailed — and CometBFT's double-sign evidence slashes and tombstones.
 
 mod common;
 
@@ -288,5 +289,60 @@ fn a_validator_missing_its_oracle_votes_is_slashed_and_jailed() {
     let v = &validators()[0];
     assert!(v.jailed, "{v:?}");
     assert_eq!(v.tokens, "99000000", "1% of 100 000 000 slashed");
+    net.app.check_invariants().unwrap();
+}
+
+#[test]
+fn double_sign_evidence_from_cometbft_slashes_and_tombstones() {
+    use surety_proto::cosmos::slashing::v1beta1::{
+        QuerySigningInfosRequest, QuerySigningInfosResponse,
+    };
+    use surety_proto::cosmos::staking::v1beta1::{QueryValidatorsRequest, QueryValidatorsResponse};
+    let net = net();
+    let good = net.commit(vote(&[("USDC/USD", "1.0")]), 1, &net.key, CHAIN);
+    net.app.finalize_block(RequestFinalizeBlock {
+        txs: vec![encode_injected(&good).into()],
+        decided_last_commit: Some(net.last_commit()),
+        misbehavior: vec![Misbehavior {
+            r#type: MisbehaviorType::DuplicateVote as i32,
+            validator: Some(net.validator()),
+            height: 1,
+            time: None,
+            total_voting_power: 100,
+        }],
+        height: 2,
+        time: Some(tendermint_proto::google::protobuf::Timestamp {
+            seconds: 1_700_000_002,
+            nanos: 0,
+        }),
+        ..Default::default()
+    });
+    net.app.commit();
+    let (bytes, _) = net
+        .app
+        .query_method(
+            "/cosmos.staking.v1beta1.Query/Validators",
+            &QueryValidatorsRequest::default().encode_to_vec(),
+            0,
+        )
+        .unwrap();
+    let v = QueryValidatorsResponse::decode(bytes.as_slice())
+        .unwrap()
+        .validators
+        .remove(0);
+    assert!(v.jailed);
+    assert_eq!(v.tokens, "95000000", "5% of 100 000 000");
+    let (bytes, _) = net
+        .app
+        .query_method(
+            "/cosmos.slashing.v1beta1.Query/SigningInfos",
+            &QuerySigningInfosRequest { pagination: None }.encode_to_vec(),
+            0,
+        )
+        .unwrap();
+    let infos = QuerySigningInfosResponse::decode(bytes.as_slice())
+        .unwrap()
+        .info;
+    assert!(infos.iter().any(|i| i.tombstoned), "{infos:?}");
     net.app.check_invariants().unwrap();
 }
