@@ -224,3 +224,51 @@ fn double_signing_slashes_unbonding_stake_too_and_tombstones() {
     assert_eq!((tombstoned.codespace, tombstoned.code), ("slashing", 7));
     h.invariants().unwrap();
 }
+
+#[test]
+fn stake_redelegated_after_an_infraction_is_slashed_at_its_new_validator() {
+    let (mut h, _dir) = chain();
+    let infraction = h.height as i64 + 1;
+    h.block(h.time + 5, |b| {
+        b.deliver(
+            &carol(),
+            to_any(&staking::MsgDelegate {
+                delegator_address: carol().to_bech32(),
+                validator_address: valoper(&alice()),
+                amount: Some(Coin {
+                    denom: "usure".into(),
+                    amount: (300 * SURE).to_string(),
+                }),
+            }),
+        )
+        .unwrap();
+        b.deliver(
+            &carol(),
+            to_any(&staking::MsgBeginRedelegate {
+                delegator_address: carol().to_bech32(),
+                validator_src_address: valoper(&alice()),
+                validator_dst_address: valoper(&bob()),
+                amount: Some(Coin {
+                    denom: "usure".into(),
+                    amount: (100 * SURE).to_string(),
+                }),
+            }),
+        )
+        .unwrap();
+    })
+    .unwrap();
+    assert_eq!(validator(&h, &bob()).tokens, (600 * SURE).to_string());
+    h.next_evidence = vec![Evidence {
+        address: consensus(1),
+        height: infraction,
+    }];
+    h.block(h.time + 5, |_| ()).unwrap();
+    // 5% of the 100 that left alice after the infraction is taken from carol's stake with bob.
+    assert_eq!(validator(&h, &bob()).tokens, (595 * SURE).to_string());
+    assert_eq!(
+        validator(&h, &alice()).tokens,
+        (1_140 * SURE).to_string(),
+        "5% of 1 200"
+    );
+    h.invariants().unwrap();
+}

@@ -46,6 +46,8 @@ macro_rules! type_urls {
 type_urls! {
     cosmos::bank::v1beta1::MsgSend => "/cosmos.bank.v1beta1.MsgSend",
     cosmos::bank::v1beta1::MsgMultiSend => "/cosmos.bank.v1beta1.MsgMultiSend",
+    cosmos::bank::v1beta1::MsgUpdateParams => "/cosmos.bank.v1beta1.MsgUpdateParams",
+    cosmos::auth::v1beta1::MsgUpdateParams => "/cosmos.auth.v1beta1.MsgUpdateParams",
     cosmos::auth::v1beta1::BaseAccount => "/cosmos.auth.v1beta1.BaseAccount",
     cosmos::auth::v1beta1::ModuleAccount => "/cosmos.auth.v1beta1.ModuleAccount",
     cosmos::crypto::secp256k1::PubKey => "/cosmos.crypto.secp256k1.PubKey",

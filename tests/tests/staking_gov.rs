@@ -159,7 +159,8 @@ fn scenario(net: &mut TestNet) -> Result<()> {
         "title": "Four validators",
         "summary": "Cap the active set at four."
     });
-    let file = net.net().root().join("proposal.json");
+    let net_root = net.net().root().to_path_buf();
+    let file = net_root.join("proposal.json");
     std::fs::write(&file, serde_json::to_string_pretty(&proposal)?)?;
     c.tx(
         &["tx", "gov", "submit-proposal", &file.to_string_lossy()],
@@ -189,6 +190,88 @@ fn scenario(net: &mut TestNet) -> Result<()> {
         let set = cometbft_validators(&rpc)?;
         Ok((set.len() == 4 && !set.iter().any(|(_, p)| *p == 10)).then_some(()))
     })?;
+
+    step("three more proposals at once: one vetoed, one short of quorum, one whose second message fails");
+    let supply = |c: &surety_e2e::Client| -> Result<u128> {
+        let v = c.query(&["query", "bank", "total"])?;
+        v["supply"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["denom"] == "usure"))
+            .and_then(|x| x["amount"].as_str())
+            .context("no usure supply")?
+            .parse()
+            .context("supply")
+    };
+    let pause = |product: u64| {
+        serde_json::json!({
+            "@type": "/surety.policy.v1.MsgSetProductPaused",
+            "authority": gov.clone(),
+            "product_id": product.to_string(),
+            "paused": true
+        })
+    };
+    let submit = |name: &str, messages: Vec<Value>| -> Result<()> {
+        let file = net_root.join(format!("{name}.json"));
+        let body = serde_json::json!({
+            "messages": messages,
+            "deposit": "10000000usure",
+            "title": name,
+            "summary": ""
+        });
+        std::fs::write(&file, serde_json::to_string(&body)?)?;
+        c.tx(
+            &["tx", "gov", "submit-proposal", &file.to_string_lossy()],
+            "alice",
+        )?;
+        Ok(())
+    };
+    let before = supply(&c)?;
+    submit("vetoed", vec![pause(1)])?;
+    submit("quiet", vec![pause(2)])?;
+    submit("failing", vec![pause(3), pause(99)])?;
+    for i in 0..3 {
+        let home = net.net().node_home(i);
+        c.tx_in(
+            &["tx", "gov", "vote", "2", "no_with_veto"],
+            "validator",
+            &home,
+        )?;
+        c.tx_in(&["tx", "gov", "vote", "4", "yes"], "validator", &home)?;
+    }
+    c.tx_in(
+        &["tx", "gov", "vote", "3", "yes"],
+        "validator",
+        &net.net().node_home(3),
+    )?;
+    let status = |id: &str| -> Result<Value> { c.query(&["query", "gov", "proposal", id]) };
+    eventually("the three proposals' end", 120, || {
+        let done = ["2", "3", "4"].iter().all(|id| {
+            status(id)
+                .map(|p| p["status"] != "PROPOSAL_STATUS_VOTING_PERIOD")
+                .unwrap_or(false)
+        });
+        Ok(done.then_some(()))
+    })?;
+    let (vetoed, quiet, failing) = (status("2")?, status("3")?, status("4")?);
+    ensure!(
+        vetoed["status"] == "PROPOSAL_STATUS_REJECTED" && vetoed["failed_reason"] == "vetoed",
+        "{vetoed}"
+    );
+    ensure!(
+        quiet["status"] == "PROPOSAL_STATUS_REJECTED"
+            && quiet["failed_reason"] == "quorum not reached",
+        "{quiet}"
+    );
+    ensure!(failing["status"] == "PROPOSAL_STATUS_FAILED", "{failing}");
+    ensure!(
+        supply(&c)? == before - 10 * SURE,
+        "only the vetoed deposit is burned"
+    );
+    let product3 = c.query(&["query", "policy", "product", "3"])?;
+    ensure!(
+        product3["paused"] == false,
+        "the failing proposal's first message was rolled back: {product3}"
+    );
 
     step("bad input: delegate to an unknown validator, unbond more than delegated, vote on a closed proposal");
     let unknown = bech32_of("suretyvaloper", &[7; 20]);

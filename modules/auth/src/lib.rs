@@ -72,6 +72,29 @@ impl Module for Auth {
         STORE
     }
 
+    fn msg_types(&self) -> &'static [&'static str] {
+        &[<surety_proto::cosmos::auth::v1beta1::MsgUpdateParams as surety_proto::TypeUrl>::TYPE_URL]
+    }
+
+    fn signers(&self, msg: &surety_proto::Any) -> Result<Vec<surety_framework::Address>, Error> {
+        surety_framework::signers_of!(msg; surety_proto::cosmos::auth::v1beta1::MsgUpdateParams => authority)
+    }
+
+    /// Governance's `MsgUpdateParams`: memo and signature limits and signature gas costs.
+    fn deliver(&self, ctx: &mut Ctx, msg: &surety_proto::Any) -> Result<Vec<u8>, Error> {
+        use surety_proto::cosmos::auth::v1beta1::{MsgUpdateParams, MsgUpdateParamsResponse};
+        let m: MsgUpdateParams = surety_framework::decode_msg(msg)?;
+        surety_framework::require_authority(&m.authority)?;
+        let p = m
+            .params
+            .ok_or_else(|| sdk::invalid_request("missing params"))?;
+        if p.max_memo_characters == 0 || p.tx_sig_limit == 0 || p.tx_size_cost_per_byte == 0 {
+            return Err(sdk::invalid_request("auth params must be positive"));
+        }
+        state::save_params(ctx, &p)?;
+        Ok(prost::Message::encode_to_vec(&MsgUpdateParamsResponse {}))
+    }
+
     fn query_paths(&self) -> &'static [&'static str] {
         query::PATHS
     }

@@ -72,12 +72,8 @@ pub fn handle(ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Erro
             }
             .encode_to_vec()
         }
-        #[allow(deprecated)]
         PARAMS => QueryParamsResponse {
-            params: Some(Params {
-                send_enabled: Vec::new(),
-                default_send_enabled: true,
-            }),
+            params: Some(crate::msgs::params(ctx)?),
         }
         .encode_to_vec(),
         _ => return Err(sdk::unknown_request(format!("unknown query path {path}"))),

@@ -7,7 +7,8 @@ use crate::{state, Staking, BONDED_POOL, BOND_DENOM, STORE};
 use surety_framework::math::{mul_div, Round};
 use surety_framework::{sdk, Address, Coins, Ctx, Dec, Error, Event, VALIDATOR_PREFIX};
 use surety_proto::cosmos::staking::v1beta1::{
-    Delegation, Params, UnbondingDelegation, UnbondingDelegationEntry,
+    Delegation, Params, Redelegation, RedelegationEntry, UnbondingDelegation,
+    UnbondingDelegationEntry,
 };
 use tendermint_proto::google::protobuf::{Duration, Timestamp};
 
@@ -16,6 +17,7 @@ pub const NOT_BONDED_POOL: &str = "not_bonded_tokens_pool";
 
 const DELEGATIONS: u8 = 0x31;
 const UNBONDINGS: u8 = 0x32;
+const REDELEGATIONS: u8 = 0x33;
 const UNBONDING_QUEUE: u8 = 0x41;
 const PARAMS: &[u8] = &[0x51];
 
@@ -60,6 +62,10 @@ fn delegation_key(delegator: &Address, operator: &Address) -> Vec<u8> {
 
 fn unbonding_key(delegator: &Address, operator: &Address) -> Vec<u8> {
     [&[UNBONDINGS][..], &delegator.0, &operator.0].concat()
+}
+
+fn redelegation_key(delegator: &Address, src: &Address, dst: &Address) -> Vec<u8> {
+    [&[REDELEGATIONS][..], &src.0, &delegator.0, &dst.0].concat()
 }
 
 fn queue_key(completion: i64, delegator: &Address, operator: &Address) -> Vec<u8> {
@@ -329,7 +335,32 @@ impl Staking {
             delegator,
             &Coins::of(tokens, BOND_DENOM),
         )?;
-        self.delegate(ctx, delegator, dst, tokens)?;
+        let shares_dst = self.delegate(ctx, delegator, dst, tokens)?;
+        // Remembered until the unbonding period is over: an infraction of the source validator
+        // committed before now still reaches this stake.
+        let completion =
+            ctx.block.time_unix_secs + params(ctx)?.unbonding_time.map_or(0, |d| d.seconds);
+        let rkey = redelegation_key(delegator, src, dst);
+        let mut r = ctx
+            .get_msg::<Redelegation>(STORE, &rkey)?
+            .unwrap_or(Redelegation {
+                delegator_address: delegator.to_string(),
+                validator_src_address: valoper(src),
+                validator_dst_address: valoper(dst),
+                entries: vec![],
+            });
+        r.entries.push(RedelegationEntry {
+            creation_height: ctx.block.height as i64,
+            completion_time: Some(Timestamp {
+                seconds: completion,
+                nanos: 0,
+            }),
+            initial_balance: tokens.to_string(),
+            shares_dst: shares_dst.to_string(),
+            unbonding_id: 0,
+            unbonding_on_hold_ref_count: 0,
+        });
+        ctx.put_msg(STORE, rkey, &r)?;
         ctx.emit(
             Event::new("redelegate")
                 .attr("source_validator", valoper(src))
@@ -438,4 +469,51 @@ pub fn slash_unbondings(
         }
     }
     Ok(burned)
+}
+
+impl Staking {
+    /// Slashes stake redelegated away from `src` at or after `height`: `fraction` of each
+    /// entry's initial balance, taken from the delegation it went to and burned. Entries past
+    /// their unbonding period are forgotten here. Returns the total burned.
+    pub fn slash_redelegations(
+        &self,
+        ctx: &mut Ctx,
+        src: &Address,
+        fraction: Dec,
+        height: i64,
+    ) -> Result<u128, Error> {
+        let now = ctx.block.time_unix_secs;
+        let mut burned = 0u128;
+        for (key, value) in ctx.prefix(STORE, &[&[REDELEGATIONS][..], &src.0].concat())? {
+            let mut r: Redelegation = state::decode(&value)?;
+            r.entries
+                .retain(|e| e.completion_time.as_ref().is_some_and(|t| t.seconds > now));
+            let delegator = Address::from_bech32(&r.delegator_address)?;
+            let dst = Address::from_bech32_with(&r.validator_dst_address, VALIDATOR_PREFIX)?;
+            for e in r.entries.iter().filter(|e| e.creation_height >= height) {
+                let initial: u128 = e.initial_balance.parse().unwrap_or(0);
+                let owed = fraction.mul_amount(initial, Round::Down)?;
+                let Some(d) = delegation(ctx, &delegator, &dst)? else {
+                    continue;
+                };
+                let v = state::load_validator(ctx, &dst)?
+                    .ok_or_else(|| sdk::internal("redelegation to a missing validator"))?;
+                let worth = self.tokens_of(&v, shares_of(&d.shares)?)?;
+                let take = owed.min(worth);
+                if take == 0 {
+                    continue;
+                }
+                let tokens = self.unbond(ctx, &delegator, &dst, take)?;
+                self.bank
+                    .burn(ctx, BONDED_POOL, &Coins::of(tokens, BOND_DENOM))?;
+                burned += tokens;
+            }
+            if r.entries.is_empty() {
+                ctx.delete(STORE, key)?;
+            } else {
+                ctx.put_msg(STORE, key, &r)?;
+            }
+        }
+        Ok(burned)
+    }
 }

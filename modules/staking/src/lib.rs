@@ -111,6 +111,8 @@ impl Staking {
         )?;
         let unbonding =
             delegation::slash_unbondings(ctx, &v.operator, fraction, infraction_height)?;
+        let redelegated =
+            self.slash_redelegations(ctx, &v.operator, fraction, infraction_height)?;
         self.bank.burn(
             ctx,
             NOT_BONDED_POOL,
@@ -120,7 +122,10 @@ impl Staking {
             surety_framework::Event::new("slash")
                 .attr("validator", &v.proto.operator_address)
                 .attr("reason", reason)
-                .attr("burned", format!("{}{BOND_DENOM}", burned + unbonding)),
+                .attr(
+                    "burned",
+                    format!("{}{BOND_DENOM}", burned + unbonding + redelegated),
+                ),
         );
         Ok(true)
     }
