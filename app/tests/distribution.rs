@@ -7,68 +7,16 @@ mod support;
 
 use support::*;
 use surety_app::testing::{Block, Harness};
-use surety_framework::{Address, Coins, CommitVote, VALIDATOR_PREFIX};
+use surety_framework::{Address, Coins, CommitVote};
 use surety_proto::cosmos::base::v1beta1::Coin;
-use surety_proto::cosmos::crypto::ed25519::PubKey;
 use surety_proto::cosmos::distribution::v1beta1 as distribution;
-use surety_proto::cosmos::staking::v1beta1 as staking;
 use surety_proto::to_any;
-
-const SURE: u128 = 1_000_000;
-
-fn valoper(a: &Address) -> String {
-    a.to_bech32_with(VALIDATOR_PREFIX)
-}
-
-fn create(b: &mut Block, operator: &Address, key: u8, bond: u128) {
-    #[allow(deprecated)]
-    let msg = staking::MsgCreateValidator {
-        description: Some(staking::Description {
-            moniker: format!("v{key}"),
-            ..Default::default()
-        }),
-        commission: Some(staking::CommissionRates {
-            rate: "100000000000000000".into(),
-            max_rate: "200000000000000000".into(),
-            max_change_rate: "10000000000000000".into(),
-        }),
-        min_self_delegation: "1".into(),
-        delegator_address: String::new(),
-        validator_address: valoper(operator),
-        pubkey: Some(to_any(&PubKey { key: vec![key; 32] })),
-        value: Some(Coin {
-            denom: "usure".into(),
-            amount: (bond * SURE).to_string(),
-        }),
-    };
-    b.deliver(operator, to_any(&msg)).unwrap();
-}
-
-fn delegate(b: &mut Block, who: &Address, to: &Address, amount: u128) {
-    b.deliver(
-        who,
-        to_any(&staking::MsgDelegate {
-            delegator_address: who.to_bech32(),
-            validator_address: valoper(to),
-            amount: Some(Coin {
-                denom: "usure".into(),
-                amount: (amount * SURE).to_string(),
-            }),
-        }),
-    )
-    .unwrap();
-}
-
-fn consensus(key: u8) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    Sha256::digest([key; 32])[..20].to_vec()
-}
 
 fn votes(powers: &[(u8, i64)]) -> Vec<CommitVote> {
     powers
         .iter()
         .map(|&(key, power)| CommitVote {
-            address: consensus(key),
+            address: consensus_address(key),
             power,
             signed: true,
         })
@@ -124,9 +72,9 @@ fn rewards_follow_power_commission_and_stake_to_the_unit() {
     let (mut h, _dir) = demo();
     // Alice validates with 1 000 SURE (carol adds 300), bob with 500; both charge 10%.
     h.block(GENESIS_TIME + 10, |b| {
-        create(b, &alice(), 1, 1_000);
-        create(b, &bob(), 2, 500);
-        delegate(b, &carol(), &alice(), 300);
+        create_validator(b, &alice(), 1, 1_000).unwrap();
+        create_validator(b, &bob(), 2, 500).unwrap();
+        delegate_to(b, &carol(), &alice(), 300).unwrap();
     })
     .unwrap();
     h.block(h.time + 5, |b| collect_fees(b, 1_000_000, 200_000))
@@ -182,8 +130,8 @@ fn rewards_follow_power_commission_and_stake_to_the_unit() {
 fn a_delegation_change_settles_rewards_first_and_a_slash_reduces_what_follows() {
     let (mut h, _dir) = demo();
     h.block(GENESIS_TIME + 10, |b| {
-        create(b, &alice(), 1, 1_000);
-        delegate(b, &carol(), &alice(), 1_000);
+        create_validator(b, &alice(), 1, 1_000).unwrap();
+        delegate_to(b, &carol(), &alice(), 1_000).unwrap();
     })
     .unwrap();
     h.block(h.time + 5, |b| collect_fees(b, 1_000_000, 0))
@@ -192,7 +140,8 @@ fn a_delegation_change_settles_rewards_first_and_a_slash_reduces_what_follows() 
     h.block(h.time + 5, |_| ()).unwrap();
     // Carol doubles her stake: her rewards so far (half of 882 000) are paid out on the spot.
     let before = balance(&h, &carol(), "usure");
-    h.block(h.time + 5, |b| delegate(b, &carol(), &alice(), 1_000))
+    h.block(h.time + 5, |b| delegate_to(b, &carol(), &alice(), 1_000))
+        .unwrap()
         .unwrap();
     assert_eq!(
         balance(&h, &carol(), "usure"),
@@ -202,7 +151,7 @@ fn a_delegation_change_settles_rewards_first_and_a_slash_reduces_what_follows() 
     // Alice double-signs: 5% of every stake is gone, and rewards after it follow the smaller
     // stake. Carol now holds 2 000 of 3 000.
     h.next_evidence = vec![surety_framework::Evidence {
-        address: consensus(1),
+        address: consensus_address(1),
         height: h.height as i64,
     }];
     h.block(h.time + 5, |b| collect_fees(b, 1_000_000, 0))
@@ -224,8 +173,11 @@ fn a_delegation_change_settles_rewards_first_and_a_slash_reduces_what_follows() 
 fn governance_spends_from_the_community_pool() {
     use surety_proto::cosmos::gov::v1 as gov;
     let (mut h, _dir) = demo();
-    h.block(GENESIS_TIME + 10, |b| create(b, &alice(), 1, 1_000))
-        .unwrap();
+    h.block(GENESIS_TIME + 10, |b| {
+        create_validator(b, &alice(), 1, 1_000)
+    })
+    .unwrap()
+    .unwrap();
     h.block(h.time + 5, |b| collect_fees(b, 1_000_000, 0))
         .unwrap();
     h.next_commit = votes(&[(1, 1_000)]);

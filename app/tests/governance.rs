@@ -6,62 +6,18 @@ mod support;
 
 use support::*;
 use surety_app::testing::{Block, Harness};
-use surety_framework::{gov_authority, Address, Error, VALIDATOR_PREFIX};
+use surety_framework::{gov_authority, Address, Error};
 use surety_proto::cosmos::base::v1beta1::Coin;
-use surety_proto::cosmos::crypto::ed25519::PubKey;
 use surety_proto::cosmos::gov::v1 as gov;
 use surety_proto::cosmos::staking::v1beta1 as staking;
 use surety_proto::surety::policy::v1 as policy;
 use surety_proto::to_any;
-
-const SURE: u128 = 1_000_000;
 
 fn sure(amount: u128) -> Option<Coin> {
     Some(Coin {
         denom: "usure".into(),
         amount: (amount * SURE).to_string(),
     })
-}
-
-fn valoper(a: &Address) -> String {
-    a.to_bech32_with(VALIDATOR_PREFIX)
-}
-
-fn create_validator(
-    b: &mut Block,
-    operator: &Address,
-    key: u8,
-    bond: u128,
-) -> Result<Vec<u8>, Error> {
-    #[allow(deprecated)]
-    let msg = staking::MsgCreateValidator {
-        description: Some(staking::Description {
-            moniker: format!("v{key}"),
-            ..Default::default()
-        }),
-        commission: Some(staking::CommissionRates {
-            rate: "100000000000000000".into(),
-            max_rate: "200000000000000000".into(),
-            max_change_rate: "10000000000000000".into(),
-        }),
-        min_self_delegation: "1".into(),
-        delegator_address: String::new(),
-        validator_address: valoper(operator),
-        pubkey: Some(to_any(&PubKey { key: vec![key; 32] })),
-        value: sure(bond),
-    };
-    b.deliver(operator, to_any(&msg))
-}
-
-fn delegate(b: &mut Block, who: &Address, to: &Address, amount: u128) -> Result<Vec<u8>, Error> {
-    b.deliver(
-        who,
-        to_any(&staking::MsgDelegate {
-            delegator_address: who.to_bech32(),
-            validator_address: valoper(to),
-            amount: sure(amount),
-        }),
-    )
 }
 
 /// The power CometBFT knows each validator by, after the last block.
@@ -82,7 +38,7 @@ fn chain() -> (Harness, tempfile::TempDir) {
     h.block(GENESIS_TIME + 10, |b| {
         create_validator(b, &alice(), 1, 1_000).unwrap();
         create_validator(b, &bob(), 2, 500).unwrap();
-        delegate(b, &carol(), &alice(), 300).unwrap();
+        delegate_to(b, &carol(), &alice(), 300).unwrap();
     })
     .unwrap();
     (h, dir)
@@ -171,7 +127,7 @@ fn delegations_move_voting_power_and_the_validator_set() {
     assert_eq!(powers(&h), vec![1_300, 500]);
     // Bob's stake grows past alice's; carol moves 100 to bob.
     h.block(h.time + 10, |b| {
-        delegate(b, &dave(), &bob(), 900).unwrap();
+        delegate_to(b, &dave(), &bob(), 900).unwrap();
         b.deliver(
             &carol(),
             to_any(&staking::MsgBeginRedelegate {
@@ -411,7 +367,7 @@ fn bad_staking_and_gov_input_is_refused_without_effect() {
             vec![
                 vote(b, &carol(), id, gov::VoteOption::Yes).unwrap_err(),
                 submit(b, &dave(), vec![send], 10, false).unwrap_err(),
-                delegate(b, &carol(), &dave(), 1).unwrap_err(),
+                delegate_to(b, &carol(), &dave(), 1).unwrap_err(),
                 b.deliver(
                     &carol(),
                     to_any(&staking::MsgUndelegate {

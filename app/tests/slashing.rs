@@ -4,49 +4,13 @@
 
 mod support;
 
-use sha2::{Digest, Sha256};
 use support::*;
 use surety_app::testing::{Block, Harness};
-use surety_framework::{Address, CommitVote, Error, Evidence, VALIDATOR_PREFIX};
+use surety_framework::{Address, CommitVote, Error, Evidence};
 use surety_proto::cosmos::base::v1beta1::Coin;
-use surety_proto::cosmos::crypto::ed25519::PubKey;
 use surety_proto::cosmos::slashing::v1beta1 as slashing;
 use surety_proto::cosmos::staking::v1beta1 as staking;
 use surety_proto::to_any;
-
-const SURE: u128 = 1_000_000;
-
-fn consensus(key: u8) -> Vec<u8> {
-    Sha256::digest([key; 32])[..20].to_vec()
-}
-
-fn valoper(a: &Address) -> String {
-    a.to_bech32_with(VALIDATOR_PREFIX)
-}
-
-fn create(b: &mut Block, operator: &Address, key: u8, bond: u128) {
-    #[allow(deprecated)]
-    let msg = staking::MsgCreateValidator {
-        description: Some(staking::Description {
-            moniker: format!("v{key}"),
-            ..Default::default()
-        }),
-        commission: Some(staking::CommissionRates {
-            rate: "100000000000000000".into(),
-            max_rate: "200000000000000000".into(),
-            max_change_rate: "10000000000000000".into(),
-        }),
-        min_self_delegation: "1".into(),
-        delegator_address: String::new(),
-        validator_address: valoper(operator),
-        pubkey: Some(to_any(&PubKey { key: vec![key; 32] })),
-        value: Some(Coin {
-            denom: "usure".into(),
-            amount: (bond * SURE).to_string(),
-        }),
-    };
-    b.deliver(operator, to_any(&msg)).unwrap();
-}
 
 fn validator(h: &Harness, operator: &Address) -> staking::Validator {
     let r: staking::QueryValidatorResponse = h
@@ -86,8 +50,8 @@ fn chain() -> (Harness, tempfile::TempDir) {
         )
     });
     h.block(GENESIS_TIME + 10, |b| {
-        create(b, &alice(), 1, 1_000);
-        create(b, &bob(), 2, 500);
+        create_validator(b, &alice(), 1, 1_000).unwrap();
+        create_validator(b, &bob(), 2, 500).unwrap();
     })
     .unwrap();
     (h, dir)
@@ -96,12 +60,12 @@ fn chain() -> (Harness, tempfile::TempDir) {
 fn signatures(bob_signs: bool) -> Vec<CommitVote> {
     vec![
         CommitVote {
-            address: consensus(1),
+            address: consensus_address(1),
             power: 1_000,
             signed: true,
         },
         CommitVote {
-            address: consensus(2),
+            address: consensus_address(2),
             power: 500,
             signed: bob_signs,
         },
@@ -197,7 +161,7 @@ fn double_signing_slashes_unbonding_stake_too_and_tombstones() {
     })
     .unwrap();
     h.next_evidence = vec![Evidence {
-        address: consensus(1),
+        address: consensus_address(1),
         height: infraction,
     }];
     h.block(h.time + 5, |_| ()).unwrap();
@@ -259,7 +223,7 @@ fn stake_redelegated_after_an_infraction_is_slashed_at_its_new_validator() {
     .unwrap();
     assert_eq!(validator(&h, &bob()).tokens, (600 * SURE).to_string());
     h.next_evidence = vec![Evidence {
-        address: consensus(1),
+        address: consensus_address(1),
         height: infraction,
     }];
     h.block(h.time + 5, |_| ()).unwrap();

@@ -492,3 +492,39 @@ impl Drop for TestNet {
         }
     }
 }
+
+// --- helpers for scenario tests ---
+
+/// The integer at the start of an amount string such as `1500000uusdc`.
+pub fn amount(v: &Value) -> anyhow::Result<u128> {
+    let s = v.as_str().with_context(|| format!("{v} is not a string"))?;
+    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+    Ok(digits.parse()?)
+}
+
+pub fn event_attr(tx: &TxResult, kind: &str, key: &str) -> anyhow::Result<String> {
+    tx.json["events"]
+        .as_array()
+        .and_then(|events| events.iter().find(|e| e["type"] == kind))
+        .and_then(|e| e["attributes"][key].as_str())
+        .map(str::to_owned)
+        .with_context(|| format!("no {kind}.{key} in {}", tx.json))
+}
+
+/// Polls `check` every second until it returns Some, or fails after `secs`.
+pub fn eventually<T>(
+    what: &str,
+    secs: u64,
+    mut check: impl FnMut() -> anyhow::Result<Option<T>>,
+) -> anyhow::Result<T> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(t) = check()? {
+            return Ok(t);
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("timed out after {secs}s waiting for {what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}

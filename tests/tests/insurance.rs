@@ -3,28 +3,11 @@
 //! premium, an assessed claim voted on by a staked assessor and paid when voting closes, and the
 //! capital model over the live book.
 
-use anyhow::{ensure, Context, Result};
-use serde_json::Value;
+use anyhow::{ensure, Result};
 use std::time::{Duration, Instant};
-use surety_e2e::{skip_requested, step, TestNet, TxResult};
+use surety_e2e::{amount, event_attr, skip_requested, step, TestNet};
 
 const USDC: u128 = 1_000_000;
-
-fn amount(v: &Value) -> Result<u128> {
-    let s = v.as_str().context("amount is not a string")?;
-    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
-    Ok(digits.parse()?)
-}
-
-/// An attribute of the first event of `kind` in a transaction's output.
-fn event_attr(tx: &TxResult, kind: &str, key: &str) -> Result<String> {
-    tx.json["events"]
-        .as_array()
-        .and_then(|events| events.iter().find(|e| e["type"] == kind))
-        .and_then(|e| e["attributes"][key].as_str())
-        .map(str::to_owned)
-        .with_context(|| format!("no {kind}.{key} in {}", tx.json))
-}
 
 #[test]
 fn deposit_quote_buy_claim_and_get_paid_through_the_cli() {

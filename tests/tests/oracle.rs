@@ -4,41 +4,10 @@
 //! validators (in their vote extensions) pays protocol cover, while one attested by 1 of 4 (with
 //! `MsgAttestIncident`) is rejected and its bond forfeited; bad input changes nothing.
 
-use anyhow::{bail, ensure, Context, Result};
-use serde_json::Value;
-use std::time::{Duration, Instant};
-use surety_e2e::{skip_requested, step, TestNet, TxResult};
+use anyhow::{ensure, Context, Result};
+use surety_e2e::{amount, event_attr, eventually, skip_requested, step, TestNet};
 
 const USDC: u128 = 1_000_000;
-
-fn amount(v: &Value) -> Result<u128> {
-    let s = v.as_str().with_context(|| format!("{v} is not a string"))?;
-    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
-    Ok(digits.parse()?)
-}
-
-fn event_attr(tx: &TxResult, kind: &str, key: &str) -> Result<String> {
-    tx.json["events"]
-        .as_array()
-        .and_then(|events| events.iter().find(|e| e["type"] == kind))
-        .and_then(|e| e["attributes"][key].as_str())
-        .map(str::to_owned)
-        .with_context(|| format!("no {kind}.{key} in {}", tx.json))
-}
-
-/// Polls `check` every second until it returns Some, or fails after `secs`.
-fn eventually<T>(what: &str, secs: u64, mut check: impl FnMut() -> Result<Option<T>>) -> Result<T> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(t) = check()? {
-            return Ok(t);
-        }
-        if Instant::now() > deadline {
-            bail!("timed out after {secs}s waiting for {what}");
-        }
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
 
 #[test]
 fn oracle_votes_drive_parametric_cover_on_four_validators() {

@@ -1,28 +1,16 @@
 //! Validators and governance on a 4-validator localnet, through the `suretyd` CLI and
 //! CometBFT's own `/validators`: a delegation changes voting power in CometBFT; a validator
 //! stopped long enough is jailed, and unjailed after its jail time; a new validator joins the
-//! set; and a proposal — deposited, voted, passed — changes `max_validators`, so the smallest
-//! validator leaves the set.
+//! set; a proposal — deposited, voted, passed — changes `max_validators`, so the smallest
+//! validator leaves the set; and of three more, one is vetoed (its deposit burned), one misses
+//! quorum and one fails on its second message, rolling back its first.
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use serde_json::Value;
-use std::time::{Duration, Instant};
-use surety_e2e::{skip_requested, step, TestNet};
+use std::time::Duration;
+use surety_e2e::{eventually, skip_requested, step, TestNet};
 
 const SURE: u128 = 1_000_000;
-
-fn eventually<T>(what: &str, secs: u64, mut check: impl FnMut() -> Result<Option<T>>) -> Result<T> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(t) = check()? {
-            return Ok(t);
-        }
-        if Instant::now() > deadline {
-            bail!("timed out after {secs}s waiting for {what}");
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
 
 /// CometBFT's validator set at node 0: (address, voting power).
 fn cometbft_validators(rpc: &str) -> Result<Vec<(String, u64)>> {

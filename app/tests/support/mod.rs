@@ -261,3 +261,70 @@ pub fn simple_pool(products: u64) -> pool::v1::Pool {
         ..Default::default()
     }
 }
+
+pub const SURE: u128 = 1_000_000;
+
+pub fn valoper(a: &Address) -> String {
+    a.to_bech32_with(surety_framework::VALIDATOR_PREFIX)
+}
+
+/// CometBFT's address of the validator whose ed25519 key is `[key; 32]`.
+pub fn consensus_address(key: u8) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest([key; 32])[..20].to_vec()
+}
+
+/// Makes `operator` a validator with consensus key `[key; 32]`, bonding `bond` SURE at 10%
+/// commission.
+pub fn create_validator(
+    b: &mut Block,
+    operator: &Address,
+    key: u8,
+    bond: u128,
+) -> Result<Vec<u8>, Error> {
+    use surety_proto::cosmos::staking::v1beta1 as staking;
+    #[allow(deprecated)]
+    let msg = staking::MsgCreateValidator {
+        description: Some(staking::Description {
+            moniker: format!("v{key}"),
+            ..Default::default()
+        }),
+        commission: Some(staking::CommissionRates {
+            rate: "100000000000000000".into(),
+            max_rate: "200000000000000000".into(),
+            max_change_rate: "10000000000000000".into(),
+        }),
+        min_self_delegation: "1".into(),
+        delegator_address: String::new(),
+        validator_address: valoper(operator),
+        pubkey: Some(to_any(&surety_proto::cosmos::crypto::ed25519::PubKey {
+            key: vec![key; 32],
+        })),
+        value: Some(surety_proto::cosmos::base::v1beta1::Coin {
+            denom: "usure".into(),
+            amount: (bond * SURE).to_string(),
+        }),
+    };
+    b.deliver(operator, to_any(&msg))
+}
+
+/// `who` delegates `amount` SURE to `to`'s validator.
+pub fn delegate_to(
+    b: &mut Block,
+    who: &Address,
+    to: &Address,
+    amount: u128,
+) -> Result<Vec<u8>, Error> {
+    use surety_proto::cosmos::staking::v1beta1 as staking;
+    b.deliver(
+        who,
+        to_any(&staking::MsgDelegate {
+            delegator_address: who.to_bech32(),
+            validator_address: valoper(to),
+            amount: Some(surety_proto::cosmos::base::v1beta1::Coin {
+                denom: "usure".into(),
+                amount: (amount * SURE).to_string(),
+            }),
+        }),
+    )
+}
