@@ -41,14 +41,13 @@ impl App {
             .and_then(Result::ok)
             .unwrap_or_default();
         let observed = self.inner.observations.read().expect("lock");
-        let Some((at, vote)) = observed
+        let Some((_, vote)) = observed
             .latest
             .as_ref()
             .filter(|(at, _)| at.elapsed() < STALE_AFTER)
         else {
             return Vec::new();
         };
-        let _ = at;
         let mut vote = vote.clone();
         vote.prices.retain(|p| feeds.contains(&p.feed));
         vote.prices.sort_by(|a, b| a.feed.cmp(&b.feed));

@@ -104,8 +104,6 @@ fn scenario(net: &mut TestNet) -> Result<()> {
     );
 
     step("an Aave incident, attested by 3 of 4 validators in their vote extensions, pays alice");
-    let now = c.query(&["status"]).ok();
-    let _ = now;
     let when = (std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs()

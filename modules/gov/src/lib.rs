@@ -14,7 +14,7 @@ mod query;
 mod tally;
 
 use prost::Message;
-use surety_framework::module::{genesis_json, genesis_section};
+use surety_framework::module::genesis_json;
 use surety_framework::{
     decode_msg, gov_authority, require_authority, sdk, signers_of, Address, Coins, Ctx, Dec, Error,
     Event, Module, ValidatorUpdate,
@@ -660,7 +660,6 @@ fn params_from_json(genesis: &serde_json::Value) -> Result<Option<Params>, Strin
     if p.is_null() {
         return Ok(None);
     }
-    let _: serde_json::Value = genesis_section(STORE, genesis)?;
     let duration = |field: &str, default: &Option<Duration>| -> Result<Option<Duration>, String> {
         match p[field].as_str() {
             None => Ok(*default),
