@@ -1,4 +1,6 @@
-//! Compiles `proto/` with protoc (installed by scripts/install-prereqs.sh):
+//! Compiles `proto/` with protox (a protobuf compiler in pure Rust, so the build reads nothing
+//! outside the repository: no protoc, no system `google/protobuf` includes — protox carries the
+//! well-known types itself):
 //! - Rust types for Surety's own packages (`proto/surety/**`), referring to cosmos-sdk-proto for
 //!   the Cosmos types they use;
 //! - one FileDescriptorSet of every service the node serves (Cosmos's and Surety's), which the
@@ -18,9 +20,14 @@ const COSMOS_SERVICES: &[&str] = &[
     "cosmos/bank/v1beta1/tx.proto",
     "cosmos/staking/v1beta1/tx.proto",
     "cosmos/gov/v1/tx.proto",
+    "cosmos/auth/v1beta1/tx.proto",
+    "cosmos/distribution/v1beta1/tx.proto",
+    "cosmos/slashing/v1beta1/tx.proto",
+    "cosmos/upgrade/v1beta1/tx.proto",
 ];
 
-fn protos_under(dir: &Path, found: &mut Vec<PathBuf>) {
+/// Surety's own `.proto` files, relative to `root`, in a stable order.
+fn protos_under(root: &Path, dir: &Path, found: &mut Vec<String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -28,9 +35,10 @@ fn protos_under(dir: &Path, found: &mut Vec<PathBuf>) {
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            protos_under(&path, found);
+            protos_under(root, &path, found);
         } else if path.extension().is_some_and(|e| e == "proto") {
-            found.push(path);
+            let rel = path.strip_prefix(root).expect("under root");
+            found.push(rel.to_string_lossy().replace('\\', "/"));
         }
     }
 }
@@ -43,22 +51,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed={}", root.join("surety").display());
 
     let mut own = Vec::new();
-    protos_under(&root.join("surety"), &mut own);
+    protos_under(&root, &root.join("surety"), &mut own);
 
-    let descriptor = out.join("surety_descriptor.bin");
-    let protoc = std::env::var("PROTOC").unwrap_or_else(|_| "protoc".into());
-    let status = std::process::Command::new(&protoc)
-        .arg("--include_imports")
-        .arg(format!("--descriptor_set_out={}", descriptor.display()))
-        .arg(format!("-I{}", root.display()))
-        .arg(format!("-I{}", third_party.display()))
-        .args(COSMOS_SERVICES.iter().map(|p| third_party.join(p)))
-        .args(&own)
-        .status()
-        .map_err(|e| format!("running {protoc} (install protobuf-compiler): {e}"))?;
-    if !status.success() {
-        return Err(format!("{protoc} failed: {status}").into());
-    }
+    let mut files: Vec<String> = COSMOS_SERVICES.iter().map(|s| s.to_string()).collect();
+    files.extend(own.iter().cloned());
+    let mut compiler = protox::Compiler::new([&root, &third_party])?;
+    compiler.include_imports(true).include_source_info(false);
+    compiler.open_files(&files)?;
+    // Encoded by protox itself so that extension options (gogoproto's, which the REST gateway
+    // reads) survive; prost-types would drop them.
+    std::fs::write(
+        out.join("surety_descriptor.bin"),
+        compiler.encode_file_descriptor_set(),
+    )?;
+    let descriptors = compiler.file_descriptor_set();
 
     if !own.is_empty() {
         prost_build::Config::new()
@@ -72,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .extern_path(".google.protobuf.Any", "::cosmos_sdk_proto::Any")
             .extern_path(".google.protobuf.Timestamp", "::prost_types::Timestamp")
             .extern_path(".google.protobuf.Duration", "::prost_types::Duration")
-            .compile_protos(&own, &[root.clone(), third_party])?;
+            .compile_fds(descriptors)?;
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and running Surety needs, idempotently:
-#   - Debian packages: clang libclang-dev (RocksDB bindings), protobuf-compiler, pkg-config, and
+#   - Debian packages: clang libclang-dev (RocksDB bindings), pkg-config, and
 #     Node.js with npm when no `npm` is on PATH (the cosmjs compatibility test runs cosmjs)
 #   - CometBFT, pinned in <repo>/COMETBFT_VERSION, via `go install` from the Go module proxy
 # Safe to run repeatedly (CI runs it on every build). Prints the PATH entry to use for cometbft
@@ -9,7 +9,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 COMETBFT_VERSION="$(tr -d '[:space:]' < "$REPO/COMETBFT_VERSION")"
-APT_PACKAGES=(clang libclang-dev protobuf-compiler pkg-config)
+APT_PACKAGES=(clang libclang-dev pkg-config)
 # A Node.js installed some other way (nvm, nodesource) is left alone.
 if ! command -v npm >/dev/null 2>&1; then
   APT_PACKAGES+=(nodejs npm)

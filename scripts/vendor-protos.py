@@ -27,6 +27,10 @@ ROOTS = [
     "cosmos/bank/v1beta1/tx.proto",
     "cosmos/staking/v1beta1/tx.proto",
     "cosmos/gov/v1/tx.proto",
+    "cosmos/auth/v1beta1/tx.proto",
+    "cosmos/distribution/v1beta1/tx.proto",
+    "cosmos/slashing/v1beta1/tx.proto",
+    "cosmos/upgrade/v1beta1/tx.proto",
 ]
 OUT = os.path.join(os.path.dirname(__file__), "..", "proto", "third_party")
 
@@ -41,7 +45,7 @@ seen, todo = set(), list(ROOTS)
 while todo:
     rel = todo.pop()
     if rel in seen or rel.startswith("google/protobuf/"):
-        continue  # well-known types ship with protoc
+        continue  # well-known types ship with protox
     seen.add(rel)
     src = find(rel)
     if src is None:

@@ -106,6 +106,13 @@ impl App {
         surety_oracle::Oracle::default()
             .set_vote_extensions_enable_height(&mut ctx, enable_height)
             .map_err(|e| e.log)?;
+        let max_gas = req
+            .consensus_params
+            .as_ref()
+            .and_then(|p| p.block.as_ref())
+            .map(|b| b.max_gas);
+        crate::block_gas::store(&mut ctx, crate::block_gas::from_genesis(max_gas))
+            .map_err(|e| e.log)?;
         for (i, gentx) in state.gentx_bytes()?.iter().enumerate() {
             let outcome = self.runner().run(&mut ctx, gentx);
             outcome
@@ -197,8 +204,12 @@ impl App {
                     GasMeter::infinite(),
                 )
                 .with_router(&self.inner.modules);
+                // A hook that fails on state users shaped loses its writes for this block and
+                // is recorded; only a fatal error (store, invariant, upgrade) stops the node.
                 for module in self.inner.modules.iter() {
-                    module.begin_block(&mut ctx)?;
+                    let _ = ctx.isolate(format!("{} begin_block", module.name()), |c| {
+                        module.begin_block(c)
+                    })?;
                 }
                 let oracle = surety_oracle::Oracle::default();
                 let votes = match req
@@ -207,7 +218,7 @@ impl App {
                     .and_then(|tx| surety_oracle::votes::decode_injected(tx))
                 {
                     Some(Ok(commit)) if oracle.expects_votes(&mut ctx, block.height)? => {
-                        oracle.apply_votes(&mut ctx, &commit)?;
+                        let _ = ctx.isolate("oracle votes", |c| oracle.apply_votes(c, &commit))?;
                         true
                     }
                     _ => false,
@@ -239,7 +250,11 @@ impl App {
                 )
                 .with_router(&self.inner.modules);
                 for module in self.inner.modules.iter() {
-                    updates.extend(module.end_block(&mut ctx)?);
+                    if let Ok(u) = ctx.isolate(format!("{} end_block", module.name()), |c| {
+                        module.end_block(c)
+                    })? {
+                        updates.extend(u);
+                    }
                 }
                 block_events.extend(ctx.take_events());
                 Ok::<_, Error>(results)
@@ -309,6 +324,21 @@ impl Application for App {
 
     fn check_tx(&self, req: RequestCheckTx) -> ResponseCheckTx {
         let started = Instant::now();
+        // A transaction that could never fit in a block is refused before it touches state.
+        let max_gas = self.block_max_gas();
+        let wanted = crate::block_gas::gas_wanted(&req.tx).unwrap_or(0);
+        if wanted > max_gas {
+            let e = surety_framework::sdk::invalid_gas_limit(format!(
+                "tx gas limit {wanted} is above the block gas limit {max_gas}"
+            ));
+            return ResponseCheckTx {
+                code: e.code,
+                log: e.log,
+                codespace: e.codespace.into(),
+                gas_wanted: wanted as i64,
+                ..Default::default()
+            };
+        }
         let snapshot = self.inner.storage.latest_snapshot();
         let mut mempool = self.inner.mempool.lock().expect("lock");
         let block = self.pending_block(&snapshot);

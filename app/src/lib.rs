@@ -6,6 +6,7 @@
 //! height and the app hash in one RocksDB write batch.
 
 mod abci;
+pub mod block_gas;
 pub mod modules;
 mod oracle;
 mod query;
@@ -26,6 +27,22 @@ const CHAIN_ID_KEY: &[u8] = b"chain_id";
 #[derive(Clone, Debug, Default)]
 pub struct AppConfig {
     pub min_gas_prices: MinGasPrices,
+    /// Gas a query or a simulation may use (Cosmos's `query-gas-limit`); 0 means
+    /// [`DEFAULT_QUERY_GAS_LIMIT`]. A query that needs more fails with out of gas.
+    pub query_gas_limit: u64,
+}
+
+/// Enough for any page of any query and for simulating a transaction as large as a block.
+pub const DEFAULT_QUERY_GAS_LIMIT: u64 = block_gas::DEFAULT_BLOCK_MAX_GAS;
+
+impl AppConfig {
+    pub fn query_gas_limit(&self) -> u64 {
+        if self.query_gas_limit == 0 {
+            DEFAULT_QUERY_GAS_LIMIT
+        } else {
+            self.query_gas_limit
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -131,6 +148,7 @@ impl App {
         tx::Runner {
             modules: &self.inner.modules,
             min_gas_prices: &self.inner.config.min_gas_prices,
+            simulate_gas_limit: self.inner.config.query_gas_limit(),
         }
     }
 
@@ -150,10 +168,30 @@ impl App {
         Ok(())
     }
 
-    /// Runs `f` read-only against the state at `height` (0 = latest).
+    /// Runs `f` read-only against the state at `height` (0 = latest), with unlimited gas: for
+    /// the node's own reads. Users' queries go through [`App::query_at`].
     pub fn read_at<T>(
         &self,
         height: u64,
+        f: impl FnOnce(&mut Ctx) -> T,
+    ) -> Result<(T, u64), surety_store::StoreError> {
+        self.read_metered(height, GasMeter::infinite(), f)
+    }
+
+    /// Like [`App::read_at`], within the configured query gas limit.
+    pub fn query_at<T>(
+        &self,
+        height: u64,
+        f: impl FnOnce(&mut Ctx) -> T,
+    ) -> Result<(T, u64), surety_store::StoreError> {
+        let limit = self.inner.config.query_gas_limit();
+        self.read_metered(height, GasMeter::new(limit), f)
+    }
+
+    fn read_metered<T>(
+        &self,
+        height: u64,
+        gas: GasMeter,
         f: impl FnOnce(&mut Ctx) -> T,
     ) -> Result<(T, u64), surety_store::StoreError> {
         let snapshot = if height == 0 {
@@ -167,7 +205,7 @@ impl App {
             ..self.next_block(&snapshot)
         };
         let mut overlay = Overlay::new(&snapshot);
-        let mut ctx = Ctx::new(&mut overlay, block, ExecMode::Query, GasMeter::infinite());
+        let mut ctx = Ctx::new(&mut overlay, block, ExecMode::Query, gas);
         Ok((f(&mut ctx), version))
     }
 }

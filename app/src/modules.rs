@@ -1,7 +1,7 @@
 //! The modules this chain runs, and the routes from message types and query paths to them.
 
 use std::collections::BTreeMap;
-use surety_framework::{sdk, Error, Module};
+use surety_framework::{sdk, Error, Module, MsgHandler};
 use surety_proto::Any;
 
 pub struct Modules {
@@ -9,7 +9,8 @@ pub struct Modules {
     list: Vec<Box<dyn Module>>,
     /// Told of every delegation change and slash (distribution).
     hooks: Option<Box<dyn surety_framework::StakingHooks + Send>>,
-    msg_routes: BTreeMap<&'static str, usize>,
+    /// Each message type's handler and the index of its module.
+    msg_routes: BTreeMap<&'static str, (usize, MsgHandler)>,
     query_routes: BTreeMap<&'static str, usize>,
 }
 
@@ -18,8 +19,9 @@ impl Modules {
         let mut msg_routes = BTreeMap::new();
         let mut query_routes = BTreeMap::new();
         for (i, module) in list.iter().enumerate() {
-            for url in module.msg_types() {
-                let previous = msg_routes.insert(*url, i);
+            for handler in module.msgs().into_handlers() {
+                let url = handler.type_url;
+                let previous = msg_routes.insert(url, (i, handler));
                 assert!(previous.is_none(), "two modules handle {url}");
             }
             for path in module.query_paths() {
@@ -86,13 +88,19 @@ impl Modules {
         self.list.iter().map(|m| m.as_ref())
     }
 
-    pub fn route_msg(&self, msg: &Any) -> Result<&dyn Module, Error> {
+    /// The module that handles `msg`, and its handler.
+    pub fn route_msg(&self, msg: &Any) -> Result<(&dyn Module, &MsgHandler), Error> {
         self.msg_routes
             .get(msg.type_url.as_str())
-            .map(|&i| self.list[i].as_ref())
+            .map(|(i, handler)| (self.list[*i].as_ref(), handler))
             .ok_or_else(|| {
                 sdk::unknown_request(format!("unrecognized message type: {}", msg.type_url))
             })
+    }
+
+    /// Every message type the chain accepts.
+    pub fn msg_types(&self) -> impl Iterator<Item = &&'static str> {
+        self.msg_routes.keys()
     }
 
     pub fn route_query(&self, path: &str) -> Option<&dyn Module> {
@@ -106,7 +114,7 @@ impl Modules {
 
 impl surety_framework::Router for Modules {
     fn signers(&self, msg: &Any) -> Result<Vec<surety_framework::Address>, Error> {
-        self.route_msg(msg)?.signers(msg)
+        self.route_msg(msg)?.1.check(msg)
     }
 
     fn staking_hooks(&self) -> Option<&dyn surety_framework::StakingHooks> {
@@ -121,14 +129,14 @@ impl surety_framework::Router for Modules {
         msg: &Any,
         signer: &surety_framework::Address,
     ) -> Result<Vec<u8>, Error> {
-        let module = self.route_msg(msg)?;
-        let signers = module.signers(msg)?;
+        let (_, handler) = self.route_msg(msg)?;
+        let signers = handler.check(msg)?;
         if signers != [*signer] {
             return Err(sdk::unauthorized(format!(
                 "{} must be signed by {signer}, not {signers:?}",
                 msg.type_url
             )));
         }
-        ctx.branch(|c| module.deliver(c, msg))
+        ctx.branch(|c| handler.execute(c, msg))
     }
 }

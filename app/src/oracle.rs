@@ -82,6 +82,7 @@ impl App {
     /// as injected votes.
     pub(crate) fn prepare(&self, req: RequestPrepareProposal) -> Vec<prost::bytes::Bytes> {
         let mut budget = req.max_tx_bytes.max(0) as usize;
+        let mut gas_left = self.block_max_gas();
         let mut out = Vec::new();
         if self.expects_votes(req.height) {
             let injected = votes::encode_injected(&req.local_last_commit.unwrap_or_default());
@@ -92,10 +93,14 @@ impl App {
             if tx.starts_with(votes::INJECTED_PREFIX) {
                 continue;
             }
-            if tx.len() > budget {
+            // The first transaction that does not fit the bytes or the gas left ends the block;
+            // it and those after it wait, in mempool order, for the next.
+            let gas = crate::block_gas::gas_wanted(&tx).unwrap_or(0);
+            if tx.len() > budget || gas > gas_left {
                 break;
             }
             budget -= tx.len();
+            gas_left -= gas;
             out.push(tx);
         }
         out
@@ -131,8 +136,18 @@ impl App {
             )
             .map_err(|e| e.log)?;
         }
-        if txs.any(|tx| tx.starts_with(votes::INJECTED_PREFIX)) {
+        let user_txs: Vec<&[u8]> = txs.map(|tx| tx.as_ref()).collect();
+        if user_txs
+            .iter()
+            .any(|tx| tx.starts_with(votes::INJECTED_PREFIX))
+        {
             return Err("oracle votes where none belong".into());
+        }
+        let limit = self.block_max_gas();
+        if !crate::block_gas::total_within(user_txs.iter().copied(), limit) {
+            return Err(format!(
+                "the transactions ask for more than the block gas limit {limit}"
+            ));
         }
         Ok(())
     }

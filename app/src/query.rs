@@ -75,7 +75,7 @@ impl App {
                 .with_grpc(surety_framework::GrpcCode::Unimplemented)
         })?;
         let (result, version) = self
-            .read_at(height, |ctx| module.query(ctx, path, request))
+            .query_at(height, |ctx| module.query(ctx, path, request))
             .map_err(|e| sdk::invalid_height(e.to_string()))?;
         Ok((result?, version))
     }
@@ -184,5 +184,21 @@ impl App {
             },
             Err(e) => error_response(&sdk::invalid_request(e.to_string()), req.height),
         }
+    }
+}
+
+impl App {
+    /// Runs a transaction exactly as FinalizeBlock would — signatures, fee, gas, messages — on
+    /// the latest committed state in the next block, and returns the outcome with every change
+    /// it would make, writing nothing. Tests and the fuzzer use it to prove that a failed
+    /// transaction changes nothing but its fee and sequence.
+    pub fn execute_detached(&self, tx: &[u8]) -> (crate::tx::TxOutcome, surety_framework::Changes) {
+        let snapshot = self.inner.storage.latest_snapshot();
+        let block = self.pending_block(&snapshot);
+        with_overlay(&snapshot, Default::default(), |overlay| {
+            let mut ctx = Ctx::new(overlay, block, ExecMode::Deliver, GasMeter::infinite())
+                .with_router(&self.inner.modules);
+            self.runner().run(&mut ctx, tx)
+        })
     }
 }

@@ -32,15 +32,7 @@ pub struct Block<'a, 'b> {
 impl Block<'_, '_> {
     /// Delivers `msg` as if `signer` had signed it: all of it or none of it takes effect.
     pub fn deliver(&mut self, signer: &Address, msg: Any) -> Result<Vec<u8>, Error> {
-        let module = self.modules.route_msg(&msg)?;
-        let signers = module.signers(&msg)?;
-        if signers != [*signer] {
-            return Err(sdk::unauthorized(format!(
-                "{signer} is not the signer of {}",
-                msg.type_url
-            )));
-        }
-        self.ctx.branch(|ctx| module.deliver(ctx, &msg))
+        surety_framework::Router::execute(self.modules, self.ctx, &msg, signer)
     }
 }
 
@@ -174,4 +166,71 @@ impl Harness {
             .map(|h| h.to_vec())
             .unwrap_or_default()
     }
+}
+
+/// How [`sign_tx`] signs: the SignDoc's chain and account number, the signer's sequence, gas and
+/// fee.
+#[derive(Clone, Debug)]
+pub struct SignOpts {
+    pub chain_id: String,
+    pub account_number: u64,
+    pub sequence: u64,
+    pub gas: u64,
+    /// Coins, e.g. `"1000usure"`; empty for none.
+    pub fee: String,
+    pub memo: String,
+}
+
+/// A single-signer `SIGN_MODE_DIRECT` Cosmos transaction carrying `msgs`.
+pub fn sign_tx(key: &k256::ecdsa::SigningKey, msgs: Vec<Any>, o: &SignOpts) -> Vec<u8> {
+    use k256::ecdsa::signature::Signer;
+    use surety_proto::cosmos::crypto::secp256k1::PubKey;
+    use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
+    use surety_proto::cosmos::tx::v1beta1::{
+        mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw,
+    };
+    let body = TxBody {
+        messages: msgs,
+        memo: o.memo.clone(),
+        ..Default::default()
+    };
+    let fee: surety_framework::Coins = o.fee.parse().unwrap_or_default();
+    let auth_info = AuthInfo {
+        signer_infos: vec![SignerInfo {
+            public_key: Some(surety_proto::to_any(&PubKey {
+                key: key
+                    .verifying_key()
+                    .to_encoded_point(true)
+                    .as_bytes()
+                    .to_vec(),
+            })),
+            mode_info: Some(ModeInfo {
+                sum: Some(mode_info::Sum::Single(mode_info::Single {
+                    mode: SignMode::Direct as i32,
+                })),
+            }),
+            sequence: o.sequence,
+        }],
+        fee: Some(Fee {
+            amount: fee.to_proto(),
+            gas_limit: o.gas,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let (body_bytes, auth_info_bytes) = (body.encode_to_vec(), auth_info.encode_to_vec());
+    let doc =
+        surety_auth::sign_doc_bytes(&body_bytes, &auth_info_bytes, &o.chain_id, o.account_number);
+    let sig: k256::ecdsa::Signature = key.sign(&doc);
+    TxRaw {
+        body_bytes,
+        auth_info_bytes,
+        signatures: vec![sig.to_bytes().to_vec()],
+    }
+    .encode_to_vec()
+}
+
+/// The account address of a secp256k1 signing key.
+pub fn key_address(key: &k256::ecdsa::SigningKey) -> Address {
+    Address::from_secp256k1(key.verifying_key().to_encoded_point(true).as_bytes())
 }

@@ -53,7 +53,8 @@ impl Tx {
         let fee = auth_info.fee.clone().unwrap_or_default();
         let mut signers: Vec<Address> = Vec::new();
         for msg in &body.messages {
-            for signer in modules.route_msg(msg)?.signers(msg)? {
+            // Each message's stateless check (ValidateBasic) runs here, before any state is read.
+            for signer in modules.route_msg(msg)?.1.check(msg)? {
                 if !signers.contains(&signer) {
                     signers.push(signer);
                 }
@@ -161,11 +162,14 @@ pub struct TxOutcome {
 pub struct Runner<'m> {
     pub modules: &'m Modules,
     pub min_gas_prices: &'m MinGasPrices,
+    /// Simulation ignores the transaction's own limit (clients simulate to learn it), but not
+    /// this one.
+    pub simulate_gas_limit: u64,
 }
 
 impl Runner<'_> {
     /// Runs a transaction in `ctx`'s state. In `Check` mode only the ante stage runs, as in
-    /// Cosmos; `Simulate` skips signature checks and the gas limit.
+    /// Cosmos; `Simulate` skips signature checks and meters against the query gas limit.
     pub fn run(&self, ctx: &mut Ctx, bytes: &[u8]) -> TxOutcome {
         let tx = match Tx::decode(bytes, self.modules) {
             Ok(tx) => tx,
@@ -179,7 +183,7 @@ impl Runner<'_> {
             }
         };
         ctx.gas = if ctx.mode == ExecMode::Simulate {
-            GasMeter::infinite()
+            GasMeter::new(self.simulate_gas_limit)
         } else {
             GasMeter::new(tx.gas_limit)
         };
@@ -352,8 +356,8 @@ impl Runner<'_> {
     fn run_msgs(&self, ctx: &mut Ctx, tx: &Tx) -> Result<Vec<Any>, Error> {
         let mut responses = Vec::with_capacity(tx.body.messages.len());
         for (index, msg) in tx.body.messages.iter().enumerate() {
-            let module = self.modules.route_msg(msg)?;
-            let response = module.deliver(ctx, msg).map_err(|e| Error {
+            let (module, handler) = self.modules.route_msg(msg)?;
+            let response = handler.execute(ctx, msg).map_err(|e| Error {
                 log: format!(
                     "failed to execute message; message index: {index}: {}",
                     e.log

@@ -335,7 +335,7 @@ fn an_expedited_proposal_passes_early_or_falls_back_to_the_regular_period() {
     );
     assert!(product_paused(&h, 1), "paused after one day");
     let s = proposal(&h, slow);
-    assert_eq!(s.status, gov::ProposalStatus::VotingPeriod as i32);
+    assert_eq!(s.status, gov::ProposalStatus::VotingPeriod as i32, "{s:?}");
     assert!(!s.expedited, "converted to a regular proposal");
     h.block(h.time + DAY, |_| ()).unwrap();
     assert_eq!(

@@ -620,7 +620,8 @@ fn bad_claims_and_purchases_are_refused_with_clear_errors_and_change_nothing() {
             ("policy", 8),
             ("policy", 2),
             ("policy", 4),
-            ("policy", 5),
+            // A zero cover fails the message's stateless check, before any state is read.
+            ("sdk", 10),
             ("policy", 5),
             ("sdk", 10),
             ("pool", 2),

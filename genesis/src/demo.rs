@@ -156,6 +156,8 @@ pub fn oracle_feeds() -> oracle::v1::GenesisState {
             miss_window_blocks: 600,
             max_missed_bps: 5_000,
             miss_slash_bps: 1,
+            // A day of prices on the localnet: enough for every trigger's window.
+            price_retention_secs: 86_400,
         }),
         prices: vec![price("USDC/USD", "1.0"), price("ETH/USD", "3000")],
         incidents: vec![],

@@ -1412,6 +1412,40 @@ impl Localnet {
         Ok(())
     }
 
+    /// SIGSTOPs every process of validator `i` (`suretyd` and `cometbft`): it
+    /// keeps its sockets but answers nothing until [`Localnet::resume_node`].
+    /// Returns the pids it stopped.
+    pub fn pause_node(&mut self, i: usize) -> Result<Vec<i32>> {
+        self.signal_node(
+            i,
+            libc::SIGSTOP,
+            "SIGSTOPped suretyd and cometbft (pause_node)",
+        )
+    }
+
+    /// SIGCONTs every process of validator `i` (after [`Localnet::pause_node`]).
+    pub fn resume_node(&mut self, i: usize) -> Result<Vec<i32>> {
+        self.signal_node(
+            i,
+            libc::SIGCONT,
+            "SIGCONTed suretyd and cometbft (resume_node)",
+        )
+    }
+
+    fn signal_node(&mut self, i: usize, sig: i32, what: &str) -> Result<Vec<i32>> {
+        let pids: Vec<i32> = self.node_pids(i).into_iter().map(|(_, pid)| pid).collect();
+        if pids.is_empty() {
+            bail!("validator {i} has no running process to signal");
+        }
+        for &pid in &pids {
+            if !procs::signal(pid, sig) {
+                bail!("validator {i}: cannot send signal {sig} to pid {pid}");
+            }
+        }
+        self.note_in_log(i, &format!("{what}: pids {pids:?}"));
+        Ok(pids)
+    }
+
     /// Restarts validator `i`: stops it if running, waits (bounded) for any
     /// leftover process of it to exit and its ports to free up, then starts it.
     pub fn restart_node(&mut self, i: usize) -> Result<()> {

@@ -17,6 +17,9 @@ pub struct AppToml {
     pub metrics_address: String,
     /// The lowest fee per unit of gas this node's mempool accepts, e.g. "0.0025usure".
     pub minimum_gas_prices: String,
+    /// Gas one query or simulation may use (Cosmos's `query-gas-limit`); 0 is the default
+    /// (100 000 000, the block gas limit).
+    pub query_gas_limit: u64,
     /// How many recent heights to keep readable (0 keeps all).
     pub pruning_keep_recent: u64,
     /// The CometBFT binary to supervise (empty: `cometbft` on PATH, then ~/go/bin).
@@ -36,6 +39,7 @@ impl Default for AppToml {
             rest_address: "127.0.0.1:1317".into(),
             metrics_address: "127.0.0.1:9100".into(),
             minimum_gas_prices: "0.0025usure".into(),
+            query_gas_limit: 0,
             pruning_keep_recent: 100_000,
             cometbft_binary: String::new(),
             log_level: "info".into(),

@@ -35,15 +35,6 @@ pub fn step(msg: impl AsRef<str>) {
     eprintln!("[e2e {:>6.1}s] {}", t.as_secs_f64(), msg.as_ref());
 }
 
-/// True (after saying so) when `SURETY_E2E_SKIP` asks to skip e2e tests.
-pub fn skip_requested() -> bool {
-    let skip = std::env::var("SURETY_E2E_SKIP").is_ok_and(|v| !v.is_empty() && v != "0");
-    if skip {
-        eprintln!("SURETY_E2E_SKIP is set: skipping the end-to-end test");
-    }
-    skip
-}
-
 /// The workspace root (`/…/main`).
 pub fn workspace_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -385,9 +385,6 @@ fn rest_send(rest: &str, mnemonic: &str, recipient: &str) -> Result<()> {
 
 #[test]
 fn standard_cosmos_clients_work_unchanged() -> Result<()> {
-    if skip_requested() {
-        return Ok(());
-    }
     let mut t = TestNet::create_and_start("clients", 1)?;
     let net = t.net();
     let alice = net.account("alice")?.clone();

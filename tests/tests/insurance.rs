@@ -5,15 +5,12 @@
 
 use anyhow::{ensure, Result};
 use std::time::{Duration, Instant};
-use surety_e2e::{amount, event_attr, skip_requested, step, TestNet};
+use surety_e2e::{amount, event_attr, step, TestNet};
 
 const USDC: u128 = 1_000_000;
 
 #[test]
 fn deposit_quote_buy_claim_and_get_paid_through_the_cli() {
-    if skip_requested() {
-        return;
-    }
     let mut net = TestNet::create_and_start("insurance", 1)
         .unwrap_or_else(|e| panic!("starting the localnet: {e:#}"));
     if let Err(e) = scenario(&mut net) {

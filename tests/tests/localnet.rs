@@ -9,15 +9,12 @@ use std::sync::mpsc;
 use std::thread;
 
 use anyhow::{bail, ensure, Context, Result};
-use surety_e2e::{skip_requested, step, Client, TestNet, TxResult, STAKE_DENOM, WAIT};
+use surety_e2e::{step, Client, TestNet, TxResult, STAKE_DENOM, WAIT};
 
 const ALL: [usize; 4] = [0, 1, 2, 3];
 
 #[test]
 fn four_validators_transfer_crash_and_recover() {
-    if skip_requested() {
-        return;
-    }
     let mut net = TestNet::create_and_start("localnet", 4)
         .unwrap_or_else(|e| panic!("starting the localnet: {e:#}"));
     // Errors become panics while `net` is alive, so its Drop sees the failure,

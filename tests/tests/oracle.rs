@@ -5,15 +5,12 @@
 //! `MsgAttestIncident`) is rejected and its bond forfeited; bad input changes nothing.
 
 use anyhow::{ensure, Context, Result};
-use surety_e2e::{amount, event_attr, eventually, skip_requested, step, TestNet};
+use surety_e2e::{amount, event_attr, eventually, step, TestNet};
 
 const USDC: u128 = 1_000_000;
 
 #[test]
 fn oracle_votes_drive_parametric_cover_on_four_validators() {
-    if skip_requested() {
-        return;
-    }
     let mut net = TestNet::create_and_start("oracle", 4)
         .unwrap_or_else(|e| panic!("starting the localnet: {e:#}"));
     if let Err(e) = scenario(&mut net) {

@@ -8,7 +8,7 @@
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 use std::time::Duration;
-use surety_e2e::{eventually, skip_requested, step, TestNet};
+use surety_e2e::{eventually, step, TestNet};
 
 const SURE: u128 = 1_000_000;
 
@@ -30,9 +30,6 @@ fn cometbft_validators(rpc: &str) -> Result<Vec<(String, u64)>> {
 
 #[test]
 fn staking_slashing_and_governance_drive_the_cometbft_validator_set() {
-    if skip_requested() {
-        return;
-    }
     let mut net = TestNet::create_and_start("staking-gov", 4)
         .unwrap_or_else(|e| panic!("starting the localnet: {e:#}"));
     if let Err(e) = scenario(&mut net) {

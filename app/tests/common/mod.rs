@@ -172,6 +172,7 @@ impl Chain {
             storage,
             AppConfig {
                 min_gas_prices: min_gas_prices.parse().unwrap(),
+                ..AppConfig::default()
             },
         );
         let init = app.init_chain(RequestInitChain {

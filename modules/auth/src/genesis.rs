@@ -96,10 +96,8 @@ impl GenesisState {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        let p = &self.params;
-        if p.tx_sig_limit == 0 || p.max_memo_characters == 0 || p.tx_size_cost_per_byte == 0 {
-            return Err("auth genesis: params tx_sig_limit, max_memo_characters and tx_size_cost_per_byte must be positive".into());
-        }
+        crate::msgs::check_params(&Params::from(&self.params))
+            .map_err(|e| format!("auth genesis: params: {}", e.log))?;
         let mut seen = BTreeSet::new();
         for account in &self.accounts {
             if account.type_url != base_account_type() {
@@ -108,8 +106,14 @@ impl GenesisState {
                     account.address, account.type_url
                 ));
             }
-            Address::from_bech32(&account.address)
+            let address = Address::from_bech32(&account.address)
                 .map_err(|e| format!("auth genesis: {}", e.log))?;
+            if surety_framework::accounts::is_module_address(&address) {
+                return Err(format!(
+                    "auth genesis: {} is a module account's address",
+                    account.address
+                ));
+            }
             if !seen.insert(&account.address) {
                 return Err(format!(
                     "auth genesis: duplicate account {}",

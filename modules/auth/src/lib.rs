@@ -3,8 +3,11 @@
 //! Accounts are stored as the `Any` Cosmos clients expect from `Query/Account`
 //! (`/cosmos.auth.v1beta1.BaseAccount` or `ModuleAccount`), so queries return them unchanged.
 
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 mod account;
 mod genesis;
+mod msgs;
 mod params;
 mod query;
 mod signing;
@@ -15,11 +18,11 @@ pub use genesis::{GenesisAccount, GenesisState};
 pub use params::default_params;
 pub use signing::{sign_doc_bytes, verify_secp256k1};
 
-use surety_framework::{sdk, Address, Ctx, Error, Module};
-use surety_proto::cosmos::auth::v1beta1::Params;
+use surety_framework::{sdk, Address, Ctx, Error, Module, Msgs};
+use surety_proto::cosmos::auth::v1beta1::{MsgUpdateParams, MsgUpdateParamsResponse, Params};
 
 pub const STORE: &str = "auth";
-pub const FEE_COLLECTOR: &str = "fee_collector";
+pub const FEE_COLLECTOR: &str = surety_framework::accounts::FEE_COLLECTOR;
 
 /// The auth module and its keeper API.
 #[derive(Clone, Copy, Default)]
@@ -41,13 +44,21 @@ impl Auth {
         Ok(account)
     }
 
-    /// The module account named `name`, created on first use.
+    /// The module account named `name`. Every declared one is created at genesis; this also
+    /// creates one a later upgrade declares. A plain account found at the address (coins sent
+    /// there before the transfer block existed) becomes the module's, keeping its number and
+    /// balance: no key can sign for a module address, so nobody loses control of anything.
     pub fn ensure_module_account(&self, ctx: &mut Ctx, name: &str) -> Result<Account, Error> {
         let address = Address::module(name);
         match state::load_account(ctx, &address)? {
-            Some(account) if account.module_name.is_some() => Ok(account),
-            Some(_) => Err(sdk::invalid_address(format!(
-                "account {address} exists but is not the module account {name}"
+            Some(account) if account.module_name.as_deref() == Some(name) => Ok(account),
+            Some(account) if account.module_name.is_none() && account.pubkey.is_none() => {
+                let account = Account::new_module(name, account.account_number);
+                state::save_account(ctx, &account)?;
+                Ok(account)
+            }
+            Some(_) => Err(sdk::internal(format!(
+                "account {address} belongs to something other than module account {name}"
             ))),
             None => {
                 let number = state::next_account_number(ctx)?;
@@ -72,27 +83,15 @@ impl Module for Auth {
         STORE
     }
 
-    fn msg_types(&self) -> &'static [&'static str] {
-        &[<surety_proto::cosmos::auth::v1beta1::MsgUpdateParams as surety_proto::TypeUrl>::TYPE_URL]
-    }
-
-    fn signers(&self, msg: &surety_proto::Any) -> Result<Vec<surety_framework::Address>, Error> {
-        surety_framework::signers_of!(msg; surety_proto::cosmos::auth::v1beta1::MsgUpdateParams => authority)
-    }
-
-    /// Governance's `MsgUpdateParams`: memo and signature limits and signature gas costs.
-    fn deliver(&self, ctx: &mut Ctx, msg: &surety_proto::Any) -> Result<Vec<u8>, Error> {
-        use surety_proto::cosmos::auth::v1beta1::{MsgUpdateParams, MsgUpdateParamsResponse};
-        let m: MsgUpdateParams = surety_framework::decode_msg(msg)?;
-        surety_framework::require_authority(&m.authority)?;
-        let p = m
-            .params
-            .ok_or_else(|| sdk::invalid_request("missing params"))?;
-        if p.max_memo_characters == 0 || p.tx_sig_limit == 0 || p.tx_size_cost_per_byte == 0 {
-            return Err(sdk::invalid_request("auth params must be positive"));
-        }
-        state::save_params(ctx, &p)?;
-        Ok(prost::Message::encode_to_vec(&MsgUpdateParamsResponse {}))
+    fn msgs(&self) -> Msgs {
+        // Governance's params: memo and signature limits and signature gas costs.
+        Msgs::new().add(msgs::check_update_params, |ctx, m: MsgUpdateParams| {
+            let params = m
+                .params
+                .ok_or_else(|| sdk::invalid_request("params: missing"))?;
+            state::save_params(ctx, &params)?;
+            Ok(MsgUpdateParamsResponse {})
+        })
     }
 
     fn query_paths(&self) -> &'static [&'static str] {
@@ -114,7 +113,9 @@ impl Module for Auth {
     fn init_genesis(&self, ctx: &mut Ctx, genesis: &serde_json::Value) -> Result<(), Error> {
         let genesis = GenesisState::parse(genesis).map_err(sdk::invalid_request)?;
         genesis.init(ctx)?;
-        self.ensure_module_account(ctx, FEE_COLLECTOR)?;
+        for name in surety_framework::accounts::ALL {
+            self.ensure_module_account(ctx, name)?;
+        }
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! Key layout of the `auth` substore, in one place.
 
 use crate::{Account, STORE};
-use surety_framework::{Address, Ctx, Error};
+use surety_framework::{sdk, Address, Ctx, Error};
 use surety_proto::cosmos::auth::v1beta1::Params;
 
 const ACCOUNT: u8 = 0x01;
@@ -37,10 +37,13 @@ pub fn all_accounts(ctx: &mut Ctx) -> Result<Vec<Account>, Error> {
 
 pub fn next_account_number(ctx: &mut Ctx) -> Result<u64, Error> {
     let current = peek_next_account_number(ctx)?;
+    let next = current
+        .checked_add(1)
+        .ok_or_else(|| sdk::internal("account numbers exhausted"))?;
     ctx.put(
         STORE,
         NEXT_ACCOUNT_NUMBER.to_vec(),
-        (current + 1).to_be_bytes().to_vec(),
+        next.to_be_bytes().to_vec(),
     )?;
     Ok(current)
 }

@@ -1,16 +1,18 @@
 //! bank: balances, total supply, `MsgSend` and `MsgMultiSend`.
 
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 mod genesis;
 mod msgs;
 mod query;
 mod state;
 
 pub use genesis::{Balance, CoinJson, GenesisState};
+pub use msgs::check_coins;
 pub use state::balance_key;
 
 use surety_auth::Auth;
-use surety_framework::{sdk, Address, Coins, Ctx, Error, Event, Module};
-use surety_proto::Any;
+use surety_framework::{sdk, Address, Coins, Ctx, Error, Event, Module, Msgs};
 
 pub const STORE: &str = "bank";
 
@@ -60,6 +62,7 @@ impl Bank {
         module: &str,
         amount: &Coins,
     ) -> Result<(), Error> {
+        declared(module)?;
         self.auth.ensure_module_account(ctx, module)?;
         self.send(ctx, from, &Address::module(module), amount)
     }
@@ -71,11 +74,13 @@ impl Bank {
         to: &Address,
         amount: &Coins,
     ) -> Result<(), Error> {
+        declared(module)?;
         self.send(ctx, &Address::module(module), to, amount)
     }
 
     /// Creates coins in a module account, raising the supply.
     pub fn mint(&self, ctx: &mut Ctx, module: &str, amount: &Coins) -> Result<(), Error> {
+        declared(module)?;
         let account = self.auth.ensure_module_account(ctx, module)?;
         for coin in amount {
             let supply = state::supply(ctx, &coin.denom)?
@@ -94,10 +99,15 @@ impl Bank {
 
     /// Destroys coins held by a module account, lowering the supply.
     pub fn burn(&self, ctx: &mut Ctx, module: &str, amount: &Coins) -> Result<(), Error> {
+        declared(module)?;
         let address = Address::module(module);
         self.subtract(ctx, &address, amount)?;
         for coin in amount {
-            let supply = state::supply(ctx, &coin.denom)?.saturating_sub(coin.amount);
+            let supply = surety_framework::math::sub(
+                state::supply(ctx, &coin.denom)?,
+                coin.amount,
+                "total supply",
+            )?;
             state::set_supply(ctx, &coin.denom, supply)?;
         }
         ctx.emit(
@@ -144,14 +154,27 @@ impl Bank {
     }
 
     /// Module accounts receive funds only through their module's own logic, never from a user's send.
-    fn check_receiver(&self, ctx: &mut Ctx, to: &Address) -> Result<(), Error> {
-        match self.auth.account(ctx, to)? {
-            Some(account) if account.module_name.is_some() => Err(sdk::unauthorized(format!(
-                "{to} is not allowed to receive funds"
-            ))),
-            _ => Ok(()),
+    /// Users may not send to a module account, whether or not it exists yet (Cosmos's blocked
+    /// addresses): coins there would be outside every module's accounting, and an account
+    /// created first by a user could not become the module's.
+    pub fn check_receiver(to: &Address) -> Result<(), Error> {
+        if surety_framework::accounts::is_module_address(to) {
+            return Err(sdk::unauthorized(format!(
+                "{to} is a module account and is not allowed to receive funds"
+            )));
         }
+        Ok(())
     }
+}
+
+/// Module code may move coins only through declared module accounts.
+fn declared(module: &str) -> Result<(), Error> {
+    if !surety_framework::accounts::is_declared(module) {
+        return Err(sdk::internal(format!(
+            "{module} is not a declared module account (surety_framework::accounts)"
+        )));
+    }
+    Ok(())
 }
 
 impl Module for Bank {
@@ -159,16 +182,14 @@ impl Module for Bank {
         STORE
     }
 
-    fn msg_types(&self) -> &'static [&'static str] {
-        msgs::TYPES
-    }
-
-    fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        msgs::signers(msg)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        msgs::deliver(self, ctx, msg)
+    fn msgs(&self) -> Msgs {
+        let bank = *self;
+        Msgs::new()
+            .add(msgs::check_send, move |ctx, m| msgs::send(&bank, ctx, m))
+            .add(msgs::check_multi_send, move |ctx, m| {
+                msgs::multi_send(&bank, ctx, m)
+            })
+            .add(msgs::check_update_params, msgs::update_params)
     }
 
     fn query_paths(&self) -> &'static [&'static str] {

@@ -1,18 +1,15 @@
-//! `MsgSend`, `MsgMultiSend` and governance's `MsgUpdateParams`, with Cosmos SDK's type URLs and
-//! validation rules.
+//! `MsgSend`, `MsgMultiSend` and governance's `MsgUpdateParams`, with Cosmos SDK's type URLs:
+//! their stateless checks and their execution.
 
 use crate::Bank;
-use surety_framework::{decode_msg, sdk, Address, Coins, Ctx, Error, Event};
+use surety_framework::coins::validate_denom;
+use surety_framework::validate::{self, MAX_LIST};
+use surety_framework::{require_authority, sdk, signer, Address, Coin, Coins, Ctx, Error, Event};
 use surety_proto::cosmos::bank::v1beta1::{
-    Input, MsgMultiSend, MsgSend, MsgUpdateParams, MsgUpdateParamsResponse, Output, Params,
+    Input, MsgMultiSend, MsgMultiSendResponse, MsgSend, MsgSendResponse, MsgUpdateParams,
+    MsgUpdateParamsResponse, Output, Params,
 };
-use surety_proto::{Any, TypeUrl};
-
-pub const TYPES: &[&str] = &[
-    MsgSend::TYPE_URL,
-    MsgMultiSend::TYPE_URL,
-    MsgUpdateParams::TYPE_URL,
-];
+use surety_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 
 const PARAMS: &[u8] = &[0x03];
 
@@ -46,116 +43,283 @@ fn check_send_enabled(ctx: &mut Ctx, coins: &Coins) -> Result<(), Error> {
     Ok(())
 }
 
-struct Transfer {
-    from: Address,
-    to: Address,
-    amount: Coins,
-}
-
-fn nonempty(coins: &[surety_proto::cosmos::base::v1beta1::Coin]) -> Result<Coins, Error> {
-    let coins = Coins::from_proto(coins)?;
+/// A list of coins a message carries: at least one, at most [`MAX_LIST`], valid denoms, no
+/// denom twice, each amount in (0, `MAX_AMOUNT`].
+pub fn check_coins(coins: &[ProtoCoin], field: &str) -> Result<Coins, Error> {
     if coins.is_empty() {
-        return Err(sdk::invalid_coins("amount must be positive"));
+        return Err(sdk::invalid_coins(format!("{field}: no coins")));
     }
-    Ok(coins)
+    if coins.len() > MAX_LIST {
+        return Err(sdk::invalid_coins(format!(
+            "{field}: {} coins, the maximum is {MAX_LIST}",
+            coins.len()
+        )));
+    }
+    let parsed = coins
+        .iter()
+        .map(|c| {
+            validate_denom(&c.denom)?;
+            Ok(Coin::new(validate::amount(&c.amount, field)?, &c.denom))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Coins::from_vec(parsed)
 }
 
-fn parse_send(msg: &Any) -> Result<Transfer, Error> {
-    let msg: MsgSend = decode_msg(msg)?;
-    Ok(Transfer {
-        from: Address::from_bech32(&msg.from_address)
-            .map_err(|e| sdk::invalid_address(format!("invalid from address: {}", e.log)))?,
-        to: Address::from_bech32(&msg.to_address)
-            .map_err(|e| sdk::invalid_address(format!("invalid to address: {}", e.log)))?,
-        amount: nonempty(&msg.amount)?,
-    })
+/// A recipient of a user's transfer: an account address that no module owns.
+fn recipient(address: &str, field: &str) -> Result<Address, Error> {
+    let to = validate::address(address, field)?;
+    Bank::check_receiver(&to)?;
+    Ok(to)
 }
 
-/// A MsgMultiSend's single sender and its (recipient, amount) outputs.
-struct MultiTransfer {
-    from: Address,
-    outputs: Vec<(Address, Coins)>,
+pub fn check_send(m: &MsgSend) -> Result<Vec<Address>, Error> {
+    recipient(&m.to_address, "to_address")?;
+    check_coins(&m.amount, "amount")?;
+    signer(&m.from_address, "from_address")
 }
 
 /// Cosmos allows exactly one input, whose coins equal the sum of the outputs.
-fn parse_multi_send(msg: &Any) -> Result<MultiTransfer, Error> {
-    let msg: MsgMultiSend = decode_msg(msg)?;
-    let [Input { address, coins }] = msg.inputs.as_slice() else {
-        return Err(sdk::invalid_request(if msg.inputs.is_empty() {
+pub fn check_multi_send(m: &MsgMultiSend) -> Result<Vec<Address>, Error> {
+    let [Input { address, coins }] = m.inputs.as_slice() else {
+        return Err(sdk::invalid_request(if m.inputs.is_empty() {
             "no inputs to send transaction"
         } else {
             "multiple senders not allowed"
         }));
     };
-    if msg.outputs.is_empty() {
+    if m.outputs.is_empty() {
         return Err(sdk::invalid_request("no outputs to send transaction"));
     }
-    let input = (Address::from_bech32(address)?, nonempty(coins)?);
-    let mut total = Coins::new();
-    let mut outputs = Vec::with_capacity(msg.outputs.len());
-    for Output { address, coins } in &msg.outputs {
-        let coins = nonempty(coins)?;
-        total = total.checked_add(&coins)?;
-        outputs.push((Address::from_bech32(address)?, coins));
-    }
-    if total != input.1 {
-        return Err(sdk::invalid_coins(format!(
-            "sum inputs {} != sum outputs {total}",
-            input.1
+    if m.outputs.len() > MAX_LIST {
+        return Err(sdk::invalid_request(format!(
+            "outputs: {} entries, the maximum is {MAX_LIST}",
+            m.outputs.len()
         )));
     }
-    Ok(MultiTransfer {
-        from: input.0,
-        outputs,
-    })
-}
-
-pub fn signers(msg: &Any) -> Result<Vec<Address>, Error> {
-    match msg.type_url.as_str() {
-        MsgSend::TYPE_URL => Ok(vec![parse_send(msg)?.from]),
-        MsgMultiSend::TYPE_URL => Ok(vec![parse_multi_send(msg)?.from]),
-        MsgUpdateParams::TYPE_URL => {
-            let m: MsgUpdateParams = decode_msg(msg)?;
-            Ok(vec![Address::from_bech32(&m.authority)?])
-        }
-        other => Err(sdk::unknown_request(format!(
-            "unrecognized bank message type: {other}"
-        ))),
+    let input = check_coins(coins, "inputs.coins")?;
+    let mut total = Coins::new();
+    for Output { address, coins } in &m.outputs {
+        recipient(address, "outputs.address")?;
+        total = total.checked_add(&check_coins(coins, "outputs.coins")?)?;
     }
+    if total != input {
+        return Err(sdk::invalid_coins(format!(
+            "sum inputs {input} != sum outputs {total}"
+        )));
+    }
+    signer(address, "inputs.address")
 }
 
-/// Both responses are empty messages, so their encoding is empty.
-pub fn deliver(bank: &Bank, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-    match msg.type_url.as_str() {
-        MsgSend::TYPE_URL => {
-            let t = parse_send(msg)?;
-            check_send_enabled(ctx, &t.amount)?;
-            bank.check_receiver(ctx, &t.to)?;
-            bank.send(ctx, &t.from, &t.to, &t.amount)?;
-            ctx.emit(Event::new("message").attr("sender", t.from));
-            Ok(Vec::new())
+#[allow(deprecated)]
+pub fn check_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
+    let signer = require_authority(&m.authority)?;
+    let p = m
+        .params
+        .as_ref()
+        .ok_or_else(|| sdk::invalid_request("params: missing"))?;
+    for s in &p.send_enabled {
+        validate_denom(&s.denom)?;
+    }
+    validate::unique_list(&p.send_enabled, "params.send_enabled", MAX_LIST, |s| {
+        s.denom.clone()
+    })?;
+    Ok(vec![signer])
+}
+
+pub fn send(bank: &Bank, ctx: &mut Ctx, m: MsgSend) -> Result<MsgSendResponse, Error> {
+    let from = validate::address(&m.from_address, "from_address")?;
+    let to = recipient(&m.to_address, "to_address")?;
+    let amount = check_coins(&m.amount, "amount")?;
+    check_send_enabled(ctx, &amount)?;
+    bank.send(ctx, &from, &to, &amount)?;
+    ctx.emit(Event::new("message").attr("sender", from));
+    Ok(MsgSendResponse {})
+}
+
+pub fn multi_send(
+    bank: &Bank,
+    ctx: &mut Ctx,
+    m: MsgMultiSend,
+) -> Result<MsgMultiSendResponse, Error> {
+    let from = check_multi_send(&m)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| sdk::internal("multi-send without a sender"))?;
+    for Output { address, coins } in &m.outputs {
+        let to = recipient(address, "outputs.address")?;
+        let amount = check_coins(coins, "outputs.coins")?;
+        check_send_enabled(ctx, &amount)?;
+        bank.send(ctx, &from, &to, &amount)?;
+    }
+    ctx.emit(Event::new("message").attr("sender", from));
+    Ok(MsgMultiSendResponse {})
+}
+
+pub fn update_params(ctx: &mut Ctx, m: MsgUpdateParams) -> Result<MsgUpdateParamsResponse, Error> {
+    let p = m
+        .params
+        .ok_or_else(|| sdk::invalid_request("params: missing"))?;
+    ctx.put_msg(crate::STORE, PARAMS.to_vec(), &p)?;
+    Ok(MsgUpdateParamsResponse {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use surety_framework::validate::MAX_AMOUNT;
+    use surety_proto::cosmos::bank::v1beta1::SendEnabled;
+
+    fn addr(n: u8) -> String {
+        Address([n; 20]).to_bech32()
+    }
+
+    fn coin(amount: impl ToString, denom: &str) -> ProtoCoin {
+        ProtoCoin {
+            denom: denom.into(),
+            amount: amount.to_string(),
         }
-        MsgMultiSend::TYPE_URL => {
-            let MultiTransfer { from, outputs } = parse_multi_send(msg)?;
-            for (to, amount) in &outputs {
-                check_send_enabled(ctx, amount)?;
-                bank.check_receiver(ctx, to)?;
-                bank.send(ctx, &from, to, amount)?;
-            }
-            ctx.emit(Event::new("message").attr("sender", from));
-            Ok(Vec::new())
+    }
+
+    fn send_of(coins: Vec<ProtoCoin>) -> MsgSend {
+        MsgSend {
+            from_address: addr(1),
+            to_address: addr(2),
+            amount: coins,
         }
-        MsgUpdateParams::TYPE_URL => {
-            let m: MsgUpdateParams = decode_msg(msg)?;
-            surety_framework::require_authority(&m.authority)?;
-            let p = m
-                .params
-                .ok_or_else(|| sdk::invalid_request("missing params"))?;
-            ctx.put_msg(crate::STORE, PARAMS.to_vec(), &p)?;
-            Ok(prost::Message::encode_to_vec(&MsgUpdateParamsResponse {}))
+    }
+
+    #[test]
+    fn send_amount_extremes() {
+        assert_eq!(
+            check_send(&send_of(vec![coin(1, "usure")])).unwrap(),
+            vec![Address([1; 20])]
+        );
+        assert!(check_send(&send_of(vec![coin(MAX_AMOUNT, "usure")])).is_ok());
+        for bad in [
+            vec![],
+            vec![coin(0, "usure")],
+            vec![coin(MAX_AMOUNT + 1, "usure")],
+            vec![coin(u128::MAX, "usure")],
+            vec![coin("340282366920938463463374607431768211456", "usure")],
+            vec![coin("-1", "usure")],
+            vec![coin("", "usure")],
+            vec![coin(1, "")],
+            vec![coin(1, "u")],
+            vec![coin(1, "1bad")],
+            vec![coin(1, &"u".repeat(129))],
+            vec![coin(1, "usure"), coin(2, "usure")],
+            (0..=MAX_LIST)
+                .map(|i| coin(1, &format!("denom{i}")))
+                .collect(),
+        ] {
+            assert!(check_send(&send_of(bad.clone())).is_err(), "{bad:?} passed");
         }
-        other => Err(sdk::unknown_request(format!(
-            "unrecognized bank message type: {other}"
-        ))),
+    }
+
+    #[test]
+    fn send_addresses() {
+        let mut m = send_of(vec![coin(1, "usure")]);
+        m.to_address = Address::module(surety_framework::accounts::BONDED_POOL).to_bech32();
+        assert_eq!(check_send(&m).unwrap_err().code, 4);
+        m.to_address = Address::module(surety_framework::accounts::GOV).to_bech32();
+        assert!(check_send(&m).is_err());
+        m.to_address = String::new();
+        assert!(check_send(&m).is_err());
+        let mut m = send_of(vec![coin(1, "usure")]);
+        m.from_address = "surety1nope".into();
+        assert!(check_send(&m).is_err());
+    }
+
+    fn multi(input: Vec<ProtoCoin>, outputs: Vec<(String, Vec<ProtoCoin>)>) -> MsgMultiSend {
+        MsgMultiSend {
+            inputs: vec![Input {
+                address: addr(1),
+                coins: input,
+            }],
+            outputs: outputs
+                .into_iter()
+                .map(|(address, coins)| Output { address, coins })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn multi_send_extremes() {
+        let ok = multi(
+            vec![coin(3, "usure")],
+            vec![
+                (addr(2), vec![coin(1, "usure")]),
+                (addr(3), vec![coin(2, "usure")]),
+            ],
+        );
+        assert_eq!(check_multi_send(&ok).unwrap(), vec![Address([1; 20])]);
+        // Sums must match exactly.
+        let short = multi(
+            vec![coin(2, "usure")],
+            vec![(addr(2), vec![coin(3, "usure")])],
+        );
+        assert!(check_multi_send(&short).is_err());
+        // Outputs whose sum would wrap 128 bits are refused before any sum is taken.
+        let wrap = multi(
+            vec![coin(1, "usure")],
+            vec![
+                (addr(2), vec![coin(u128::MAX, "usure")]),
+                (addr(3), vec![coin(2, "usure")]),
+            ],
+        );
+        assert!(check_multi_send(&wrap).is_err());
+        let module = multi(
+            vec![coin(1, "usure")],
+            vec![(
+                Address::module(surety_framework::accounts::DISTRIBUTION).to_bech32(),
+                vec![coin(1, "usure")],
+            )],
+        );
+        assert_eq!(check_multi_send(&module).unwrap_err().code, 4);
+        let zero = multi(
+            vec![coin(1, "usure")],
+            vec![(addr(2), vec![coin(0, "usure")])],
+        );
+        assert!(check_multi_send(&zero).is_err());
+        let none = multi(vec![coin(1, "usure")], vec![]);
+        assert!(check_multi_send(&none).is_err());
+        let many = multi(
+            vec![coin(MAX_LIST + 1, "usure")],
+            (0..=MAX_LIST)
+                .map(|_| (addr(2), vec![coin(1, "usure")]))
+                .collect(),
+        );
+        assert!(check_multi_send(&many).is_err());
+        let mut two_inputs = ok.clone();
+        two_inputs.inputs.push(two_inputs.inputs[0].clone());
+        assert!(check_multi_send(&two_inputs).is_err());
+        let mut no_inputs = ok;
+        no_inputs.inputs.clear();
+        assert!(check_multi_send(&no_inputs).is_err());
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn update_params_checks() {
+        let msg = |send_enabled: Vec<SendEnabled>| MsgUpdateParams {
+            authority: surety_framework::gov_authority().to_bech32(),
+            params: Some(Params {
+                send_enabled,
+                default_send_enabled: true,
+            }),
+        };
+        let entry = |denom: &str| SendEnabled {
+            denom: denom.into(),
+            enabled: false,
+        };
+        assert!(check_update_params(&msg(vec![entry("usure")])).is_ok());
+        assert!(check_update_params(&msg(vec![entry("usure"), entry("usure")])).is_err());
+        assert!(check_update_params(&msg(vec![entry("")])).is_err());
+        let mut m = msg(vec![]);
+        m.authority = addr(1);
+        assert_eq!(check_update_params(&m).unwrap_err().code, 4);
+        m.authority = surety_framework::gov_authority().to_bech32();
+        m.params = None;
+        assert!(check_update_params(&m).is_err());
     }
 }

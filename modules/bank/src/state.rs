@@ -72,12 +72,14 @@ pub fn balances(ctx: &mut Ctx, address: &Address) -> Result<Coins, Error> {
 pub fn all_balances(ctx: &mut Ctx) -> Result<BTreeMap<Address, Coins>, Error> {
     let mut out: BTreeMap<Address, Vec<Coin>> = BTreeMap::new();
     for (key, value) in ctx.prefix(STORE, &[BALANCE])? {
+        let corrupt = || sdk::internal("corrupt balance key");
         let address = Address(
-            key[1..21]
+            key.get(1..21)
+                .ok_or_else(corrupt)?
                 .try_into()
-                .map_err(|_| sdk::internal("corrupt balance key"))?,
+                .map_err(|_| corrupt())?,
         );
-        let denom = String::from_utf8_lossy(&key[21..]).into_owned();
+        let denom = String::from_utf8_lossy(key.get(21..).unwrap_or_default()).into_owned();
         out.entry(address)
             .or_default()
             .push(Coin::new(parse_amount(&value)?, denom));
@@ -115,7 +117,7 @@ pub fn supply_matches_balances(ctx: &mut Ctx) -> Result<Result<(), String>, Erro
     for coins in all_balances(ctx)?.values() {
         for coin in coins {
             let entry = summed.entry(coin.denom.clone()).or_default();
-            *entry = entry.saturating_add(coin.amount);
+            *entry = surety_framework::math::add(*entry, coin.amount)?;
         }
     }
     let supply: BTreeMap<String, u128> = total_supply(ctx)?

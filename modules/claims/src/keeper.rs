@@ -1,20 +1,24 @@
 //! The claims keeper: filing, assessment, settlement and appeals.
 
 use crate::errors;
+use crate::payouts::{self, Outcome, PayoutJob};
 use crate::state::{self, STORE};
 use crate::triggers;
-use surety_framework::math::{add, mul_div, parse_amount, sub, Round};
-use surety_framework::oracle::OracleView;
-use surety_framework::{Address, Coin, Coins, Ctx, Error, Event};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use surety_framework::math::{add, mul_div, parse_amount, sub, Round, Wide};
+use surety_framework::oracle::{IncidentView, OracleView, PricePoint};
+use surety_framework::{sdk, Address, Coin, Coins, Ctx, Error, Event};
 use surety_pool::LossItem;
 use surety_proto::surety::claims::v1::{Assessor, Claim, ClaimStatus, Vote};
 use surety_proto::surety::policy::v1::{ClaimMode, Policy};
 
 /// The module account holding claim deposits, fees, appeal bonds and assessors' stake.
-pub const CLAIMS_ACCOUNT: &str = "claims";
+pub const CLAIMS_ACCOUNT: &str = surety_framework::accounts::CLAIMS;
 /// Where forfeited deposits and bonds go, for governance to spend.
-pub const TREASURY: &str = "treasury";
+pub const TREASURY: &str = surety_framework::accounts::TREASURY;
 
+#[derive(Clone)]
 pub struct Keeper<O> {
     pub policy: surety_policy::Keeper,
     pub oracle: O,
@@ -65,6 +69,34 @@ impl<O: OracleView> Keeper<O> {
         loss: u128,
         evidence: &str,
     ) -> Result<Claim, Error> {
+        let now = ctx.block.time_unix_secs;
+        let claim = Filing {
+            claimant,
+            policy_id,
+            incident,
+            loss,
+            evidence,
+            as_of: now,
+        };
+        self.file_with(&self.oracle, ctx, claim)
+    }
+
+    /// Files a claim judged as of `filing.as_of` (now, or the time an automatic payout's
+    /// trigger fired), reading the oracle through `oracle`.
+    fn file_with(
+        &self,
+        oracle: &dyn OracleView,
+        ctx: &mut Ctx,
+        filing: Filing,
+    ) -> Result<Claim, Error> {
+        let Filing {
+            claimant,
+            policy_id,
+            incident,
+            loss,
+            evidence,
+            as_of,
+        } = filing;
         let policy = self.policy.policy(ctx, policy_id)?;
         if policy.owner != claimant.to_string() {
             return Err(errors::not_policy_owner(format!(
@@ -82,14 +114,12 @@ impl<O: OracleView> Keeper<O> {
         }
         let terms = policy.terms.clone().unwrap_or_default();
         let now = ctx.block.time_unix_secs;
-        if now < policy.start || now >= policy.end + terms.grace_period_secs {
+        let claimable_until = policy.end.saturating_add(terms.grace_period_secs.max(0));
+        if as_of < policy.start || as_of >= claimable_until {
             return Err(errors::not_claimable(format!(
-                "policy {policy_id} covers {}..{} with {}s grace; block time is {now}",
+                "policy {policy_id} covers {}..{} with {}s grace; the claim is judged at {as_of}",
                 policy.start, policy.end, terms.grace_period_secs
             )));
-        }
-        if incident.len() > 256 || evidence.len() > 4_096 {
-            return Err(errors::invalid_claim("incident or evidence too long"));
         }
         let cover = amount(&policy.cover)?;
         let id = ctx.next_id(STORE, state::NEXT_CLAIM_ID)?;
@@ -104,7 +134,7 @@ impl<O: OracleView> Keeper<O> {
             ..Default::default()
         };
         if terms.claim_mode == ClaimMode::Parametric as i32 {
-            let hit = triggers::evaluate(&self.oracle, ctx, &policy, &terms, cover, incident)?;
+            let hit = triggers::evaluate(oracle, ctx, &policy, &terms, cover, incident, as_of)?;
             claim.loss = hit.loss.to_string();
             claim.incident = hit.incident.clone();
             self.pay(ctx, &mut claim, &policy, hit.loss, &hit.incident)?;
@@ -123,7 +153,7 @@ impl<O: OracleView> Keeper<O> {
         claim.deposit = params.claim_deposit;
         claim.fee = params.claim_fee;
         claim.status = ClaimStatus::Voting as i32;
-        claim.voting_ends = now + params.voting_period_secs;
+        claim.voting_ends = later(now, params.voting_period_secs)?;
         claim.approve_weight = "0".into();
         claim.reject_weight = "0".into();
         if claim.incident.is_empty() {
@@ -131,11 +161,7 @@ impl<O: OracleView> Keeper<O> {
         }
         state::save_claim(ctx, &claim)?;
         ctx.put(STORE, state::open_key(policy_id), id.to_be_bytes().to_vec())?;
-        ctx.put(
-            STORE,
-            state::deadline_key(claim.voting_ends, id),
-            Vec::new(),
-        )?;
+        state::push_deadline(ctx, claim.voting_ends, id)?;
         ctx.emit(claim_event("claim_filed", &claim));
         Ok(claim)
     }
@@ -156,13 +182,15 @@ impl<O: OracleView> Keeper<O> {
         let recipient = Address::from_bech32(&claim.claimant)?;
         let mut items = Vec::new();
         let mut assigned = 0u128;
+        let last = policy.allocations.len().saturating_sub(1);
         for (i, a) in policy.allocations.iter().enumerate() {
-            let part = if i + 1 == policy.allocations.len() {
-                due - assigned
+            // The last pool takes the rounding remainder, so the parts add up to what is due.
+            let part = if i == last {
+                sub(due, assigned, "unassigned payout")?
             } else {
                 mul_div(due, amount(&a.cover)?, cover, Round::Down)?
             };
-            assigned += part;
+            assigned = add(assigned, part)?;
             if part > 0 {
                 items.push(LossItem {
                     pool_id: a.pool_id,
@@ -171,12 +199,12 @@ impl<O: OracleView> Keeper<O> {
                 });
             }
         }
-        let paid: u128 = self
+        let paid = self
             .policy
             .pool
             .settle(ctx, incident, &items)?
             .into_iter()
-            .sum();
+            .try_fold(0u128, add)?;
         claim.status = ClaimStatus::Paid as i32;
         claim.payout = paid.to_string();
         state::save_claim(ctx, claim)?;
@@ -193,9 +221,7 @@ impl<O: OracleView> Keeper<O> {
     pub fn stake(&self, ctx: &mut Ctx, who: &Address, amount: u128) -> Result<(), Error> {
         let denom = state::params(ctx)?.assessor_denom;
         if amount == 0 {
-            return Err(surety_framework::sdk::invalid_coins(
-                "stake must be positive",
-            ));
+            return Err(sdk::invalid_coins("stake must be positive"));
         }
         self.bank()
             .send_to_module(ctx, who, CLAIMS_ACCOUNT, &Coins::of(amount, &denom))?;
@@ -222,7 +248,7 @@ impl<O: OracleView> Keeper<O> {
             state::assessor(ctx, who)?.ok_or_else(|| errors::not_assessor(who.to_string()))?;
         let staked = self::amount(&a.stake)?;
         if amount == 0 || amount > staked {
-            return Err(surety_framework::sdk::insufficient_funds(format!(
+            return Err(sdk::insufficient_funds(format!(
                 "{amount}{denom} asked, {staked}{denom} staked"
             )));
         }
@@ -235,7 +261,7 @@ impl<O: OracleView> Keeper<O> {
         if amount == staked {
             ctx.delete(STORE, state::assessor_key(who))?;
         } else {
-            a.stake = (staked - amount).to_string();
+            a.stake = sub(staked, amount, "assessor stake")?.to_string();
             ctx.put_msg(STORE, state::assessor_key(who), &a)?;
         }
         let total = state_total(ctx)?;
@@ -317,15 +343,11 @@ impl<O: OracleView> Keeper<O> {
         let params = state::params(ctx)?;
         self.bank()
             .send_to_module(ctx, who, CLAIMS_ACCOUNT, &coin(&params.appeal_bond)?)?;
-        ctx.delete(STORE, state::deadline_key(claim.appeal_deadline, claim_id))?;
+        state::remove_deadline(ctx, claim.appeal_deadline, claim_id)?;
         claim.status = ClaimStatus::Appealed as i32;
         claim.appeal_bond = params.appeal_bond;
-        claim.appeal_deadline = now + params.appeal_period_secs;
-        ctx.put(
-            STORE,
-            state::deadline_key(claim.appeal_deadline, claim_id),
-            Vec::new(),
-        )?;
+        claim.appeal_deadline = later(now, params.appeal_period_secs)?;
+        state::push_deadline(ctx, claim.appeal_deadline, claim_id)?;
         state::save_claim(ctx, &claim)?;
         ctx.emit(claim_event("claim_appealed", &claim));
         Ok(())
@@ -338,7 +360,7 @@ impl<O: OracleView> Keeper<O> {
         if claim.status != ClaimStatus::Appealed as i32 {
             return Err(errors::not_appealed(format!("claim {claim_id}")));
         }
-        ctx.delete(STORE, state::deadline_key(claim.appeal_deadline, claim_id))?;
+        state::remove_deadline(ctx, claim.appeal_deadline, claim_id)?;
         let claimant = Address::from_bech32(&claim.claimant)?;
         let held = coin(&claim.deposit)?.checked_add(&coin(&claim.appeal_bond)?)?;
         if approve {
@@ -362,12 +384,12 @@ impl<O: OracleView> Keeper<O> {
         ctx.delete(STORE, state::open_key(claim.policy_id))
     }
 
-    /// Pays parametric cover whose trigger this block's oracle state set off, without anyone
-    /// filing: every live policy of a product covering an incident confirmed in this block, and
-    /// every live depeg policy whose feed got a price that holds the trigger. (Impermanent-loss
-    /// cover pays when its holder files, choosing the exit price.) A policy that cannot be paid
-    /// is skipped; the block goes on.
-    pub fn auto_pay(&self, ctx: &mut Ctx) -> Result<(), Error> {
+    /// Starts automatic payouts of parametric cover whose trigger this block's oracle state set
+    /// off, without anyone filing: a job per product covering an incident confirmed in this
+    /// block, and per depeg product whose feed got a price below its threshold. (Impermanent-loss
+    /// cover pays when its holder files, choosing the exit price.) The jobs pay over the next
+    /// blocks, within a budget; see [`payouts`].
+    pub fn start_payouts(&self, ctx: &mut Ctx) -> Result<(), Error> {
         use surety_proto::surety::policy::v1::CoverType;
         let height = ctx.block.height;
         let incidents = self.oracle.confirmed_at(ctx, height)?;
@@ -376,21 +398,19 @@ impl<O: OracleView> Keeper<O> {
             return Ok(());
         }
         let now = ctx.block.time_unix_secs;
+        // Products are few and created by governance; policies are what must not be scanned.
         for product in surety_policy::state::products(ctx)? {
             if product.claim_mode != ClaimMode::Parametric as i32 {
                 continue;
             }
-            let cover_type =
-                CoverType::try_from(product.cover_type).unwrap_or(CoverType::Unspecified);
-            let mut triggers: Vec<String> = Vec::new();
-            match cover_type {
-                CoverType::Liquidity => continue,
+            match CoverType::try_from(product.cover_type).unwrap_or(CoverType::Unspecified) {
+                CoverType::Liquidity => {}
                 CoverType::Depeg => {
                     let Some(t) = product.trigger.as_ref().filter(|t| feeds.contains(&t.feed))
                     else {
                         continue;
                     };
-                    // Cheap check first: only a price below the threshold can pay anyone.
+                    // Only a price below the threshold can pay anyone.
                     let below = match (
                         self.oracle.price_at(ctx, &t.feed, now)?,
                         t.threshold.parse::<surety_framework::Dec>(),
@@ -398,28 +418,13 @@ impl<O: OracleView> Keeper<O> {
                         (Some(p), Ok(threshold)) => p.price < threshold,
                         _ => false,
                     };
-                    if !below {
-                        continue;
+                    if below {
+                        payouts::start(ctx, product.id, "")?;
                     }
-                    triggers.push(String::new());
                 }
-                _ => triggers.extend(
-                    incidents
-                        .iter()
-                        .filter(|i| i.protocol == product.protocol)
-                        .map(|i| i.id.to_string()),
-                ),
-            }
-            if triggers.is_empty() {
-                continue;
-            }
-            for policy in self.policy.active_policies(ctx, product.id)? {
-                for incident in &triggers {
-                    let owner = Address::from_bech32(&policy.owner)?;
-                    let paid =
-                        ctx.branch(|c| self.file(c, &owner, policy.id, incident, 0, "automatic"));
-                    if paid.is_ok() {
-                        break;
+                _ => {
+                    for i in incidents.iter().filter(|i| i.protocol == product.protocol) {
+                        payouts::start(ctx, product.id, &i.id.to_string())?;
                     }
                 }
             }
@@ -427,34 +432,122 @@ impl<O: OracleView> Keeper<O> {
         Ok(())
     }
 
-    /// Processes every deadline that has passed: closes votes, and ends appeal windows and
-    /// appeals that governance did not decide.
+    /// One policy of a payout job: paid if its frozen trigger held at the job's time. Refusals
+    /// that only say the policy is not covered by this trigger are skips, not failures.
+    fn auto_pay_one(
+        &self,
+        oracle: &dyn OracleView,
+        ctx: &mut Ctx,
+        job: &PayoutJob,
+        policy_id: u64,
+    ) -> Result<Outcome, Error> {
+        let policy = self.policy.policy(ctx, policy_id)?;
+        // Terms are frozen at purchase: a policy sold before its product became parametric is
+        // not paid automatically.
+        let parametric = policy
+            .terms
+            .as_ref()
+            .is_some_and(|t| t.claim_mode == ClaimMode::Parametric as i32);
+        if !parametric || policy.claimed || policy.start > job.time || job.time >= policy.end {
+            return Ok(Outcome::Skipped);
+        }
+        let owner = Address::from_bech32(&policy.owner)?;
+        let filing = Filing {
+            claimant: &owner,
+            policy_id,
+            incident: &job.incident,
+            loss: 0,
+            evidence: "automatic",
+            as_of: job.time,
+        };
+        match ctx.branch(|c| self.file_with(oracle, c, filing)) {
+            Ok(_) => Ok(Outcome::Paid),
+            Err(e) if is_refusal(&e) => Ok(Outcome::Skipped),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The block's bounded work: new payout jobs, at most [`payouts::BUDGET`] policies of the
+    /// running ones, and at most [`DEADLINE_BUDGET`] due claims (closing votes, ending appeal
+    /// windows and appeals that governance did not decide), each on its own branch.
     pub fn end_block(&self, ctx: &mut Ctx) -> Result<(), Error> {
-        self.auto_pay(ctx)?;
+        self.start_payouts(ctx)?;
+        // The policies of one job mostly share their terms: read each price path once.
+        let oracle = Memo::new(&self.oracle);
+        payouts::run(ctx, payouts::BUDGET, |c, job, policy| {
+            self.auto_pay_one(&oracle, c, job, policy)
+        })?;
         let now = ctx.block.time_unix_secs;
-        for (key, id) in state::due(ctx, now)? {
-            ctx.delete(STORE, key)?;
-            let mut claim = state::claim(ctx, id)?;
-            match ClaimStatus::try_from(claim.status).unwrap_or(ClaimStatus::Unspecified) {
-                ClaimStatus::Voting => self.tally(ctx, &mut claim)?,
-                // The appeal window passed: the rejection is final.
-                ClaimStatus::Rejected => {
-                    self.forfeit(ctx, &coin(&claim.deposit)?)?;
-                    self.close_rejected(ctx, &mut claim)?;
-                }
-                // Governance did not decide in time: the claim stays rejected, and the claimant,
-                // who did nothing wrong, gets deposit and bond back.
-                ClaimStatus::Appealed => {
-                    let claimant = Address::from_bech32(&claim.claimant)?;
-                    let held = coin(&claim.deposit)?.checked_add(&coin(&claim.appeal_bond)?)?;
-                    self.pay_from_account(ctx, &claimant, &held)?;
-                    self.close_rejected(ctx, &mut claim)?;
-                    ctx.emit(claim_event("claim_appeal_expired", &claim));
-                }
-                _ => {}
+        for due in state::DEADLINE_QUEUE.take_due(ctx, now, DEADLINE_BUDGET)? {
+            let id = <[u8; 8]>::try_from(due.item.as_slice())
+                .map(u64::from_be_bytes)
+                .map_err(|_| {
+                    surety_framework::error::fatal::invariant("corrupt claims deadline")
+                })?;
+            match ctx.isolate(format!("claim {id} deadline"), |c| self.on_deadline(c, id))? {
+                Ok(()) => ctx.delete(STORE, deadline_failure_key(id))?,
+                Err(e) => self.retry_deadline(ctx, id, e)?,
             }
         }
         Ok(())
+    }
+
+    /// A claim whose deadline failed is tried again later, each time a little later, with the
+    /// attempts and the last reason recorded; its status does not change until it succeeds.
+    fn retry_deadline(&self, ctx: &mut Ctx, id: u64, e: Error) -> Result<(), Error> {
+        let key = deadline_failure_key(id);
+        let attempts = ctx
+            .get_msg::<DeadlineFailure>(STORE, &key)?
+            .map_or(0, |f| f.attempts)
+            .saturating_add(1);
+        let delay = RETRY_SECS
+            .saturating_mul(i64::from(attempts))
+            .min(MAX_RETRY_SECS);
+        let at = ctx.block.time_unix_secs.saturating_add(delay);
+        ctx.put_msg(
+            STORE,
+            key,
+            &DeadlineFailure {
+                attempts,
+                reason: e.to_string(),
+                retry_at: at,
+            },
+        )?;
+        state::push_deadline(ctx, at, id)?;
+        ctx.emit(
+            Event::new("claim_deadline_retry")
+                .attr("claim_id", id)
+                .attr("attempts", attempts)
+                .attr("retry_at", at),
+        );
+        Ok(())
+    }
+
+    fn on_deadline(&self, ctx: &mut Ctx, id: u64) -> Result<(), Error> {
+        let Some(mut claim) = ctx.get_msg::<Claim>(STORE, &state::claim_key(id))? else {
+            return Ok(());
+        };
+        let now = ctx.block.time_unix_secs;
+        match ClaimStatus::try_from(claim.status).unwrap_or(ClaimStatus::Unspecified) {
+            ClaimStatus::Voting if now >= claim.voting_ends => self.tally(ctx, &mut claim),
+            // The appeal window passed: the rejection is final.
+            ClaimStatus::Rejected if claim.appeal_deadline != 0 && now >= claim.appeal_deadline => {
+                self.forfeit(ctx, &coin(&claim.deposit)?)?;
+                self.close_rejected(ctx, &mut claim)
+            }
+            // Governance did not decide in time: the claim stays rejected, and the claimant,
+            // who did nothing wrong, gets deposit and bond back.
+            ClaimStatus::Appealed if now >= claim.appeal_deadline => {
+                let claimant = Address::from_bech32(&claim.claimant)?;
+                let held = coin(&claim.deposit)?.checked_add(&coin(&claim.appeal_bond)?)?;
+                self.pay_from_account(ctx, &claimant, &held)?;
+                self.close_rejected(ctx, &mut claim)?;
+                ctx.emit(claim_event("claim_appeal_expired", &claim));
+                Ok(())
+            }
+            // A stale entry: the claim moved on (decided, appealed, resolved) since.
+            _ => Ok(()),
+        }
     }
 
     /// Closes a vote: approved with quorum of all assessor stake and more than the threshold of
@@ -465,10 +558,13 @@ impl<O: OracleView> Keeper<O> {
             amount(&claim.approve_weight)?,
             amount(&claim.reject_weight)?,
         );
-        let voted = yes + no;
+        let voted = add(yes, no)?;
         let total = state_total(ctx)?;
-        let quorum = voted > 0 && voted * 10_000 >= params.quorum_bps as u128 * total;
-        let approved = quorum && yes * 10_000 > params.threshold_bps as u128 * voted;
+        let bps = |share: u32| u128::from(share.min(10_000));
+        let quorum = voted > 0
+            && Wide::product(&[voted, 10_000])? >= Wide::product(&[bps(params.quorum_bps), total])?;
+        let approved = quorum
+            && Wide::product(&[yes, 10_000])? > Wide::product(&[bps(params.threshold_bps), voted])?;
         self.reward_voters(ctx, claim, approved)?;
         if approved {
             let claimant = Address::from_bech32(&claim.claimant)?;
@@ -484,13 +580,9 @@ impl<O: OracleView> Keeper<O> {
             }
         } else {
             claim.status = ClaimStatus::Rejected as i32;
-            claim.appeal_deadline = ctx.block.time_unix_secs + params.appeal_window_secs;
+            claim.appeal_deadline = later(ctx.block.time_unix_secs, params.appeal_window_secs)?;
             state::save_claim(ctx, claim)?;
-            ctx.put(
-                STORE,
-                state::deadline_key(claim.appeal_deadline, claim.id),
-                Vec::new(),
-            )?;
+            state::push_deadline(ctx, claim.appeal_deadline, claim.id)?;
         }
         ctx.emit(
             claim_event("claim_decided", claim)
@@ -509,20 +601,20 @@ impl<O: OracleView> Keeper<O> {
             .into_iter()
             .filter(|v| v.approve == approved)
             .collect();
-        let weight: u128 = winners
+        let weight = winners
             .iter()
-            .map(|v| amount(&v.weight))
-            .sum::<Result<_, _>>()?;
+            .try_fold(0u128, |sum, v| add(sum, amount(&v.weight)?))?;
         let mut paid = 0u128;
         if weight > 0 {
             for v in &winners {
                 let share = mul_div(fee_coin.amount, amount(&v.weight)?, weight, Round::Down)?;
-                paid += share;
+                paid = add(paid, share)?;
                 let to = Address::from_bech32(&v.assessor)?;
                 self.pay_from_account(ctx, &to, &Coins::of(share, &fee_coin.denom))?;
             }
         }
-        self.forfeit(ctx, &Coins::of(fee_coin.amount - paid, &fee_coin.denom))
+        let rest = sub(fee_coin.amount, paid, "unpaid assessment fee")?;
+        self.forfeit(ctx, &Coins::of(rest, &fee_coin.denom))
     }
 }
 
@@ -531,7 +623,7 @@ fn state_total(ctx: &mut Ctx) -> Result<u128, Error> {
         Some(v) => u128::from_be_bytes(
             v.as_slice()
                 .try_into()
-                .map_err(|_| surety_framework::sdk::internal("corrupt total stake"))?,
+                .map_err(|_| sdk::internal("corrupt total stake"))?,
         ),
         None => 0,
     })
@@ -561,4 +653,319 @@ fn claim_event(kind: &str, c: &Claim) -> Event {
                 .map(|s| s.as_str_name())
                 .unwrap_or("?"),
         )
+}
+
+/// Due claims handled per block; the rest wait for the next.
+pub const DEADLINE_BUDGET: usize = 100;
+/// A failed deadline is retried this much later per failed attempt, at most [`MAX_RETRY_SECS`].
+const RETRY_SECS: i64 = 3_600;
+const MAX_RETRY_SECS: i64 = 86_400;
+
+/// `now + period`, refusing times past the end of `i64`.
+fn later(now: i64, period: i64) -> Result<i64, Error> {
+    now.checked_add(period)
+        .ok_or_else(|| sdk::invalid_request(format!("{now} + {period}s overflows a block time")))
+}
+
+/// What a claim is filed with.
+struct Filing<'a> {
+    claimant: &'a Address,
+    policy_id: u64,
+    incident: &'a str,
+    loss: u128,
+    evidence: &'a str,
+    as_of: i64,
+}
+
+/// Errors that mean "this policy is not covered by this trigger", not that paying failed.
+fn is_refusal(e: &Error) -> bool {
+    e.codespace == errors::CODESPACE
+        && [
+            errors::not_claimable(""),
+            errors::trigger_not_met(""),
+            errors::claim_open(""),
+            errors::no_price(""),
+            errors::not_policy_owner(""),
+        ]
+        .iter()
+        .any(|r| r.code == e.code)
+}
+
+/// The failed attempts at a claim's deadline.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct DeadlineFailure {
+    #[prost(uint32, tag = "1")]
+    pub attempts: u32,
+    #[prost(string, tag = "2")]
+    pub reason: String,
+    #[prost(int64, tag = "3")]
+    pub retry_at: i64,
+}
+
+pub fn deadline_failure_key(claim: u64) -> Vec<u8> {
+    [&[state::DEADLINE_FAILED][..], &claim.to_be_bytes()].concat()
+}
+
+/// Reads the oracle once per question within a block hook: the policies of one payout job
+/// mostly ask for the same price path. Oracle state does not change while claims run.
+struct Memo<'a, O> {
+    inner: &'a O,
+    at: Mutex<BTreeMap<(String, i64), Option<PricePoint>>>,
+    after: Mutex<BTreeMap<(String, i64, i64), Vec<PricePoint>>>,
+}
+
+impl<'a, O: OracleView> Memo<'a, O> {
+    fn new(inner: &'a O) -> Self {
+        Memo {
+            inner,
+            at: Mutex::new(BTreeMap::new()),
+            after: Mutex::new(BTreeMap::new()),
+        }
+    }
+}
+
+fn poisoned() -> Error {
+    sdk::internal("oracle memo lock poisoned")
+}
+
+impl<O: OracleView> OracleView for Memo<'_, O> {
+    fn price_at(&self, ctx: &mut Ctx, feed: &str, time: i64) -> Result<Option<PricePoint>, Error> {
+        let key = (feed.to_string(), time);
+        if let Some(hit) = self.at.lock().map_err(|_| poisoned())?.get(&key) {
+            return Ok(*hit);
+        }
+        let value = self.inner.price_at(ctx, feed, time)?;
+        self.at.lock().map_err(|_| poisoned())?.insert(key, value);
+        Ok(value)
+    }
+
+    fn prices_after(
+        &self,
+        ctx: &mut Ctx,
+        feed: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<PricePoint>, Error> {
+        let key = (feed.to_string(), from, to);
+        if let Some(hit) = self.after.lock().map_err(|_| poisoned())?.get(&key) {
+            return Ok(hit.clone());
+        }
+        let value = self.inner.prices_after(ctx, feed, from, to)?;
+        self.after
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(key, value.clone());
+        Ok(value)
+    }
+
+    fn incident(&self, ctx: &mut Ctx, id: u64) -> Result<Option<IncidentView>, Error> {
+        self.inner.incident(ctx, id)
+    }
+
+    fn confirmed_at(&self, ctx: &mut Ctx, height: u64) -> Result<Vec<IncidentView>, Error> {
+        self.inner.confirmed_at(ctx, height)
+    }
+
+    fn updated_at(&self, ctx: &mut Ctx, height: u64) -> Result<Vec<String>, Error> {
+        self.inner.updated_at(ctx, height)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{block, Empty};
+    use surety_framework::state::Overlay;
+
+    /// An oracle with nothing to say: no payouts start.
+    #[derive(Clone)]
+    struct Silent;
+
+    impl OracleView for Silent {
+        fn price_at(&self, _: &mut Ctx, _: &str, _: i64) -> Result<Option<PricePoint>, Error> {
+            Ok(None)
+        }
+        fn prices_after(
+            &self,
+            _: &mut Ctx,
+            _: &str,
+            _: i64,
+            _: i64,
+        ) -> Result<Vec<PricePoint>, Error> {
+            Ok(Vec::new())
+        }
+        fn incident(&self, _: &mut Ctx, _: u64) -> Result<Option<IncidentView>, Error> {
+            Ok(None)
+        }
+        fn confirmed_at(&self, _: &mut Ctx, _: u64) -> Result<Vec<IncidentView>, Error> {
+            Ok(Vec::new())
+        }
+        fn updated_at(&self, _: &mut Ctx, _: u64) -> Result<Vec<String>, Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn keeper() -> Keeper<Silent> {
+        Keeper {
+            policy: surety_policy::Keeper::default(),
+            oracle: Silent,
+        }
+    }
+
+    fn user(i: u8) -> Address {
+        Address([i; 20])
+    }
+
+    const DEPOSIT: u128 = 10;
+
+    /// A rejected claim whose appeal window closes at `deadline`, holding a deposit.
+    fn rejected(ctx: &mut Ctx, id: u64, claimant: &str, deadline: i64) {
+        let claim = Claim {
+            id,
+            policy_id: id,
+            claimant: claimant.to_string(),
+            status: ClaimStatus::Rejected as i32,
+            appeal_deadline: deadline,
+            deposit: Some(Coin::new(DEPOSIT, "uusdc").to_proto()),
+            ..Default::default()
+        };
+        state::save_claim(ctx, &claim).unwrap();
+        state::push_deadline(ctx, deadline, id).unwrap();
+    }
+
+    /// An appealed claim governance did not decide, holding deposit and bond.
+    fn appealed(ctx: &mut Ctx, id: u64, claimant: &str, deadline: i64) {
+        let claim = Claim {
+            id,
+            policy_id: id,
+            claimant: claimant.to_string(),
+            status: ClaimStatus::Appealed as i32,
+            appeal_deadline: deadline,
+            deposit: Some(Coin::new(DEPOSIT, "uusdc").to_proto()),
+            appeal_bond: Some(Coin::new(DEPOSIT, "uusdc").to_proto()),
+            ..Default::default()
+        };
+        state::save_claim(ctx, &claim).unwrap();
+        state::push_deadline(ctx, deadline, id).unwrap();
+    }
+
+    fn fund_claims_account(ctx: &mut Ctx, amount: u128) {
+        surety_bank::Bank::default()
+            .mint(ctx, CLAIMS_ACCOUNT, &Coins::of(amount, "uusdc"))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_poisoned_deadline_fails_alone_and_is_retried() {
+        let base = Empty;
+        let mut state = Overlay::new(&base);
+        let k = keeper();
+        {
+            let mut ctx = block(&mut state, 1, 100);
+            fund_claims_account(&mut ctx, 100);
+            rejected(&mut ctx, 1, &user(1).to_bech32(), 150);
+            // Corrupt state a user cannot shape, standing in for any per-item failure.
+            appealed(&mut ctx, 2, "not-an-address", 150);
+            appealed(&mut ctx, 3, &user(3).to_bech32(), 150);
+            rejected(&mut ctx, 4, &user(4).to_bech32(), 150);
+        }
+        let mut ctx = block(&mut state, 2, 200);
+        k.end_block(&mut ctx).unwrap();
+        let status = |ctx: &mut Ctx, id| state::claim(ctx, id).unwrap();
+        for id in [1, 3, 4] {
+            let c = status(&mut ctx, id);
+            assert_eq!(c.status, ClaimStatus::Rejected as i32, "claim {id}");
+            assert_eq!(c.appeal_deadline, 0, "claim {id} closed");
+        }
+        let bank = surety_bank::Bank::default();
+        assert_eq!(
+            bank.balance(&mut ctx, &user(3), "uusdc").unwrap(),
+            2 * DEPOSIT
+        );
+        let treasury = Address::module(TREASURY);
+        assert_eq!(
+            bank.balance(&mut ctx, &treasury, "uusdc").unwrap(),
+            2 * DEPOSIT
+        );
+        assert_eq!(status(&mut ctx, 2).status, ClaimStatus::Appealed as i32);
+        let failure: DeadlineFailure = ctx
+            .get_msg(STORE, &deadline_failure_key(2))
+            .unwrap()
+            .expect("failure recorded");
+        assert_eq!(failure.attempts, 1);
+        assert_eq!(failure.retry_at, 200 + RETRY_SECS);
+        assert_eq!(
+            ctx.events()
+                .iter()
+                .filter(|e| e.kind == "item_failed")
+                .count(),
+            1
+        );
+        // Not due again until the retry time; then it fails again, a little later each time.
+        assert!(!state::DEADLINE_QUEUE
+            .any_due(&mut ctx, 200 + RETRY_SECS - 1)
+            .unwrap());
+        drop(ctx);
+        let mut ctx = block(&mut state, 3, 200 + RETRY_SECS);
+        k.end_block(&mut ctx).unwrap();
+        let failure: DeadlineFailure = ctx
+            .get_msg(STORE, &deadline_failure_key(2))
+            .unwrap()
+            .unwrap();
+        assert_eq!(failure.attempts, 2);
+        assert_eq!(failure.retry_at, 200 + 3 * RETRY_SECS);
+    }
+
+    #[test]
+    fn due_claims_are_taken_a_budget_per_block() {
+        let base = Empty;
+        let mut state = Overlay::new(&base);
+        let k = keeper();
+        let n = DEADLINE_BUDGET as u64 + 5;
+        {
+            let mut ctx = block(&mut state, 1, 100);
+            fund_claims_account(&mut ctx, u128::from(n) * DEPOSIT);
+            for id in 1..=n {
+                rejected(&mut ctx, id, &user(1).to_bech32(), 150);
+            }
+        }
+        let closed = |ctx: &mut Ctx| {
+            (1..=n)
+                .filter(|id| state::claim(ctx, *id).unwrap().appeal_deadline == 0)
+                .count()
+        };
+        let mut ctx = block(&mut state, 2, 200);
+        k.end_block(&mut ctx).unwrap();
+        assert_eq!(closed(&mut ctx), DEADLINE_BUDGET);
+        drop(ctx);
+        let mut ctx = block(&mut state, 3, 205);
+        k.end_block(&mut ctx).unwrap();
+        assert_eq!(closed(&mut ctx), n as usize);
+        let treasury = Address::module(TREASURY);
+        assert_eq!(
+            surety_bank::Bank::default()
+                .balance(&mut ctx, &treasury, "uusdc")
+                .unwrap(),
+            u128::from(n) * DEPOSIT,
+            "each deposit forfeited once"
+        );
+        // Stale entries of closed claims do nothing.
+        state::push_deadline(&mut ctx, 205, 1).unwrap();
+        k.end_block(&mut ctx).unwrap();
+        assert_eq!(
+            surety_bank::Bank::default()
+                .balance(&mut ctx, &treasury, "uusdc")
+                .unwrap(),
+            u128::from(n) * DEPOSIT
+        );
+    }
+
+    #[test]
+    fn tallies_do_not_overflow() {
+        // 10³⁰ × 10⁴ overflows nothing in 256 bits; a quorum of all stake at u128::MAX works.
+        let big = u128::MAX;
+        assert!(Wide::product(&[big, 10_000]).unwrap() > Wide::product(&[5_000, big]).unwrap());
+        assert!(later(i64::MAX, 1).is_err());
+        assert_eq!(later(10, 5).unwrap(), 15);
+    }
 }

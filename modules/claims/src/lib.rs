@@ -6,26 +6,28 @@
 //! in the same block, or the transaction fails with the reason. An assessed claim locks a
 //! refundable deposit and a fee, is voted on by assessors weighted by their stake, and is decided
 //! when voting ends; a rejected claimant may appeal with a bond, and governance decides. Every
-//! stage has an on-chain deadline, processed in EndBlock.
+//! stage has an on-chain deadline, processed in EndBlock a bounded amount per block.
+
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
 
 pub mod errors;
 mod keeper;
+pub mod msgs;
+pub mod payouts;
 mod query;
 pub mod state;
+#[cfg(test)]
+mod testing;
 pub mod triggers;
 
-pub use keeper::{total_stake, Keeper, CLAIMS_ACCOUNT, TREASURY};
+pub use keeper::{total_stake, Keeper, CLAIMS_ACCOUNT, DEADLINE_BUDGET, TREASURY};
 pub use state::STORE;
 
-use prost::Message;
-use surety_framework::math::parse_amount;
+use surety_framework::math::{add, parse_amount};
 use surety_framework::module::{genesis_json, genesis_section};
 use surety_framework::oracle::OracleView;
-use surety_framework::{
-    decode_msg, require_authority, sdk, signers_of, Address, Ctx, Error, Module, ValidatorUpdate,
-};
+use surety_framework::{Address, Ctx, Error, Module, Msgs, ValidatorUpdate};
 use surety_proto::surety::claims::v1::*;
-use surety_proto::{Any, TypeUrl};
 
 pub struct ClaimsModule<O> {
     pub keeper: Keeper<O>,
@@ -39,107 +41,56 @@ impl<O: OracleView> ClaimsModule<O> {
     }
 }
 
-impl<O: OracleView> Module for ClaimsModule<O> {
+impl<O: OracleView + Clone + 'static> Module for ClaimsModule<O> {
     fn name(&self) -> &'static str {
         STORE
     }
 
-    fn msg_types(&self) -> &'static [&'static str] {
-        &[
-            MsgFileClaim::TYPE_URL,
-            MsgStakeAssessor::TYPE_URL,
-            MsgUnstakeAssessor::TYPE_URL,
-            MsgVoteClaim::TYPE_URL,
-            MsgAppealClaim::TYPE_URL,
-            MsgResolveAppeal::TYPE_URL,
-            MsgUpdateParams::TYPE_URL,
-        ]
-    }
-
-    fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        signers_of!(msg;
-        MsgFileClaim => claimant,
-        MsgStakeAssessor => assessor,
-        MsgUnstakeAssessor => assessor,
-        MsgVoteClaim => assessor,
-        MsgAppealClaim => claimant,
-        MsgResolveAppeal => authority,
-        MsgUpdateParams => authority,
-            )
-    }
-
-    fn deliver(&self, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        let k = &self.keeper;
-        Ok(match msg.type_url.as_str() {
-            MsgFileClaim::TYPE_URL => {
-                let m: MsgFileClaim = decode_msg(msg)?;
+    fn msgs(&self) -> Msgs {
+        let k = self.keeper.clone();
+        let stake = self.keeper.clone();
+        let unstake = self.keeper.clone();
+        let vote = self.keeper.clone();
+        let appeal = self.keeper.clone();
+        let resolve = self.keeper.clone();
+        Msgs::new()
+            .add(msgs::file_claim, move |ctx, m: MsgFileClaim| {
                 let claimant = Address::from_bech32(&m.claimant)?;
-                let claim = k.file(
-                    ctx,
-                    &claimant,
-                    m.policy_id,
-                    &m.incident,
-                    parse_amount(&m.loss, "loss")?,
-                    &m.evidence,
-                )?;
-                MsgFileClaimResponse {
+                let loss = parse_amount(&m.loss, "loss")?;
+                let claim = k.file(ctx, &claimant, m.policy_id, &m.incident, loss, &m.evidence)?;
+                Ok(MsgFileClaimResponse {
                     claim_id: claim.id,
                     status: claim.status,
                     payout: claim.payout,
-                }
-                .encode_to_vec()
-            }
-            MsgStakeAssessor::TYPE_URL => {
-                let m: MsgStakeAssessor = decode_msg(msg)?;
-                k.stake(
-                    ctx,
-                    &Address::from_bech32(&m.assessor)?,
-                    parse_amount(&m.amount, "amount")?,
-                )?;
-                MsgStakeAssessorResponse {}.encode_to_vec()
-            }
-            MsgUnstakeAssessor::TYPE_URL => {
-                let m: MsgUnstakeAssessor = decode_msg(msg)?;
-                k.unstake(
-                    ctx,
-                    &Address::from_bech32(&m.assessor)?,
-                    parse_amount(&m.amount, "amount")?,
-                )?;
-                MsgUnstakeAssessorResponse {}.encode_to_vec()
-            }
-            MsgVoteClaim::TYPE_URL => {
-                let m: MsgVoteClaim = decode_msg(msg)?;
-                k.vote(
-                    ctx,
-                    &Address::from_bech32(&m.assessor)?,
-                    m.claim_id,
-                    m.approve,
-                )?;
-                MsgVoteClaimResponse {}.encode_to_vec()
-            }
-            MsgAppealClaim::TYPE_URL => {
-                let m: MsgAppealClaim = decode_msg(msg)?;
-                k.appeal(ctx, &Address::from_bech32(&m.claimant)?, m.claim_id)?;
-                MsgAppealClaimResponse {}.encode_to_vec()
-            }
-            MsgResolveAppeal::TYPE_URL => {
-                let m: MsgResolveAppeal = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                k.resolve_appeal(ctx, m.claim_id, m.approve)?;
-                MsgResolveAppealResponse {}.encode_to_vec()
-            }
-            MsgUpdateParams::TYPE_URL => {
-                let m: MsgUpdateParams = decode_msg(msg)?;
-                require_authority(&m.authority)?;
+                })
+            })
+            .add(msgs::stake_assessor, move |ctx, m: MsgStakeAssessor| {
+                let who = Address::from_bech32(&m.assessor)?;
+                stake.stake(ctx, &who, parse_amount(&m.amount, "amount")?)?;
+                Ok(MsgStakeAssessorResponse {})
+            })
+            .add(msgs::unstake_assessor, move |ctx, m: MsgUnstakeAssessor| {
+                let who = Address::from_bech32(&m.assessor)?;
+                unstake.unstake(ctx, &who, parse_amount(&m.amount, "amount")?)?;
+                Ok(MsgUnstakeAssessorResponse {})
+            })
+            .add(msgs::vote_claim, move |ctx, m: MsgVoteClaim| {
+                let who = Address::from_bech32(&m.assessor)?;
+                vote.vote(ctx, &who, m.claim_id, m.approve)?;
+                Ok(MsgVoteClaimResponse {})
+            })
+            .add(msgs::appeal_claim, move |ctx, m: MsgAppealClaim| {
+                appeal.appeal(ctx, &Address::from_bech32(&m.claimant)?, m.claim_id)?;
+                Ok(MsgAppealClaimResponse {})
+            })
+            .add(msgs::resolve_appeal, move |ctx, m: MsgResolveAppeal| {
+                resolve.resolve_appeal(ctx, m.claim_id, m.approve)?;
+                Ok(MsgResolveAppealResponse {})
+            })
+            .add(msgs::update_params, |ctx, m: MsgUpdateParams| {
                 state::set_params(ctx, &m.params.unwrap_or_default())?;
-                MsgUpdateParamsResponse {}.encode_to_vec()
-            }
-            other => {
-                return Err(sdk::unknown_request(format!(
-                    "unrecognized claims message type: {other}"
-                )))
-            }
-        })
+                Ok(MsgUpdateParamsResponse {})
+            })
     }
 
     fn query_paths(&self) -> &'static [&'static str] {
@@ -192,10 +143,9 @@ impl<O: OracleView> Module for ClaimsModule<O> {
     /// Assessors' stake adds up; no claim paid more than its policy's cover after deductible.
     fn check_invariants(&self, ctx: &mut Ctx) -> Result<(), String> {
         let mut check = || -> Result<Result<(), String>, Error> {
-            let staked: u128 = state::assessors(ctx)?
+            let staked = state::assessors(ctx)?
                 .iter()
-                .map(|a| parse_amount(&a.stake, "stake"))
-                .sum::<Result<_, _>>()?;
+                .try_fold(0u128, |sum, a| add(sum, parse_amount(&a.stake, "stake")?))?;
             let total = total_stake(ctx)?;
             if staked != total {
                 return Ok(Err(format!(

@@ -1,6 +1,8 @@
 //! The claims store's layout.
 
-use surety_framework::{sdk, Address, Coin, Ctx, Error};
+use surety_framework::validate::{self, MAX_AMOUNT};
+use surety_framework::{sdk, Address, Coin, Ctx, DeadlineQueue, Error};
+use surety_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use surety_proto::surety::claims::v1::{Assessor, Claim, Params, Vote};
 
 pub const STORE: &str = "claims";
@@ -14,6 +16,18 @@ const OPEN_BY_POLICY: u8 = 0x05;
 /// Claims with a deadline: (deadline, claim id), processed in order in EndBlock.
 const DEADLINES: u8 = 0x06;
 pub const TOTAL_STAKE: &[u8] = &[0x07];
+/// Automatic payouts of a triggered product, by job id (see [`crate::payouts`]).
+pub const PAYOUT_JOBS: u8 = 0x08;
+pub const NEXT_JOB_ID: &[u8] = &[0x09];
+/// (product, incident) → job id: one running job per trigger.
+pub const JOB_BY_TRIGGER: u8 = 0x0a;
+/// Policy id → why its automatic payout failed (its holder may still file).
+pub const PAYOUT_FAILED: u8 = 0x0b;
+/// Claim id → failed attempts at its deadline (tally, forfeiture, appeal expiry).
+pub const DEADLINE_FAILED: u8 = 0x0c;
+
+/// The deadline queue: keys `[DEADLINES][time][claim id]`, as [`DeadlineQueue`] reads them.
+pub const DEADLINE_QUEUE: DeadlineQueue = DeadlineQueue::new(STORE, DEADLINES);
 
 pub fn claim_key(id: u64) -> Vec<u8> {
     [&[CLAIMS][..], &id.to_be_bytes()].concat()
@@ -30,16 +44,11 @@ pub fn assessor_key(a: &Address) -> Vec<u8> {
 pub fn open_key(policy: u64) -> Vec<u8> {
     [&[OPEN_BY_POLICY][..], &policy.to_be_bytes()].concat()
 }
-fn time_bytes(t: i64) -> [u8; 8] {
-    ((t as u64) ^ (1 << 63)).to_be_bytes()
+pub fn push_deadline(ctx: &mut Ctx, deadline: i64, claim: u64) -> Result<(), Error> {
+    DEADLINE_QUEUE.push(ctx, deadline, &claim.to_be_bytes())
 }
-pub fn deadline_key(deadline: i64, claim: u64) -> Vec<u8> {
-    [
-        &[DEADLINES][..],
-        &time_bytes(deadline),
-        &claim.to_be_bytes(),
-    ]
-    .concat()
+pub fn remove_deadline(ctx: &mut Ctx, deadline: i64, claim: u64) -> Result<(), Error> {
+    DEADLINE_QUEUE.remove(ctx, deadline, &claim.to_be_bytes())
 }
 
 pub fn default_params() -> Params {
@@ -56,21 +65,37 @@ pub fn default_params() -> Params {
     }
 }
 
+fn param_coin(c: &Option<ProtoCoin>, field: &str, required: bool) -> Result<(), Error> {
+    match c {
+        None if required => Err(sdk::invalid_request(format!("{field} must be set"))),
+        None => Ok(()),
+        Some(c) => {
+            let coin = Coin::from_proto(c)?;
+            if coin.amount > MAX_AMOUNT {
+                return Err(sdk::invalid_coins(format!(
+                    "{field} {} is above the maximum {MAX_AMOUNT}",
+                    coin.amount
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Every param in range: shares at most 100%, periods positive (the appeal window may be 0)
+/// and at most ten years, coins well-formed and bounded.
 pub fn validate_params(p: &Params) -> Result<(), Error> {
-    let bad = |m: &str| Err(sdk::invalid_request(m.to_string()));
-    if p.voting_period_secs <= 0 || p.appeal_window_secs < 0 || p.appeal_period_secs <= 0 {
-        return bad("claims periods must be positive");
+    validate::seconds(p.voting_period_secs, "voting_period_secs")?;
+    validate::seconds(p.appeal_period_secs, "appeal_period_secs")?;
+    if p.appeal_window_secs != 0 {
+        validate::seconds(p.appeal_window_secs, "appeal_window_secs")?;
     }
-    if p.quorum_bps > 10_000 || p.threshold_bps > 10_000 {
-        return bad("quorum_bps and threshold_bps must be at most 10000");
-    }
+    validate::bps(p.quorum_bps, "quorum_bps")?;
+    validate::bps(p.threshold_bps, "threshold_bps")?;
     surety_framework::coins::validate_denom(&p.assessor_denom)?;
-    for c in [&p.claim_deposit, &p.claim_fee, &p.appeal_bond]
-        .into_iter()
-        .flatten()
-    {
-        Coin::from_proto(c)?;
-    }
+    param_coin(&p.claim_deposit, "claim_deposit", false)?;
+    param_coin(&p.claim_fee, "claim_fee", false)?;
+    param_coin(&p.appeal_bond, "appeal_bond", false)?;
     Ok(())
 }
 
@@ -115,24 +140,6 @@ pub fn assessors(ctx: &mut Ctx) -> Result<Vec<Assessor>, Error> {
         .into_iter()
         .map(|(_, v)| decode(&v))
         .collect()
-}
-
-/// Claim ids whose deadline is at or before `now`, in deadline order, with their keys.
-pub fn due(ctx: &mut Ctx, now: i64) -> Result<Vec<(Vec<u8>, u64)>, Error> {
-    let limit = time_bytes(now);
-    let mut out = Vec::new();
-    for (k, _) in ctx.prefix(STORE, &[DEADLINES])? {
-        if k[1..9] > limit[..] {
-            break;
-        }
-        let id = u64::from_be_bytes(
-            k[9..17]
-                .try_into()
-                .map_err(|_| sdk::internal("corrupt deadline key"))?,
-        );
-        out.push((k, id));
-    }
-    Ok(out)
 }
 
 pub fn decode<M: prost::Message + Default>(bytes: &[u8]) -> Result<M, Error> {

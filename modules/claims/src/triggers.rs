@@ -1,9 +1,9 @@
 //! Parametric triggers: whether a policy's oracle condition holds, and the loss it pays.
 
 use crate::errors;
-use surety_framework::math::{apply_bps, Round};
+use surety_framework::math::{apply_bps, sub, Round, Wide};
 use surety_framework::oracle::{OracleView, PricePoint};
-use surety_framework::{Ctx, Dec, Error};
+use surety_framework::{sdk, Ctx, Dec, Error};
 use surety_proto::surety::policy::v1::{CoverType, Policy, Product, Trigger};
 
 /// A triggered loss and the incident it belongs to (claims on one incident share the
@@ -16,7 +16,12 @@ pub struct Triggered {
 
 const DAY: i64 = 86_400;
 
-/// Evaluates the policy's trigger now (or at the end of its term, during the grace period).
+fn overflow(what: &str) -> Error {
+    sdk::invalid_request(format!("{what} overflows"))
+}
+
+/// Evaluates the policy's trigger as of `time` (or at the end of its term, during the grace
+/// period).
 pub fn evaluate(
     oracle: &dyn OracleView,
     ctx: &mut Ctx,
@@ -24,8 +29,9 @@ pub fn evaluate(
     terms: &Product,
     cover: u128,
     incident: &str,
+    time: i64,
 ) -> Result<Triggered, Error> {
-    let at = ctx.block.time_unix_secs.min(policy.end);
+    let at = time.min(policy.end);
     let trigger = terms.trigger.clone().unwrap_or_default();
     match CoverType::try_from(terms.cover_type).unwrap_or(CoverType::Unspecified) {
         CoverType::Depeg => depeg(oracle, ctx, policy, &trigger, cover, at),
@@ -37,16 +43,25 @@ pub fn evaluate(
 /// The time-weighted average of a price path over `[from, to]`, given the price in force at
 /// `from` and the points after it.
 pub fn twap(start: PricePoint, after: &[PricePoint], from: i64, to: i64) -> Result<Dec, Error> {
-    let mut total: u128 = 0;
+    // Σ price × seconds held, in 256 bits: prices up to 10³⁰ (scaled) times decades of seconds.
+    let held = |since: i64, until: i64| -> Result<u128, Error> {
+        let secs = until
+            .checked_sub(since)
+            .filter(|s| *s >= 0)
+            .ok_or_else(|| sdk::internal(format!("price points out of order at {until}")))?;
+        Ok(secs.unsigned_abs() as u128)
+    };
+    let mut total = Wide::default();
     let mut current = start.price;
     let mut since = from;
     for p in after {
-        total += current.0 * (p.time - since) as u128;
+        total = total.plus(Wide::product(&[current.0, held(since, p.time)?])?)?;
         current = p.price;
         since = p.time;
     }
-    total += current.0 * (to - since) as u128;
-    Ok(Dec(total / (to - from).max(1) as u128))
+    total = total.plus(Wide::product(&[current.0, held(since, to)?])?)?;
+    let span = held(from, to)?.max(1);
+    total.div(Wide::product(&[span])?, Round::Down).map(Dec)
 }
 
 /// Depeg cover pays when the feed stayed below the threshold for the whole trigger duration,
@@ -66,12 +81,13 @@ fn depeg(
     } else {
         t.floor.parse()?
     };
-    let from = at - t.duration_secs;
+    let from = at
+        .checked_sub(t.duration_secs)
+        .ok_or_else(|| overflow("trigger duration"))?;
     if from < policy.start {
         return Err(errors::trigger_not_met(format!(
-            "a depeg must last {}s inside the cover term, which began {}s ago",
-            t.duration_secs,
-            at - policy.start
+            "a depeg must last {}s inside the cover term, which began at {}",
+            t.duration_secs, policy.start
         )));
     }
     let start = oracle
@@ -98,7 +114,17 @@ fn depeg(
 
 /// Impermanent loss of a 50/50 position for price ratio r: 1 − 2·√r / (1 + r).
 pub fn impermanent_loss_of(ratio: Dec) -> Result<Dec, Error> {
-    let value = Dec(2 * ratio.sqrt().0).div(Dec(Dec::ONE.0 + ratio.0), Round::Up)?;
+    let two_sqrt = ratio
+        .sqrt()
+        .0
+        .checked_mul(2)
+        .ok_or_else(|| overflow("price ratio"))?;
+    let one_plus = Dec::ONE
+        .0
+        .checked_add(ratio.0)
+        .ok_or_else(|| overflow("price ratio"))?;
+    let value = Dec(two_sqrt).div(Dec(one_plus), Round::Up)?;
+    // By AM–GM 2√r ≤ 1 + r, so the value is at most 1 (up to rounding, which saturates to 0).
     Ok(Dec::ONE.saturating_sub(value))
 }
 
@@ -181,7 +207,8 @@ fn confirmed_incident(
 /// What a claim pays: min(loss, cover) × (1 − deductible), rounded down.
 pub fn payout(loss: u128, cover: u128, deductible_bps: u32) -> Result<u128, Error> {
     let covered = loss.min(cover);
-    Ok(covered - apply_bps(covered, deductible_bps, Round::Up)?)
+    let deducted = apply_bps(covered, deductible_bps.min(10_000), Round::Up)?;
+    sub(covered, deducted, "payout after deductible")
 }
 
 #[cfg(test)]
@@ -214,6 +241,32 @@ mod tests {
             "rounds toward the pool"
         );
         assert_eq!(payout(0, 800, 0).unwrap(), 0);
+        assert_eq!(payout(u128::MAX, u128::MAX, 10_000).unwrap(), 0);
+        assert_eq!(
+            payout(1_000, 800, u32::MAX).unwrap(),
+            0,
+            "deductible capped at 100%"
+        );
+        assert_eq!(payout(u128::MAX, 5, 0).unwrap(), 5);
+    }
+
+    #[test]
+    fn extreme_prices_give_errors_not_panics() {
+        assert!(impermanent_loss_of(Dec(u128::MAX)).is_err());
+        assert_eq!(impermanent_loss_of(Dec::ZERO).unwrap(), Dec::ONE);
+        let p = |price: u128, time| PricePoint {
+            price: Dec(price),
+            time,
+        };
+        // The largest prices over decades fit the 256-bit sum.
+        let max = surety_framework::validate::MAX_PRICE.0;
+        let t = 40 * 365 * DAY;
+        assert_eq!(twap(p(max, 0), &[p(max, t / 2)], 0, t).unwrap(), Dec(max));
+        assert!(
+            twap(p(1, 0), &[p(1, 50)], 100, 10).is_err(),
+            "time going backwards"
+        );
+        assert_eq!(twap(p(7, 0), &[], 5, 5).unwrap(), Dec(0), "an empty window");
     }
 
     #[test]

@@ -32,19 +32,30 @@ impl DecCoins {
             .collect()
     }
 
-    pub fn from_coins(coins: &Coins) -> DecCoins {
-        DecCoins(
+    /// Whole coins as decimals; an amount above `u128::MAX / 10¹⁸` (3.4 × 10²⁰) cannot be held.
+    pub fn from_coins(coins: &Coins) -> Result<DecCoins, Error> {
+        Ok(DecCoins(
             coins
                 .iter()
-                .map(|c| (c.denom.clone(), c.amount * Dec::SCALE))
-                .collect(),
-        )
+                .map(|c| {
+                    let amount = c.amount.checked_mul(Dec::SCALE).ok_or_else(|| {
+                        sdk::invalid_coins(format!("{c} is too large for reward accounting"))
+                    })?;
+                    Ok((c.denom.clone(), amount))
+                })
+                .collect::<Result<_, Error>>()?,
+        ))
     }
 
-    pub fn add(&mut self, other: &DecCoins) {
+    /// `self + other`; an error rather than a wrap if any amount would overflow.
+    pub fn add(&mut self, other: &DecCoins) -> Result<(), Error> {
         for (denom, amount) in &other.0 {
-            *self.0.entry(denom.clone()).or_default() += amount;
+            let e = self.0.entry(denom.clone()).or_default();
+            *e = e
+                .checked_add(*amount)
+                .ok_or_else(|| sdk::internal(format!("distribution: {denom} overflows")))?;
         }
+        Ok(())
     }
 
     /// `self − other`; an internal error if any amount would go negative.

@@ -7,22 +7,24 @@
 //! ratio then), adjusted for any slash in between. Staking calls in through
 //! [`surety_framework::StakingHooks`] whenever a delegation changes or a validator is slashed.
 
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 mod dec_coins;
+mod msgs;
 
 pub use dec_coins::DecCoins;
 
 use prost::Message;
-use surety_framework::math::{mul_div, Round};
+use surety_framework::math::{self, mul_div, Round};
 use surety_framework::{
-    decode_msg, decode_query, require_authority, sdk, signers_of, Address, Ctx, Dec, Error, Event,
-    Module, StakingHooks, ValidatorUpdate, VALIDATOR_PREFIX,
+    decode_query, sdk, validate, Address, Ctx, Dec, Error, Event, Module, Msgs, StakingHooks,
+    ValidatorUpdate, VALIDATOR_PREFIX,
 };
 use surety_proto::cosmos::distribution::v1beta1::*;
-use surety_proto::{Any, TypeUrl};
 
 pub const STORE: &str = "distribution";
 /// Holds every reward not yet withdrawn, and the community pool.
-pub const DISTRIBUTION_ACCOUNT: &str = "distribution";
+pub const DISTRIBUTION_ACCOUNT: &str = surety_framework::accounts::DISTRIBUTION;
 
 const PARAMS: &[u8] = &[0x00];
 const CURRENT: u8 = 0x01;
@@ -56,11 +58,11 @@ pub fn default_params() -> Params {
 }
 
 fn community_tax(p: &Params) -> Result<Dec, Error> {
-    let d: Dec = p.community_tax.parse()?;
-    if d > Dec::ONE {
-        return Err(sdk::invalid_request("community_tax must be at most 1"));
-    }
-    Ok(d)
+    validate::fraction(&p.community_tax, "community_tax")
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
 #[derive(Clone, Copy, Default)]
@@ -102,7 +104,7 @@ impl Distribution {
 
     fn add_to_pool(&self, ctx: &mut Ctx, c: &DecCoins) -> Result<(), Error> {
         let mut pool = self.community_pool(ctx)?;
-        pool.add(c);
+        pool.add(c)?;
         self.put_dec_coins(ctx, FEE_POOL.to_vec(), &pool)
     }
 
@@ -160,8 +162,12 @@ impl Distribution {
         } else {
             rewards.scale(1, tokens)?
         };
-        let mut ratio = self.ratio(ctx, v, current.period - 1)?;
-        ratio.add(&per_token);
+        let previous = current
+            .period
+            .checked_sub(1)
+            .ok_or_else(|| sdk::internal("reward period 0 is never current"))?;
+        let mut ratio = self.ratio(ctx, v, previous)?;
+        ratio.add(&per_token)?;
         ctx.put_msg(
             STORE,
             key(HISTORICAL, &[&v.0, &current.period.to_be_bytes()]),
@@ -175,7 +181,10 @@ impl Distribution {
             key(CURRENT, &[&v.0]),
             &ValidatorCurrentRewards {
                 rewards: vec![],
-                period: current.period + 1,
+                period: current
+                    .period
+                    .checked_add(1)
+                    .ok_or_else(|| sdk::internal("reward period overflows"))?,
             },
         )?;
         Ok(current.period)
@@ -227,11 +236,12 @@ impl Distribution {
                     .try_into()
                     .map_err(|_| sdk::internal("corrupt slash"))?,
             ));
-            total.add(&self.earned(ctx, v, from, period, stake)?);
-            stake = mul_div(stake, Dec::ONE.0 - fraction.0, Dec::SCALE, Round::Down)?;
+            total.add(&self.earned(ctx, v, from, period, stake)?)?;
+            let kept = math::sub(Dec::ONE.0, fraction.0, "slash fraction above 1")?;
+            stake = mul_div(stake, kept, Dec::SCALE, Round::Down)?;
             from = period;
         }
-        total.add(&self.earned(ctx, v, from, end, stake)?);
+        total.add(&self.earned(ctx, v, from, end, stake)?)?;
         Ok(total)
     }
 
@@ -290,7 +300,7 @@ impl Distribution {
         }
         self.put_dec_coins(ctx, key(COMMISSION, &[&v.0]), &rest)?;
         let mut outstanding = self.outstanding(ctx, v)?;
-        outstanding.sub(&DecCoins::from_coins(&paid))?;
+        outstanding.sub(&DecCoins::from_coins(&paid)?)?;
         self.put_dec_coins(ctx, key(OUTSTANDING, &[&v.0]), &outstanding)?;
         self.bank
             .send(ctx, &Address::module(DISTRIBUTION_ACCOUNT), v, &paid)?;
@@ -302,59 +312,82 @@ impl Distribution {
         Ok(paid)
     }
 
-    /// Moves the fee collector's balance here and allocates it over the last commit's votes.
+    /// Moves the fee collector's balance here and allocates it over the last commit's votes
+    /// (as many as CometBFT's validator set, which `max_validators` bounds). Each validator's
+    /// share is credited on its own branch; a share that cannot be credited goes to the community
+    /// pool with the tax.
     fn allocate(&self, ctx: &mut Ctx) -> Result<(), Error> {
         let collector = Address::module(surety_auth::FEE_COLLECTOR);
         let fees = self.bank.balances(ctx, &collector)?;
         if fees.is_empty() {
             return Ok(());
         }
-        surety_auth::Auth.ensure_module_account(ctx, DISTRIBUTION_ACCOUNT)?;
         self.bank.send(
             ctx,
             &collector,
             &Address::module(DISTRIBUTION_ACCOUNT),
             &fees,
         )?;
-        let total = DecCoins::from_coins(&fees);
-        let votes = ctx.block.last_commit.clone();
-        let total_power: i64 = votes.iter().map(|v| v.power).sum();
-        if total_power <= 0 {
+        let total = DecCoins::from_coins(&fees)?;
+        let votes: Vec<_> = ctx
+            .block
+            .last_commit
+            .iter()
+            .filter(|v| v.power > 0)
+            .cloned()
+            .collect();
+        let total_power = votes.iter().try_fold(0u128, |sum, v| {
+            math::add(sum, u128::try_from(v.power).unwrap_or(0))
+        })?;
+        if total_power == 0 {
             return self.add_to_pool(ctx, &total);
         }
         let tax = community_tax(&self.params(ctx)?)?;
-        let to_validators = total.scale(Dec::ONE.0 - tax.0, Dec::SCALE)?;
+        let to_validators =
+            total.scale(math::sub(Dec::ONE.0, tax.0, "community tax")?, Dec::SCALE)?;
         let mut remaining = total.clone();
-        let validators = self.staking.consensus_validators(ctx)?;
-        for vote in votes.iter().filter(|v| v.power > 0) {
-            let Some(val) = validators.iter().find(|v| v.address == vote.address) else {
-                continue;
-            };
-            let reward = to_validators.scale(vote.power as u128, total_power as u128)?;
-            let rate = surety_staking::state::load_validator(ctx, &val.operator)?
-                .and_then(|v| v.proto.commission)
-                .and_then(|c| c.commission_rates)
-                .and_then(|r| r.rate.parse::<u128>().ok())
-                .unwrap_or(0);
-            let commission = reward.scale(rate, Dec::SCALE)?;
-            let mut shared = reward.clone();
-            shared.sub(&commission)?;
-            let op = val.operator;
-            let mut c = self.commission(ctx, &op)?;
-            c.add(&commission);
-            self.put_dec_coins(ctx, key(COMMISSION, &[&op.0]), &c)?;
-            let mut current = self.current(ctx, &op)?;
-            let mut rewards = DecCoins::from_proto(&current.rewards)?;
-            rewards.add(&shared);
-            current.rewards = rewards.to_proto();
-            ctx.put_msg(STORE, key(CURRENT, &[&op.0]), &current)?;
-            let mut out = self.outstanding(ctx, &op)?;
-            out.add(&reward);
-            self.put_dec_coins(ctx, key(OUTSTANDING, &[&op.0]), &out)?;
-            remaining.sub(&reward)?;
+        for vote in &votes {
+            let power = u128::try_from(vote.power).unwrap_or(0);
+            let reward = to_validators.scale(power, total_power)?;
+            let credited = ctx.isolate(format!("rewards of {}", hex(&vote.address)), |ctx| {
+                self.credit(ctx, &vote.address, &reward)
+            })?;
+            if credited == Ok(true) {
+                remaining.sub(&reward)?;
+            }
         }
-        // The tax, and whatever rounding or absent validators left.
+        // The tax, and whatever rounding, absent or failed validators left.
         self.add_to_pool(ctx, &remaining)
+    }
+
+    /// Credits `reward` to the validator CometBFT names by `address`: its commission, the rest to
+    /// its delegators' current period. False if there is no such validator.
+    fn credit(&self, ctx: &mut Ctx, address: &[u8], reward: &DecCoins) -> Result<bool, Error> {
+        let Some(val) = self.staking.by_consensus_address(ctx, address)? else {
+            return Ok(false);
+        };
+        let rate = val
+            .proto
+            .commission
+            .as_ref()
+            .and_then(|c| c.commission_rates.as_ref())
+            .map_or(Ok(0), |r| math::parse_amount(&r.rate, "commission rate"))?;
+        let commission = reward.scale(rate.min(Dec::SCALE), Dec::SCALE)?;
+        let mut shared = reward.clone();
+        shared.sub(&commission)?;
+        let op = val.operator;
+        let mut c = self.commission(ctx, &op)?;
+        c.add(&commission)?;
+        self.put_dec_coins(ctx, key(COMMISSION, &[&op.0]), &c)?;
+        let mut current = self.current(ctx, &op)?;
+        let mut rewards = DecCoins::from_proto(&current.rewards)?;
+        rewards.add(&shared)?;
+        current.rewards = rewards.to_proto();
+        ctx.put_msg(STORE, key(CURRENT, &[&op.0]), &current)?;
+        let mut out = self.outstanding(ctx, &op)?;
+        out.add(reward)?;
+        self.put_dec_coins(ctx, key(OUTSTANDING, &[&op.0]), &out)?;
+        Ok(true)
     }
 }
 
@@ -397,7 +430,10 @@ impl StakingHooks for Distribution {
             key(STARTING, &[&delegator.0, &validator.0]),
             &DelegatorStartingInfo {
                 previous_period,
-                stake: (stake * Dec::SCALE).to_string(),
+                stake: stake
+                    .checked_mul(Dec::SCALE)
+                    .ok_or_else(|| sdk::internal("delegation stake overflows"))?
+                    .to_string(),
                 height: ctx.block.height,
             },
         )
@@ -436,96 +472,70 @@ impl Module for DistributionModule {
         STORE
     }
 
-    fn msg_types(&self) -> &'static [&'static str] {
-        &[
-            MsgWithdrawDelegatorReward::TYPE_URL,
-            MsgWithdrawValidatorCommission::TYPE_URL,
-            MsgCommunityPoolSpend::TYPE_URL,
-            MsgUpdateParams::TYPE_URL,
-        ]
-    }
-
-    fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        if msg.type_url == MsgWithdrawValidatorCommission::TYPE_URL {
-            let m: MsgWithdrawValidatorCommission = decode_msg(msg)?;
-            return Ok(vec![Address::from_bech32_with(
-                &m.validator_address,
-                VALIDATOR_PREFIX,
-            )?]);
-        }
-        signers_of!(msg;
-            MsgWithdrawDelegatorReward => delegator_address,
-            MsgCommunityPoolSpend => authority,
-            MsgUpdateParams => authority,
-        )
-    }
-
-    fn deliver(&self, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        let k = &self.keeper;
-        Ok(match msg.type_url.as_str() {
-            MsgWithdrawDelegatorReward::TYPE_URL => {
-                let m: MsgWithdrawDelegatorReward = decode_msg(msg)?;
-                let delegator = Address::from_bech32(&m.delegator_address)?;
-                let v = Address::from_bech32_with(&m.validator_address, VALIDATOR_PREFIX)?;
-                if surety_staking::delegation::delegation(ctx, &delegator, &v)?.is_none() {
-                    return Err(sdk::not_found(format!(
-                        "no delegation from {delegator} to {}",
-                        m.validator_address
-                    )));
-                }
-                let paid = k.withdraw(ctx, &delegator, &v)?;
-                k.after_delegation_modified(ctx, &delegator, &v)?;
-                MsgWithdrawDelegatorRewardResponse {
-                    amount: paid.to_proto(),
-                }
-                .encode_to_vec()
-            }
-            MsgWithdrawValidatorCommission::TYPE_URL => {
-                let m: MsgWithdrawValidatorCommission = decode_msg(msg)?;
-                let v = Address::from_bech32_with(&m.validator_address, VALIDATOR_PREFIX)?;
-                let paid = k.withdraw_commission(ctx, &v)?;
-                MsgWithdrawValidatorCommissionResponse {
-                    amount: paid.to_proto(),
-                }
-                .encode_to_vec()
-            }
-            MsgCommunityPoolSpend::TYPE_URL => {
-                let m: MsgCommunityPoolSpend = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                let recipient = Address::from_bech32(&m.recipient)?;
-                let amount = surety_framework::Coins::from_proto(&m.amount)?;
-                let mut pool = k.community_pool(ctx)?;
-                pool.sub(&DecCoins::from_coins(&amount)).map_err(|_| {
-                    sdk::insufficient_funds(format!("the community pool holds less than {amount}"))
-                })?;
-                k.put_dec_coins(ctx, FEE_POOL.to_vec(), &pool)?;
-                k.bank.send(
-                    ctx,
-                    &Address::module(DISTRIBUTION_ACCOUNT),
-                    &recipient,
-                    &amount,
-                )?;
-                ctx.emit(
-                    Event::new("community_pool_spend")
-                        .attr("recipient", recipient)
-                        .attr("amount", &amount),
-                );
-                MsgCommunityPoolSpendResponse {}.encode_to_vec()
-            }
-            MsgUpdateParams::TYPE_URL => {
-                let m: MsgUpdateParams = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                let p = m.params.unwrap_or_else(default_params);
-                community_tax(&p)?;
+    fn msgs(&self) -> Msgs {
+        let k = self.keeper;
+        Msgs::new()
+            .add(
+                msgs::check_withdraw_reward,
+                move |ctx, m: MsgWithdrawDelegatorReward| {
+                    let delegator = validate::address(&m.delegator_address, "delegator_address")?;
+                    let v = validate::validator(&m.validator_address, "validator_address")?;
+                    if surety_staking::delegation::delegation(ctx, &delegator, &v)?.is_none() {
+                        return Err(sdk::not_found(format!(
+                            "no delegation from {delegator} to {}",
+                            m.validator_address
+                        )));
+                    }
+                    let paid = k.withdraw(ctx, &delegator, &v)?;
+                    k.after_delegation_modified(ctx, &delegator, &v)?;
+                    Ok(MsgWithdrawDelegatorRewardResponse {
+                        amount: paid.to_proto(),
+                    })
+                },
+            )
+            .add(
+                msgs::check_withdraw_commission,
+                move |ctx, m: MsgWithdrawValidatorCommission| {
+                    let v = validate::validator(&m.validator_address, "validator_address")?;
+                    let paid = k.withdraw_commission(ctx, &v)?;
+                    Ok(MsgWithdrawValidatorCommissionResponse {
+                        amount: paid.to_proto(),
+                    })
+                },
+            )
+            .add(
+                msgs::check_pool_spend,
+                move |ctx, m: MsgCommunityPoolSpend| {
+                    let recipient = validate::address(&m.recipient, "recipient")?;
+                    let amount = surety_bank::check_coins(&m.amount, "amount")?;
+                    let mut pool = k.community_pool(ctx)?;
+                    pool.sub(&DecCoins::from_coins(&amount)?).map_err(|_| {
+                        sdk::insufficient_funds(format!(
+                            "the community pool holds less than {amount}"
+                        ))
+                    })?;
+                    k.put_dec_coins(ctx, FEE_POOL.to_vec(), &pool)?;
+                    k.bank.send(
+                        ctx,
+                        &Address::module(DISTRIBUTION_ACCOUNT),
+                        &recipient,
+                        &amount,
+                    )?;
+                    ctx.emit(
+                        Event::new("community_pool_spend")
+                            .attr("recipient", recipient)
+                            .attr("amount", &amount),
+                    );
+                    Ok(MsgCommunityPoolSpendResponse {})
+                },
+            )
+            .add(msgs::check_update_params, |ctx, m: MsgUpdateParams| {
+                let p = m
+                    .params
+                    .ok_or_else(|| sdk::invalid_request("params: missing"))?;
                 ctx.put_msg(STORE, PARAMS.to_vec(), &p)?;
-                MsgUpdateParamsResponse {}.encode_to_vec()
-            }
-            other => {
-                return Err(sdk::unknown_request(format!(
-                    "unrecognized distribution message type: {other}"
-                )))
-            }
-        })
+                Ok(MsgUpdateParamsResponse {})
+            })
     }
 
     fn query_paths(&self) -> &'static [&'static str] {
@@ -564,7 +574,7 @@ impl Module for DistributionModule {
                 let mut rewards = Vec::new();
                 for (v, _) in self.keeper.staking.delegations_of(ctx, &delegator)? {
                     let r = k.rewards(ctx, &delegator, &v)?;
-                    total.add(&r);
+                    total.add(&r)?;
                     rewards.push(DelegationDelegatorReward {
                         validator_address: valoper(&v),
                         reward: r.to_proto(),
@@ -609,13 +619,16 @@ impl Module for DistributionModule {
         if let Some(tax) = genesis["params"]["community_tax"].as_str() {
             p.community_tax = tax.to_string();
         }
-        community_tax(&p)?;
+        msgs::check_params(&p)?;
         surety_auth::Auth.ensure_module_account(ctx, DISTRIBUTION_ACCOUNT)?;
         ctx.put_msg(STORE, PARAMS.to_vec(), &p)
     }
 
+    /// If the allocation as a whole fails (its failure is in an `item_failed` event), the fees
+    /// stay in the fee collector and are allocated with the next block's.
     fn begin_block(&self, ctx: &mut Ctx) -> Result<(), Error> {
-        self.keeper.allocate(ctx)
+        let _ = ctx.isolate("fee allocation", |ctx| self.keeper.allocate(ctx))?;
+        Ok(())
     }
 
     fn end_block(&self, _ctx: &mut Ctx) -> Result<Vec<ValidatorUpdate>, Error> {
@@ -628,12 +641,12 @@ impl Module for DistributionModule {
         let check = |ctx: &mut Ctx| -> Result<Result<(), String>, Error> {
             let mut owed = self.keeper.community_pool(ctx)?;
             for v in surety_staking::state::all_validators(ctx)? {
-                owed.add(&self.keeper.outstanding(ctx, &v.operator)?);
+                owed.add(&self.keeper.outstanding(ctx, &v.operator)?)?;
             }
             let account = Address::module(DISTRIBUTION_ACCOUNT);
             for (denom, amount) in &owed.0 {
                 let held = self.keeper.bank.balance(ctx, &account, denom)?;
-                if held * Dec::SCALE < *amount {
+                if held.checked_mul(Dec::SCALE).is_some_and(|h| h < *amount) {
                     return Ok(Err(format!(
                         "distribution owes {} {denom} but holds {held}",
                         Dec(*amount)

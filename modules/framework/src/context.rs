@@ -158,6 +158,27 @@ impl<'a> Ctx<'a> {
         Ok(items)
     }
 
+    /// At most `limit` entries under `prefix` from `start` on, ascending; each item read is paid
+    /// for. Block hooks use it to do a bounded amount of work per block.
+    pub fn range(
+        &mut self,
+        store: &'static str,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<crate::state::Entries, Error> {
+        let cfg = GasConfig::KV;
+        let items = self.state.range(store, prefix, start, limit)?;
+        for (key, value) in &items {
+            self.gas.consume(cfg.iter_next_cost_flat, "IterNextFlat")?;
+            self.gas.consume(
+                cfg.read_cost_per_byte * (key.len() + value.len()) as u64,
+                "ValuePerByte",
+            )?;
+        }
+        Ok(items)
+    }
+
     pub fn get_msg<M: Message + Default>(
         &mut self,
         store: &'static str,
@@ -197,7 +218,9 @@ impl<'a> Ctx<'a> {
             })?),
             None => 0,
         };
-        let next = current + 1;
+        let next = current
+            .checked_add(1)
+            .ok_or_else(|| sdk::internal(format!("{store} counter exhausted")))?;
         self.put(store, key.to_vec(), next.to_be_bytes().to_vec())?;
         Ok(next)
     }
@@ -212,6 +235,33 @@ impl<'a> Ctx<'a> {
 
     pub fn take_events(&mut self) -> Vec<Event> {
         std::mem::take(&mut self.events)
+    }
+
+    /// Runs one item of a block-hook queue (a settlement, a payout, a proposal) on its own branch.
+    /// If the item fails, its writes are dropped, the failure is emitted as an `item_failed` event
+    /// and returned in the inner `Err` for the caller to move the item to a failed or retry state;
+    /// the block goes on. Only a fatal error (an unreadable store, a broken invariant) comes back
+    /// in the outer `Err` and stops the node.
+    pub fn isolate<T>(
+        &mut self,
+        item: impl std::fmt::Display,
+        f: impl FnOnce(&mut Ctx) -> Result<T, Error>,
+    ) -> Result<Result<T, Error>, Error> {
+        match self.branch(f) {
+            Ok(v) => Ok(Ok(v)),
+            Err(e) if e.is_fatal() => Err(e),
+            Err(e) => {
+                tracing::warn!(%item, error = %e, "block-hook item failed");
+                self.emit(
+                    Event::new("item_failed")
+                        .attr("item", item)
+                        .attr("codespace", e.codespace)
+                        .attr("code", e.code)
+                        .attr("error", &e.log),
+                );
+                Ok(Err(e))
+            }
+        }
     }
 
     /// Runs `f` on a branch of this state: its writes and events are kept only if it succeeds.

@@ -139,3 +139,21 @@ pub mod sdk {
         Error::new(CODESPACE, 22, "key not found", details).with_grpc(GrpcCode::NotFound)
     }
 }
+
+/// Failures that no input can cause and no retry can mend: the node must stop rather than commit
+/// past them. Everything else that goes wrong in a block hook is one item's failure, recorded and
+/// survived (see [`crate::Ctx::isolate`]).
+pub mod fatal {
+    crate::errors! { "fatal";
+        store = 1, "store unreadable";
+        invariant = 2, "invariant broken";
+        upgrade_needed = 3, "upgrade needed";
+    }
+}
+
+impl Error {
+    /// Whether this error must stop the node.
+    pub fn is_fatal(&self) -> bool {
+        self.codespace == fatal::CODESPACE
+    }
+}

@@ -5,6 +5,7 @@
 //! app routes messages, queries, genesis and block hooks to, plus a keeper-style public API that
 //! other modules call (never another module's keys).
 
+pub mod accounts;
 pub mod address;
 pub mod coins;
 pub mod context;
@@ -13,8 +14,11 @@ pub mod events;
 pub mod gas;
 pub mod math;
 pub mod module;
+pub mod msgs;
 pub mod oracle;
+pub mod queue;
 pub mod state;
+pub mod validate;
 
 pub use address::{Address, ACCOUNT_PREFIX, VALIDATOR_PREFIX};
 pub use coins::{Coin, Coins};
@@ -26,5 +30,7 @@ pub use math::{Dec, Round};
 pub use module::{
     decode_msg, decode_query, gov_authority, require_authority, Module, ValidatorUpdate,
 };
+pub use msgs::{signer, MsgHandler, Msgs};
+pub use queue::DeadlineQueue;
 pub use state::{Changes, Entries, Overlay, StateRead, StateWrite};
 pub mod serde_str;

@@ -17,25 +17,21 @@ pub trait Module: Send + Sync {
     /// The module's name, which is also its substore name.
     fn name(&self) -> &'static str;
 
-    /// Type URLs of the messages this module handles.
+    /// The messages this module handles, each with its stateless check and its execution. The
+    /// app calls this once, when it composes the modules.
+    fn msgs(&self) -> crate::Msgs {
+        crate::Msgs::new()
+    }
+
+    // LEGACY (removed once every module registers `msgs`): no longer called by the app.
     fn msg_types(&self) -> &'static [&'static str] {
         &[]
     }
-
-    /// Stateless validation of a message; returns the addresses that must sign it.
     fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        Err(sdk::unknown_request(format!(
-            "unrecognized message type: {}",
-            msg.type_url
-        )))
+        Err(sdk::unknown_request(msg.type_url.clone()))
     }
-
-    /// Executes a message; returns its encoded `<Msg>Response`.
     fn deliver(&self, _ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        Err(sdk::unknown_request(format!(
-            "unrecognized message type: {}",
-            msg.type_url
-        )))
+        Err(sdk::unknown_request(msg.type_url.clone()))
     }
 
     /// Full gRPC method names this module answers, e.g. `/cosmos.bank.v1beta1.Query/Balance`.
@@ -91,7 +87,7 @@ pub fn decode_query<M: Message + Default>(request: &[u8]) -> Result<M, Error> {
 
 /// The account whose messages only governance may send: the gov module's address.
 pub fn gov_authority() -> Address {
-    Address::module("gov")
+    Address::module(crate::accounts::GOV)
 }
 
 /// Checks that a governance-only message is signed by the gov authority.

@@ -4,7 +4,7 @@
 //! overlay of the block's, which is merged on success and dropped on failure, so a failed
 //! transaction leaves no writes behind.
 
-use crate::error::{sdk, Error};
+use crate::error::Error;
 use std::collections::BTreeMap;
 use surety_store::Snapshot;
 
@@ -19,6 +19,23 @@ pub trait StateRead {
     fn get(&self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error>;
     /// Every (key, value) under `prefix` in ascending key order.
     fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Entries, Error>;
+
+    /// At most `limit` entries under `prefix`, ascending, from `start` (inclusive) on: bounded
+    /// reads for queues and pages. The default reads the whole prefix; stores override it.
+    fn range(
+        &self,
+        store: &'static str,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, Error> {
+        let mut all = self.prefix(store, prefix)?;
+        if let Some(start) = start {
+            all.retain(|(k, _)| k.as_slice() >= start);
+        }
+        all.truncate(limit);
+        Ok(all)
+    }
 }
 
 pub trait StateWrite: StateRead {
@@ -28,7 +45,7 @@ pub trait StateWrite: StateRead {
 }
 
 fn store_error(e: surety_store::StoreError) -> Error {
-    sdk::internal(format!("store: {e}"))
+    crate::error::fatal::store(e)
 }
 
 impl StateRead for Snapshot {
@@ -38,6 +55,16 @@ impl StateRead for Snapshot {
 
     fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Entries, Error> {
         Snapshot::prefix(self, store, prefix).map_err(store_error)
+    }
+
+    fn range(
+        &self,
+        store: &'static str,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, Error> {
+        Snapshot::range(self, store, prefix, start, limit).map_err(store_error)
     }
 }
 
@@ -91,6 +118,59 @@ impl StateRead for Overlay<'_> {
             };
         }
         Ok(merged.into_iter().collect())
+    }
+
+    /// Reads the base in chunks of `limit`, merging this overlay's changes over each chunk's
+    /// key span, until `limit` live entries are found or the prefix ends.
+    fn range(
+        &self,
+        store: &'static str,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, Error> {
+        let mut out: Entries = Vec::new();
+        let mut cursor: Vec<u8> = match start {
+            Some(s) if s > prefix => s.to_vec(),
+            _ => prefix.to_vec(),
+        };
+        while out.len() < limit {
+            let chunk = self.base.range(store, prefix, Some(&cursor), limit)?;
+            let exhausted = chunk.len() < limit;
+            // The span this chunk covers: up to its last key, or to the end of the prefix.
+            let end: Option<Vec<u8>> = if exhausted {
+                None
+            } else {
+                chunk.last().map(|(k, _)| k.clone())
+            };
+            let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = chunk.into_iter().collect();
+            let pending =
+                self.changes
+                    .range((store, cursor.clone())..)
+                    .take_while(|((s, k), _)| {
+                        *s == store && k.starts_with(prefix) && end.as_ref().is_none_or(|e| k <= e)
+                    });
+            for ((_, key), change) in pending {
+                match change {
+                    Some(value) => merged.insert(key.clone(), value.clone()),
+                    None => merged.remove(key),
+                };
+            }
+            for entry in merged {
+                if out.len() == limit {
+                    break;
+                }
+                out.push(entry);
+            }
+            match end {
+                None => break,
+                Some(mut e) => {
+                    e.push(0);
+                    cursor = e;
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -10,33 +10,40 @@
 //! a missed quorum or an expired deposit period). Expedited proposals vote for a shorter period
 //! at a higher threshold; one that fails becomes a regular proposal.
 
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
+mod end_block;
+mod msgs;
 mod query;
 mod tally;
 
 use prost::Message;
 use surety_framework::module::genesis_json;
+use surety_framework::queue::DeadlineQueue;
 use surety_framework::{
-    decode_msg, gov_authority, require_authority, sdk, signers_of, Address, Coins, Ctx, Dec, Error,
-    Event, Module, ValidatorUpdate,
+    gov_authority, sdk, Address, Coins, Ctx, Dec, Error, Event, Module, Msgs, ValidatorUpdate,
 };
 use surety_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use surety_proto::cosmos::gov::v1::*;
-use surety_proto::{Any, TypeUrl};
 use tendermint_proto::google::protobuf::{Duration, Timestamp};
 
+pub use msgs::{check_params, vote_options};
 pub use tally::Tally;
 
 pub const STORE: &str = "gov";
 /// Deposits are held by the gov module account, which is also the authority proposals act as.
-pub const GOV_ACCOUNT: &str = "gov";
+pub const GOV_ACCOUNT: &str = surety_framework::accounts::GOV;
 
 const PARAMS: &[u8] = &[0x00];
 const PROPOSALS: u8 = 0x01;
 const NEXT_ID: &[u8] = &[0x02];
 const DEPOSITS: u8 = 0x03;
 const VOTES: u8 = 0x04;
-const INACTIVE: u8 = 0x05;
-const ACTIVE: u8 = 0x06;
+
+/// Proposals in their deposit period, by deposit end time: `[0x05][time][id]`.
+const INACTIVE: DeadlineQueue = DeadlineQueue::new(STORE, 0x05);
+/// Proposals in their voting period, by voting end time: `[0x06][time][id]`.
+const ACTIVE: DeadlineQueue = DeadlineQueue::new(STORE, 0x06);
 
 surety_framework::errors! { "gov";
     unknown_proposal = 2, "unknown proposal";
@@ -44,6 +51,7 @@ surety_framework::errors! { "gov";
     invalid_proposal = 5, "invalid proposal content";
     invalid_vote = 8, "invalid vote option";
     invalid_signer = 12, "expected gov account as only signer for proposal message";
+    metadata_too_long = 15, "metadata too long";
     min_deposit_too_small = 19, "minimum deposit is too small";
 }
 
@@ -58,8 +66,12 @@ fn ts(secs: i64) -> Option<Timestamp> {
     })
 }
 
-fn time_bytes(t: i64) -> [u8; 8] {
-    ((t as u64) ^ (1 << 63)).to_be_bytes()
+/// `start + period`; both are sane (block time, params of at most ten years), so an overflow is
+/// internal.
+fn after(start: i64, period: i64) -> Result<i64, Error> {
+    start
+        .checked_add(period)
+        .ok_or_else(|| sdk::internal(format!("time {start} + {period}s overflows")))
 }
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -117,37 +129,32 @@ fn dec(s: &str, what: &str) -> Result<Dec, Error> {
         .map_err(|_| sdk::invalid_request(format!("gov {what} {s:?} is not a decimal")))
 }
 
-fn validate_params(p: &Params) -> Result<(), Error> {
-    for (value, what) in [
-        (&p.quorum, "quorum"),
-        (&p.threshold, "threshold"),
-        (&p.veto_threshold, "veto_threshold"),
-        (&p.expedited_threshold, "expedited_threshold"),
-    ] {
-        let d = dec(value, what)?;
-        if d == Dec::ZERO || d > Dec::ONE {
-            return Err(sdk::invalid_request(format!(
-                "gov {what} must be in (0, 1]"
-            )));
+/// How many entries a paged read takes at a time.
+const PAGE: usize = 256;
+
+/// Calls `f` on every entry under `prefix`, reading a page at a time (so memory stays bounded
+/// however many entries there are; `f` may delete the entry it is given). Returns the count.
+fn for_each_entry(
+    ctx: &mut Ctx,
+    prefix: &[u8],
+    mut f: impl FnMut(&mut Ctx, Vec<u8>, Vec<u8>) -> Result<(), Error>,
+) -> Result<u64, Error> {
+    let mut start: Option<Vec<u8>> = None;
+    let mut count: u64 = 0;
+    loop {
+        let page = ctx.range(STORE, prefix, start.as_deref(), PAGE)?;
+        let full = page.len() == PAGE;
+        for (k, v) in page {
+            count = count.saturating_add(1);
+            let mut next = k.clone();
+            next.push(0);
+            start = Some(next);
+            f(ctx, k, v)?;
+        }
+        if !full {
+            return Ok(count);
         }
     }
-    if dec(&p.expedited_threshold, "expedited_threshold")? <= dec(&p.threshold, "threshold")? {
-        return Err(sdk::invalid_request(
-            "expedited_threshold must exceed threshold",
-        ));
-    }
-    if secs(&p.voting_period) <= 0 || secs(&p.max_deposit_period) <= 0 {
-        return Err(sdk::invalid_request("gov periods must be positive"));
-    }
-    let expedited = secs(&p.expedited_voting_period);
-    if expedited <= 0 || expedited >= secs(&p.voting_period) {
-        return Err(sdk::invalid_request(
-            "expedited_voting_period must be positive and shorter than voting_period",
-        ));
-    }
-    Coins::from_proto(&p.min_deposit)?;
-    Coins::from_proto(&p.expedited_min_deposit)?;
-    Ok(())
 }
 
 #[derive(Clone, Copy, Default)]
@@ -162,7 +169,7 @@ impl Gov {
     }
 
     fn set_params(&self, ctx: &mut Ctx, p: &Params) -> Result<(), Error> {
-        validate_params(p)?;
+        check_params(p)?;
         ctx.put_msg(STORE, PARAMS.to_vec(), p)
     }
 
@@ -204,20 +211,14 @@ impl Gov {
         })
     }
 
+    /// Submits a proposal `msgs::check_submit` has checked; each of its messages must pass its
+    /// own module's check and be signed by the gov authority alone.
     pub fn submit(
         &self,
         ctx: &mut Ctx,
         proposer: &Address,
         m: MsgSubmitProposal,
     ) -> Result<u64, Error> {
-        if m.messages.is_empty() {
-            return Err(invalid_proposal("a proposal needs at least one message"));
-        }
-        if m.title.trim().is_empty() || m.title.len() > 140 || m.summary.len() > 10_000 {
-            return Err(invalid_proposal(
-                "title of 1 to 140 bytes, summary up to 10 000",
-            ));
-        }
         let router = ctx
             .router
             .ok_or_else(|| sdk::internal("gov needs the message router"))?;
@@ -231,7 +232,7 @@ impl Gov {
             }
         }
         let params = self.params(ctx)?;
-        let deposit = Coins::from_proto(&m.initial_deposit)?;
+        let deposit = msgs::coins(&m.initial_deposit, "initial_deposit")?;
         let min = self.min_deposit(&params, m.expedited)?;
         let ratio = dec(
             &params.min_initial_deposit_ratio,
@@ -248,7 +249,7 @@ impl Gov {
         }
         let id = ctx.next_id(STORE, NEXT_ID)?;
         let now = ctx.block.time_unix_secs;
-        let deposit_end = now + secs(&params.max_deposit_period);
+        let deposit_end = after(now, secs(&params.max_deposit_period))?;
         let proposal = Proposal {
             id,
             messages: m.messages,
@@ -265,11 +266,7 @@ impl Gov {
             ..Default::default()
         };
         self.save(ctx, &proposal)?;
-        ctx.put(
-            STORE,
-            key(INACTIVE, &[&time_bytes(deposit_end), &id.to_be_bytes()]),
-            Vec::new(),
-        )?;
+        INACTIVE.push(ctx, deposit_end, &id.to_be_bytes())?;
         ctx.emit(
             Event::new("submit_proposal")
                 .attr("proposal_id", id)
@@ -298,9 +295,8 @@ impl Gov {
         if amount.is_empty() {
             return Err(sdk::invalid_coins("deposit must be positive"));
         }
-        surety_auth::Auth.ensure_module_account(ctx, GOV_ACCOUNT)?;
         self.bank
-            .send(ctx, depositor, &Address::module(GOV_ACCOUNT), amount)?;
+            .send_to_module(ctx, depositor, GOV_ACCOUNT, amount)?;
         let dkey = key(DEPOSITS, &[&id.to_be_bytes(), &depositor.0]);
         let mut d: Deposit = ctx.get_msg(STORE, &dkey)?.unwrap_or(Deposit {
             proposal_id: id,
@@ -331,33 +327,28 @@ impl Gov {
 
     fn start_voting(&self, ctx: &mut Ctx, p: &mut Proposal, params: &Params) -> Result<(), Error> {
         let deposit_end = p.deposit_end_time.as_ref().map_or(0, |t| t.seconds);
-        ctx.delete(
-            STORE,
-            key(INACTIVE, &[&time_bytes(deposit_end), &p.id.to_be_bytes()]),
-        )?;
+        INACTIVE.remove(ctx, deposit_end, &p.id.to_be_bytes())?;
         let now = ctx.block.time_unix_secs;
         let period = if p.expedited {
             secs(&params.expedited_voting_period)
         } else {
             secs(&params.voting_period)
         };
+        let end = after(now, period)?;
         p.status = ProposalStatus::VotingPeriod as i32;
         p.voting_start_time = ts(now);
-        p.voting_end_time = ts(now + period);
-        ctx.put(
-            STORE,
-            key(ACTIVE, &[&time_bytes(now + period), &p.id.to_be_bytes()]),
-            Vec::new(),
-        )?;
+        p.voting_end_time = ts(end);
+        ACTIVE.push(ctx, end, &p.id.to_be_bytes())?;
         ctx.emit(
             Event::new("proposal_voting_started")
                 .attr("proposal_id", p.id)
-                .attr("voting_end", now + period),
+                .attr("voting_end", end),
         );
         Ok(())
     }
 
-    /// Records (or replaces) a vote; weights are decimals summing to 1.
+    /// Records (or replaces) a vote. The options are checked again here, whoever calls: each
+    /// weight in (0, 1], summing to exactly 1.
     pub fn vote(
         &self,
         ctx: &mut Ctx,
@@ -366,31 +357,12 @@ impl Gov {
         options: Vec<WeightedVoteOption>,
         metadata: String,
     ) -> Result<(), Error> {
+        vote_options(&options)?;
         let p = self.proposal(ctx, id)?;
         if p.status != ProposalStatus::VotingPeriod as i32 {
             return Err(inactive_proposal(format!(
                 "{id} is not in its voting period"
             )));
-        }
-        if options.is_empty() {
-            return Err(invalid_vote("no options"));
-        }
-        let mut sum = Dec::ZERO;
-        let mut seen = Vec::new();
-        for o in &options {
-            let option = VoteOption::try_from(o.option).unwrap_or(VoteOption::Unspecified);
-            if option == VoteOption::Unspecified || seen.contains(&o.option) {
-                return Err(invalid_vote(format!("{}", o.option)));
-            }
-            seen.push(o.option);
-            let w = dec(&o.weight, "vote weight")?;
-            if w == Dec::ZERO {
-                return Err(invalid_vote("weights must be positive"));
-            }
-            sum = Dec(sum.0 + w.0);
-        }
-        if sum != Dec::ONE {
-            return Err(invalid_vote(format!("weights sum to {sum}, not 1")));
         }
         ctx.put_msg(
             STORE,
@@ -412,133 +384,33 @@ impl Gov {
 
     /// The tally of a proposal's votes by bonded stake, with inheritance.
     pub fn tally(&self, ctx: &mut Ctx, id: u64) -> Result<Tally, Error> {
-        let votes = self.votes(ctx, id)?;
-        tally::tally(&self.staking, ctx, &votes)
+        self.count_votes(ctx, id).map(|(t, _)| t)
     }
 
-    fn settle_deposits(&self, ctx: &mut Ctx, id: u64, burn: bool) -> Result<(), Error> {
-        for d in self.deposits(ctx, id)? {
-            ctx.delete(
-                STORE,
-                key(
-                    DEPOSITS,
-                    &[&id.to_be_bytes(), &Address::from_bech32(&d.depositor)?.0],
-                ),
-            )?;
+    /// The tally and how many votes it read, a page of votes at a time.
+    fn count_votes(&self, ctx: &mut Ctx, id: u64) -> Result<(Tally, u64), Error> {
+        let mut tallier = tally::Tallier::new(&self.staking, ctx)?;
+        let staking = self.staking;
+        let votes = for_each_entry(ctx, &key(VOTES, &[&id.to_be_bytes()]), |c, _, v| {
+            tallier.count(&staking, c, &decode(&v)?)
+        })?;
+        Ok((tallier.finish()?, votes))
+    }
+
+    /// Refunds (or burns) and deletes every deposit on a proposal; returns how many there were.
+    fn settle_deposits(&self, ctx: &mut Ctx, id: u64, burn: bool) -> Result<u64, Error> {
+        let bank = self.bank;
+        for_each_entry(ctx, &key(DEPOSITS, &[&id.to_be_bytes()]), |c, k, v| {
+            let d: Deposit = decode(&v)?;
+            c.delete(STORE, k)?;
             let amount = Coins::from_proto(&d.amount)?;
             if burn {
-                self.bank.burn(ctx, GOV_ACCOUNT, &amount)?;
+                bank.burn(c, GOV_ACCOUNT, &amount)
             } else {
                 let to = Address::from_bech32(&d.depositor)?;
-                self.bank
-                    .send(ctx, &Address::module(GOV_ACCOUNT), &to, &amount)?;
+                bank.send_from_module(c, GOV_ACCOUNT, &to, &amount)
             }
-        }
-        Ok(())
-    }
-
-    /// Ends deposit periods and voting periods that are over.
-    pub fn end_block(&self, ctx: &mut Ctx) -> Result<(), Error> {
-        let now = time_bytes(ctx.block.time_unix_secs);
-        let params = self.params(ctx)?;
-        for (k, _) in ctx.prefix(STORE, &[INACTIVE])? {
-            if k[1..9] > now[..] {
-                break;
-            }
-            ctx.delete(STORE, k.clone())?;
-            let id = u64::from_be_bytes(
-                k[9..17]
-                    .try_into()
-                    .map_err(|_| sdk::internal("corrupt queue"))?,
-            );
-            self.settle_deposits(ctx, id, params.burn_proposal_deposit_prevote)?;
-            ctx.delete(STORE, key(PROPOSALS, &[&id.to_be_bytes()]))?;
-            ctx.emit(
-                Event::new("proposal_dropped")
-                    .attr("proposal_id", id)
-                    .attr("reason", "deposit period ended below the minimum"),
-            );
-        }
-        for (k, _) in ctx.prefix(STORE, &[ACTIVE])? {
-            if k[1..9] > now[..] {
-                break;
-            }
-            ctx.delete(STORE, k.clone())?;
-            let id = u64::from_be_bytes(
-                k[9..17]
-                    .try_into()
-                    .map_err(|_| sdk::internal("corrupt queue"))?,
-            );
-            self.close_vote(ctx, id, &params)?;
-        }
-        Ok(())
-    }
-
-    fn close_vote(&self, ctx: &mut Ctx, id: u64, params: &Params) -> Result<(), Error> {
-        let mut p = self.proposal(ctx, id)?;
-        let tally = self.tally(ctx, id)?;
-        let verdict = tally.verdict(params, p.expedited)?;
-        if p.expedited && !verdict.passes && !verdict.burn {
-            // A failed expedited proposal gets the regular voting period and threshold; votes stay.
-            p.expedited = false;
-            let start = p.voting_start_time.as_ref().map_or(0, |t| t.seconds);
-            let end = start + secs(&params.voting_period);
-            p.voting_end_time = ts(end);
-            ctx.put(
-                STORE,
-                key(ACTIVE, &[&time_bytes(end), &id.to_be_bytes()]),
-                Vec::new(),
-            )?;
-            self.save(ctx, &p)?;
-            ctx.emit(Event::new("proposal_expedited_converted").attr("proposal_id", id));
-            return Ok(());
-        }
-        for v in self.votes(ctx, id)? {
-            ctx.delete(
-                STORE,
-                key(
-                    VOTES,
-                    &[&id.to_be_bytes(), &Address::from_bech32(&v.voter)?.0],
-                ),
-            )?;
-        }
-        self.settle_deposits(ctx, id, verdict.burn)?;
-        p.final_tally_result = Some(tally.result());
-        if verdict.passes {
-            let router = ctx
-                .router
-                .ok_or_else(|| sdk::internal("gov needs the message router"))?;
-            let messages = p.messages.clone();
-            let executed = ctx.branch(|c| {
-                for msg in &messages {
-                    router.execute(c, msg, &gov_authority())?;
-                }
-                Ok(())
-            });
-            match executed {
-                Ok(()) => p.status = ProposalStatus::Passed as i32,
-                Err(e) => {
-                    p.status = ProposalStatus::Failed as i32;
-                    p.failed_reason = e.log;
-                }
-            }
-        } else {
-            p.status = ProposalStatus::Rejected as i32;
-            p.failed_reason = verdict.reason.into();
-        }
-        self.save(ctx, &p)?;
-        ctx.emit(
-            Event::new("proposal_closed")
-                .attr("proposal_id", id)
-                .attr(
-                    "status",
-                    ProposalStatus::try_from(p.status)
-                        .map(|s| s.as_str_name())
-                        .unwrap_or("?"),
-                )
-                .attr("reason", &p.failed_reason),
-        );
-        Ok(())
+        })
     }
 }
 
@@ -551,74 +423,41 @@ impl Module for GovModule {
         STORE
     }
 
-    fn msg_types(&self) -> &'static [&'static str] {
-        &[
-            MsgSubmitProposal::TYPE_URL,
-            MsgDeposit::TYPE_URL,
-            MsgVote::TYPE_URL,
-            MsgVoteWeighted::TYPE_URL,
-            MsgUpdateParams::TYPE_URL,
-        ]
-    }
-
-    fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        signers_of!(msg;
-            MsgSubmitProposal => proposer,
-            MsgDeposit => depositor,
-            MsgVote => voter,
-            MsgVoteWeighted => voter,
-            MsgUpdateParams => authority,
-        )
-    }
-
-    fn deliver(&self, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        let k = &self.keeper;
-        Ok(match msg.type_url.as_str() {
-            MsgSubmitProposal::TYPE_URL => {
-                let m: MsgSubmitProposal = decode_msg(msg)?;
+    fn msgs(&self) -> Msgs {
+        let k = self.keeper;
+        Msgs::new()
+            .add(msgs::check_submit, move |ctx, m: MsgSubmitProposal| {
                 let proposer = Address::from_bech32(&m.proposer)?;
                 let proposal_id = k.submit(ctx, &proposer, m)?;
-                MsgSubmitProposalResponse { proposal_id }.encode_to_vec()
-            }
-            MsgDeposit::TYPE_URL => {
-                let m: MsgDeposit = decode_msg(msg)?;
+                Ok(MsgSubmitProposalResponse { proposal_id })
+            })
+            .add(msgs::check_deposit, move |ctx, m: MsgDeposit| {
                 let depositor = Address::from_bech32(&m.depositor)?;
-                k.deposit(
-                    ctx,
-                    m.proposal_id,
-                    &depositor,
-                    &Coins::from_proto(&m.amount)?,
-                )?;
-                MsgDepositResponse {}.encode_to_vec()
-            }
-            MsgVote::TYPE_URL => {
-                let m: MsgVote = decode_msg(msg)?;
+                let amount = msgs::coins(&m.amount, "amount")?;
+                k.deposit(ctx, m.proposal_id, &depositor, &amount)?;
+                Ok(MsgDepositResponse {})
+            })
+            .add(msgs::check_vote, move |ctx, m: MsgVote| {
                 let voter = Address::from_bech32(&m.voter)?;
                 let options = vec![WeightedVoteOption {
                     option: m.option,
                     weight: "1".into(),
                 }];
                 k.vote(ctx, m.proposal_id, &voter, options, m.metadata)?;
-                MsgVoteResponse {}.encode_to_vec()
-            }
-            MsgVoteWeighted::TYPE_URL => {
-                let m: MsgVoteWeighted = decode_msg(msg)?;
+                Ok(MsgVoteResponse {})
+            })
+            .add(msgs::check_vote_weighted, move |ctx, m: MsgVoteWeighted| {
                 let voter = Address::from_bech32(&m.voter)?;
                 k.vote(ctx, m.proposal_id, &voter, m.options, m.metadata)?;
-                MsgVoteWeightedResponse {}.encode_to_vec()
-            }
-            MsgUpdateParams::TYPE_URL => {
-                let m: MsgUpdateParams = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                k.set_params(ctx, &m.params.unwrap_or_default())?;
-                MsgUpdateParamsResponse {}.encode_to_vec()
-            }
-            other => {
-                return Err(sdk::unknown_request(format!(
-                    "unrecognized gov message type: {other}"
-                )))
-            }
-        })
+                Ok(MsgVoteWeightedResponse {})
+            })
+            .add(msgs::check_update_params, move |ctx, m: MsgUpdateParams| {
+                let params = m
+                    .params
+                    .ok_or_else(|| sdk::invalid_request("params must be set"))?;
+                k.set_params(ctx, &params)?;
+                Ok(MsgUpdateParamsResponse {})
+            })
     }
 
     fn query_paths(&self) -> &'static [&'static str] {
@@ -635,7 +474,7 @@ impl Module for GovModule {
 
     fn validate_genesis(&self, genesis: &serde_json::Value) -> Result<(), String> {
         if let Some(p) = params_from_json(genesis)? {
-            validate_params(&p).map_err(|e| format!("gov params: {}", e.log))?;
+            check_params(&p).map_err(|e| format!("gov params: {}", e.log))?;
         }
         Ok(())
     }

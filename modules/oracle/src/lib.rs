@@ -8,39 +8,57 @@
 //! it), rejected otherwise (bond forfeited). Validators that miss too many oracle votes in a
 //! window are slashed a little and jailed. The claims module reads all this through
 //! [`surety_framework::oracle::OracleView`].
+//!
+//! Block hooks do bounded work: incident deadlines come off a [`DeadlineQueue`] a budget at a
+//! time, each decided on its own branch; price history is pruned past its retention window a
+//! few feeds per block (see [`history`]).
 
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
+pub mod history;
+pub mod msgs;
 mod query;
+#[cfg(test)]
+mod testing;
 pub mod votes;
 
 use prost::Message;
+use surety_framework::error::fatal;
 use surety_framework::math::{mul_div, Round};
 use surety_framework::module::{genesis_json, genesis_section};
 use surety_framework::oracle::{IncidentView, OracleView, PricePoint, ProtocolRegistry};
 use surety_framework::{
-    decode_msg, require_authority, sdk, signers_of, Address, Coin, Coins, Ctx, Dec, Error, Event,
-    Module, ValidatorUpdate,
+    sdk, Address, Coin, Coins, Ctx, DeadlineQueue, Dec, Error, Event, Module, Msgs, ValidatorUpdate,
 };
 use surety_proto::cometbft::abci::ExtendedCommitInfo;
 use surety_proto::surety::oracle::v1::*;
-use surety_proto::{Any, TypeUrl};
 
 pub const STORE: &str = "oracle";
 /// Holds incident bonds while attestations run.
-pub const ORACLE_ACCOUNT: &str = "oracle";
-const TREASURY: &str = "treasury";
+pub const ORACLE_ACCOUNT: &str = surety_framework::accounts::ORACLE;
+const TREASURY: &str = surety_framework::accounts::TREASURY;
 
-const PRICES: u8 = 0x01;
+// Prices (0x01), latest prices (0x07), first kept prices (0x0c) and the pruning cursor (0x0d)
+// are laid out in `history`.
 const INCIDENTS: u8 = 0x02;
 const NEXT_INCIDENT_ID: &[u8] = &[0x03];
 const PARAMS: &[u8] = &[0x04];
 const ATTESTATIONS: u8 = 0x05;
 const MISSES: u8 = 0x06;
-const LATEST: u8 = 0x07;
 const DEADLINES: u8 = 0x08;
 const CONFIRMED_AT: u8 = 0x09;
 const UPDATED_AT: u8 = 0x0a;
 const VE_ENABLE_HEIGHT: &[u8] = &[0x0b];
-const FIRST: u8 = 0x0c;
+
+/// Pending incidents by attestation deadline: `[DEADLINES][time][id]`.
+const DEADLINE_QUEUE: DeadlineQueue = DeadlineQueue::new(STORE, DEADLINES);
+/// Incidents decided per block when their windows close; the rest wait for the next block.
+pub const DEADLINE_BUDGET: usize = 100;
+/// A deadline whose decision failed is retried this much later.
+const RETRY_SECS: i64 = 3_600;
+/// Per-height index entries (confirmed incidents, updated feeds) of past blocks deleted per
+/// block: far more than a block adds, so the indexes stay a block deep.
+const INDEX_PRUNE_BUDGET: usize = 512;
 
 surety_framework::errors! { "oracle";
     unknown_feed = 2, "unknown feed";
@@ -52,47 +70,12 @@ surety_framework::errors! { "oracle";
     invalid_incident = 8, "invalid incident";
 }
 
-/// Block times as big-endian bytes that sort in time order, negatives included.
-fn time_bytes(t: i64) -> [u8; 8] {
-    ((t as u64) ^ (1 << 63)).to_be_bytes()
-}
-
-fn feed_prefix(feed: &str) -> Vec<u8> {
-    let mut k = vec![PRICES, feed.len() as u8];
-    k.extend_from_slice(feed.as_bytes());
-    k
-}
-
-const DAY: i64 = 86_400;
-
-/// A feed's prices are bucketed by day, so that a trigger looking back over hours reads a day
-/// or two of history, not all of it.
-fn day_prefix(feed: &str, day: i64) -> Vec<u8> {
-    let mut k = feed_prefix(feed);
-    k.extend_from_slice(&time_bytes(day));
-    k
-}
-
-fn price_key(feed: &str, time: i64) -> Vec<u8> {
-    let mut k = day_prefix(feed, time.div_euclid(DAY));
-    k.extend_from_slice(&time_bytes(time));
-    k
-}
-
-fn latest_key(feed: &str) -> Vec<u8> {
-    [&[LATEST][..], feed.as_bytes()].concat()
-}
-
 fn incident_key(id: u64) -> Vec<u8> {
     [&[INCIDENTS][..], &id.to_be_bytes()].concat()
 }
 
 fn attestation_key(id: u64, validator: &[u8]) -> Vec<u8> {
     [&[ATTESTATIONS][..], &id.to_be_bytes(), validator].concat()
-}
-
-fn deadline_key(deadline: i64, id: u64) -> Vec<u8> {
-    [&[DEADLINES][..], &time_bytes(deadline), &id.to_be_bytes()].concat()
 }
 
 fn height_key(tag: u8, height: u64, rest: &[u8]) -> Vec<u8> {
@@ -113,27 +96,8 @@ pub fn default_params() -> Params {
         miss_window_blocks: 1_000,
         max_missed_bps: 5_000,
         miss_slash_bps: 1,
+        price_retention_secs: history::DEFAULT_RETENTION_SECS,
     }
-}
-
-fn validate_params(p: &Params) -> Result<(), Error> {
-    for feed in &p.feeds {
-        if feed.is_empty() || feed.len() > 64 {
-            return Err(sdk::invalid_request(format!("invalid feed name {feed:?}")));
-        }
-    }
-    if p.min_power_bps == 0 || p.min_power_bps > 10_000 || p.max_missed_bps > 10_000 {
-        return Err(sdk::invalid_request(
-            "power shares must be in 1..=10000 bps",
-        ));
-    }
-    if p.attestation_window_secs <= 0 || p.miss_window_blocks == 0 {
-        return Err(sdk::invalid_request("oracle windows must be positive"));
-    }
-    for c in [&p.incident_bond, &p.incident_reward].into_iter().flatten() {
-        Coin::from_proto(c)?;
-    }
-    Ok(())
 }
 
 fn coins(c: &Option<surety_proto::cosmos::base::v1beta1::Coin>) -> Result<Coins, Error> {
@@ -156,7 +120,7 @@ impl Oracle {
     }
 
     pub fn set_params(&self, ctx: &mut Ctx, p: &Params) -> Result<(), Error> {
-        validate_params(p)?;
+        msgs::validate_params(p)?;
         ctx.put_msg(STORE, PARAMS.to_vec(), p)
     }
 
@@ -182,8 +146,11 @@ impl Oracle {
 
     /// Records the aggregated price of `feed` at the current block.
     pub fn record_price(&self, ctx: &mut Ctx, feed: &str, price: Dec) -> Result<(), Error> {
-        if feed.is_empty() || feed.len() > 64 {
-            return Err(sdk::invalid_request(format!("invalid feed name {feed:?}")));
+        msgs::feed_name(feed)?;
+        if price == Dec::ZERO || price > surety_framework::validate::MAX_PRICE {
+            return Err(sdk::invalid_request(format!(
+                "price of {feed}: {price} out of range"
+            )));
         }
         let p = Price {
             feed: feed.to_string(),
@@ -191,7 +158,7 @@ impl Oracle {
             time: ctx.block.time_unix_secs,
             height: ctx.block.height,
         };
-        self.store_price(ctx, &p)?;
+        history::store(ctx, &p)?;
         ctx.put(
             STORE,
             height_key(UPDATED_AT, p.height, feed.as_bytes()),
@@ -203,15 +170,6 @@ impl Oracle {
                 .attr("price", price),
         );
         Ok(())
-    }
-
-    fn store_price(&self, ctx: &mut Ctx, p: &Price) -> Result<(), Error> {
-        let first_key = [&[FIRST][..], p.feed.as_bytes()].concat();
-        if ctx.get(STORE, &first_key)?.is_none() {
-            ctx.put_msg(STORE, first_key, p)?;
-        }
-        ctx.put_msg(STORE, price_key(&p.feed, p.time), p)?;
-        ctx.put_msg(STORE, latest_key(&p.feed), p)
     }
 
     /// Records an incident as decided (genesis and tests; reports go through
@@ -245,22 +203,14 @@ impl Oracle {
         Ok(id)
     }
 
-    pub fn history(&self, ctx: &mut Ctx, feed: &str) -> Result<Vec<Price>, Error> {
-        ctx.prefix(STORE, &feed_prefix(feed))?
-            .into_iter()
-            .map(|(_, v)| decode(&v))
-            .collect()
-    }
-
-    /// The time of the first recorded price of `feed`.
-    fn history_start(&self, ctx: &mut Ctx, feed: &str) -> Result<Option<i64>, Error> {
-        Ok(ctx
-            .get_msg::<Price>(STORE, &[&[FIRST][..], feed.as_bytes()].concat())?
-            .map(|p| p.time))
+    /// The newest `limit` kept prices of `feed`, newest first.
+    pub fn history(&self, ctx: &mut Ctx, feed: &str, limit: usize) -> Result<Vec<Price>, Error> {
+        let retention = history::retention_secs(&self.params(ctx)?);
+        history::newest(ctx, feed, limit, retention)
     }
 
     pub fn latest(&self, ctx: &mut Ctx, feed: &str) -> Result<Option<Price>, Error> {
-        ctx.get_msg(STORE, &latest_key(feed))
+        history::latest(ctx, feed)
     }
 
     pub fn incident_record(&self, ctx: &mut Ctx, id: u64) -> Result<Incident, Error> {
@@ -279,14 +229,6 @@ impl Oracle {
         ctx.prefix(STORE, &[&[ATTESTATIONS][..], &id.to_be_bytes()].concat())?
             .into_iter()
             .map(|(_, v)| decode(&v))
-            .collect()
-    }
-
-    /// The prices of `feed` recorded on `day` (days since the epoch), ascending.
-    fn day_points(&self, ctx: &mut Ctx, feed: &str, day: i64) -> Result<Vec<PricePoint>, Error> {
-        ctx.prefix(STORE, &day_prefix(feed, day))?
-            .into_iter()
-            .map(|(_, v)| point(decode(&v)?))
             .collect()
     }
 
@@ -309,14 +251,6 @@ impl Oracle {
                 msg.time
             )));
         }
-        if msg.description.trim().is_empty()
-            || msg.description.len() > 1_024
-            || msg.evidence.len() > 4_096
-        {
-            return Err(invalid_incident(
-                "a description of 1 to 1024 bytes, evidence up to 4096",
-            ));
-        }
         let params = self.params(ctx)?;
         self.bank.send_to_module(
             ctx,
@@ -335,11 +269,13 @@ impl Oracle {
             reporter: reporter.to_string(),
             bond: params.incident_bond,
             reported_at: now,
-            deadline: now + params.attestation_window_secs,
+            deadline: now
+                .checked_add(params.attestation_window_secs)
+                .ok_or_else(|| invalid_incident("attestation deadline overflows"))?,
             ..Default::default()
         };
         ctx.put_msg(STORE, incident_key(id), &incident)?;
-        ctx.put(STORE, deadline_key(incident.deadline, id), Vec::new())?;
+        DEADLINE_QUEUE.push(ctx, incident.deadline, &id.to_be_bytes())?;
         ctx.emit(
             Event::new("incident_reported")
                 .attr("incident_id", id)
@@ -385,19 +321,27 @@ impl Oracle {
                 validator: validator.to_vec(),
             },
         )?;
-        if confirm {
-            incident.yes_power += power;
+        let side = if confirm {
+            &mut incident.yes_power
         } else {
-            incident.no_power += power;
-        }
-        let total: i64 = validators.iter().map(|v| v.power).sum();
+            &mut incident.no_power
+        };
+        *side = side
+            .checked_add(power)
+            .ok_or_else(|| sdk::internal("attested power overflows"))?;
+        let total = validators
+            .iter()
+            .try_fold(0i128, |sum, v| sum.checked_add(i128::from(v.power.max(0))))
+            .ok_or_else(|| sdk::internal("bonded power overflows"))?;
         ctx.emit(
             Event::new("incident_attested")
                 .attr("incident_id", id)
                 .attr("validator", hex(validator))
                 .attr("confirm", confirm),
         );
-        if (incident.yes_power as i128) * 3 >= (total as i128) * 2 {
+        // Both sides are at most 2⁶⁴·3 in magnitude: no overflow in i128.
+        let yes = i128::from(incident.yes_power).saturating_mul(3);
+        if yes >= total.saturating_mul(2) {
             self.decide(ctx, &mut incident, true)?;
         } else {
             ctx.put_msg(STORE, incident_key(id), &incident)?;
@@ -408,7 +352,7 @@ impl Oracle {
     /// Closes an incident: confirmed returns the bond with the reward (when the treasury holds
     /// it), rejected forfeits the bond to the treasury.
     fn decide(&self, ctx: &mut Ctx, incident: &mut Incident, confirmed: bool) -> Result<(), Error> {
-        ctx.delete(STORE, deadline_key(incident.deadline, incident.id))?;
+        DEADLINE_QUEUE.remove(ctx, incident.deadline, &incident.id.to_be_bytes())?;
         incident.decided_height = ctx.block.height;
         let bond = coins(&incident.bond)?;
         let reporter = Address::from_bech32(&incident.reporter)?;
@@ -457,19 +401,22 @@ impl Oracle {
     pub fn apply_votes(&self, ctx: &mut Ctx, commit: &ExtendedCommitInfo) -> Result<(), Error> {
         let params = self.params(ctx)?;
         let (ballots, missed) = votes::ballots(commit, &params.feeds);
-        let total: i64 = commit
+        let total = commit
             .votes
             .iter()
-            .filter_map(|v| v.validator.as_ref().map(|v| v.power))
-            .sum();
+            .filter_map(|v| v.validator.as_ref().map(|v| v.power.max(0)))
+            .fold(0i64, i64::saturating_add);
         for (feed, price) in votes::aggregate(&ballots, total, params.min_power_bps) {
             self.record_price(ctx, &feed, price)?;
         }
         for ballot in &ballots {
             for a in &ballot.vote.attestations {
                 // An attestation for a closed or unknown incident is simply ignored: the vote
-                // was signed before this block closed it.
-                let _ = ctx.branch(|c| self.attest(c, &ballot.validator, a.incident_id, a.confirm));
+                // was signed before this block closed it. Only a fatal error stops the block.
+                match ctx.branch(|c| self.attest(c, &ballot.validator, a.incident_id, a.confirm)) {
+                    Err(e) if e.is_fatal() => return Err(e),
+                    _ => {}
+                }
             }
         }
         // With no feeds to report there is nothing to miss.
@@ -485,7 +432,7 @@ impl Oracle {
                 .and_then(|b| b.try_into().ok())
                 .map(u32::from_be_bytes)
                 .unwrap_or(0);
-            ctx.put(STORE, key, (count + 1).to_be_bytes().to_vec())?;
+            ctx.put(STORE, key, count.saturating_add(1).to_be_bytes().to_vec())?;
         }
         if ctx
             .block
@@ -506,35 +453,70 @@ impl Oracle {
             10_000,
             Round::Down,
         )?;
+        // One counter per validator that voted in the window's commits: bounded by the set.
         for (key, value) in ctx.prefix(STORE, &[MISSES])? {
             ctx.delete(STORE, key.clone())?;
-            let missed = value.try_into().map(u32::from_be_bytes).unwrap_or(0) as u128;
+            let missed = u128::from(value.try_into().map(u32::from_be_bytes).unwrap_or(0));
             if missed > allowed {
-                self.staking.slash_and_jail(
-                    ctx,
-                    &key[1..],
-                    params.miss_slash_bps,
-                    "missed oracle votes",
-                )?;
+                let validator = key.get(1..).unwrap_or_default();
+                let item = format!("oracle miss penalty of {}", hex(validator));
+                // A penalty that cannot be applied is skipped (the event records it); the
+                // validator starts the next window like the others.
+                let _ = ctx.isolate(item, |c| {
+                    self.staking.slash_and_jail(
+                        c,
+                        validator,
+                        params.miss_slash_bps,
+                        "missed oracle votes",
+                    )
+                })?;
             }
         }
         Ok(())
     }
 
-    /// Rejects incidents whose attestation window closed without a confirmation.
+    /// The block's bounded work: rejects at most [`DEADLINE_BUDGET`] incidents whose
+    /// attestation window closed without a confirmation, each on its own branch (a failed one
+    /// is retried an hour later); drops past blocks' per-height indexes; prunes price history.
     pub fn end_block(&self, ctx: &mut Ctx) -> Result<(), Error> {
-        let limit = time_bytes(ctx.block.time_unix_secs);
-        for (key, _) in ctx.prefix(STORE, &[DEADLINES])? {
-            if key[1..9] > limit[..] {
+        let now = ctx.block.time_unix_secs;
+        for due in DEADLINE_QUEUE.take_due(ctx, now, DEADLINE_BUDGET)? {
+            let id = <[u8; 8]>::try_from(due.item.as_slice())
+                .map(u64::from_be_bytes)
+                .map_err(|_| fatal::invariant("corrupt oracle deadline"))?;
+            let decided = ctx.isolate(format!("incident {id} deadline"), |c| {
+                let mut incident = self.incident_record(c, id)?;
+                if incident.status != IncidentStatus::Pending as i32 {
+                    return Ok(());
+                }
+                self.decide(c, &mut incident, false)
+            })?;
+            if decided.is_err() {
+                let at = now.saturating_add(RETRY_SECS);
+                DEADLINE_QUEUE.push(ctx, at, &id.to_be_bytes())?;
+                ctx.emit(
+                    Event::new("incident_deadline_retry")
+                        .attr("incident_id", id)
+                        .attr("retry_at", at),
+                );
+            }
+        }
+        let height = ctx.block.height;
+        for tag in [CONFIRMED_AT, UPDATED_AT] {
+            self.prune_index(ctx, tag, height)?;
+        }
+        let retention = history::retention_secs(&self.params(ctx)?);
+        history::prune(ctx, now, retention)
+    }
+
+    /// Deletes the entries of a per-height index below `height`, at most a budget.
+    fn prune_index(&self, ctx: &mut Ctx, tag: u8, height: u64) -> Result<(), Error> {
+        let limit = height_key(tag, height, &[]);
+        for (key, _) in ctx.range(STORE, &[tag], None, INDEX_PRUNE_BUDGET)? {
+            if key >= limit {
                 break;
             }
-            let id = u64::from_be_bytes(
-                key[9..17]
-                    .try_into()
-                    .map_err(|_| sdk::internal("corrupt deadline"))?,
-            );
-            let mut incident = self.incident_record(ctx, id)?;
-            self.decide(ctx, &mut incident, false)?;
+            ctx.delete(STORE, key)?;
         }
         Ok(())
     }
@@ -553,44 +535,10 @@ fn view(i: Incident) -> IncidentView {
     }
 }
 
-fn point(p: Price) -> Result<PricePoint, Error> {
-    Ok(PricePoint {
-        price: p.price.parse()?,
-        time: p.time,
-    })
-}
-
 impl OracleView for Oracle {
     fn price_at(&self, ctx: &mut Ctx, feed: &str, time: i64) -> Result<Option<PricePoint>, Error> {
-        let Some(latest) = self.latest(ctx, feed)? else {
-            return Ok(None);
-        };
-        if latest.time <= time {
-            return point(latest).map(Some);
-        }
-        // Walk back day by day; the first price of the feed bounds the walk.
-        let first = match self.history_start(ctx, feed)? {
-            Some(t) if t <= time => t,
-            _ => return Ok(None),
-        };
-        let day = time.div_euclid(DAY);
-        for d in (first.div_euclid(DAY).max(day - 31)..=day).rev() {
-            if let Some(p) = self
-                .day_points(ctx, feed, d)?
-                .into_iter()
-                .take_while(|p| p.time <= time)
-                .last()
-            {
-                return Ok(Some(p));
-            }
-        }
-        // A quiet month: read the whole history.
-        self.history(ctx, feed)?
-            .into_iter()
-            .take_while(|p| p.time <= time)
-            .last()
-            .map(point)
-            .transpose()
+        let retention = history::retention_secs(&self.params(ctx)?);
+        history::price_at(ctx, feed, time, retention)
     }
 
     fn prices_after(
@@ -600,15 +548,7 @@ impl OracleView for Oracle {
         from: i64,
         to: i64,
     ) -> Result<Vec<PricePoint>, Error> {
-        let mut out = Vec::new();
-        for day in from.div_euclid(DAY)..=to.div_euclid(DAY) {
-            out.extend(
-                self.day_points(ctx, feed, day)?
-                    .into_iter()
-                    .filter(|p| p.time > from && p.time <= to),
-            );
-        }
-        Ok(out)
+        history::prices_after(ctx, feed, from, to)
     }
 
     fn incident(&self, ctx: &mut Ctx, id: u64) -> Result<Option<IncidentView>, Error> {
@@ -619,11 +559,11 @@ impl OracleView for Oracle {
         let prefix = height_key(CONFIRMED_AT, height, &[]);
         let mut out = Vec::new();
         for (key, _) in ctx.prefix(STORE, &prefix)? {
-            let id = u64::from_be_bytes(
-                key[prefix.len()..]
-                    .try_into()
-                    .map_err(|_| sdk::internal("corrupt index"))?,
-            );
+            let id = key
+                .get(prefix.len()..)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| fatal::invariant("corrupt oracle index"))?;
             if let Some(i) = self.incident(ctx, id)? {
                 out.push(i);
             }
@@ -636,7 +576,9 @@ impl OracleView for Oracle {
         Ok(ctx
             .prefix(STORE, &prefix)?
             .into_iter()
-            .map(|(k, _)| String::from_utf8_lossy(&k[prefix.len()..]).into_owned())
+            .map(|(k, _)| {
+                String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default()).into_owned()
+            })
             .collect())
     }
 }
@@ -647,60 +589,37 @@ pub struct OracleModule<R> {
     pub registry: R,
 }
 
-impl<R: ProtocolRegistry> Module for OracleModule<R> {
+impl<R: ProtocolRegistry + Clone + 'static> Module for OracleModule<R> {
     fn name(&self) -> &'static str {
         STORE
     }
 
-    fn msg_types(&self) -> &'static [&'static str] {
-        &[
-            MsgReportIncident::TYPE_URL,
-            MsgAttestIncident::TYPE_URL,
-            MsgUpdateParams::TYPE_URL,
-        ]
-    }
-
-    fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        signers_of!(msg;
-            MsgReportIncident => reporter,
-            MsgAttestIncident => validator,
-            MsgUpdateParams => authority,
-        )
-    }
-
-    fn deliver(&self, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        let k = &self.keeper;
-        Ok(match msg.type_url.as_str() {
-            MsgReportIncident::TYPE_URL => {
-                let m: MsgReportIncident = decode_msg(msg)?;
+    fn msgs(&self) -> Msgs {
+        let report = self.keeper;
+        let attest = self.keeper;
+        let update = self.keeper;
+        let registry = self.registry.clone();
+        Msgs::new()
+            .add(msgs::report_incident, move |ctx, m: MsgReportIncident| {
                 let reporter = Address::from_bech32(&m.reporter)?;
-                let incident_id = k.report_incident(ctx, &self.registry, &reporter, &m)?;
-                MsgReportIncidentResponse { incident_id }.encode_to_vec()
-            }
-            MsgAttestIncident::TYPE_URL => {
-                let m: MsgAttestIncident = decode_msg(msg)?;
+                let incident_id = report.report_incident(ctx, &registry, &reporter, &m)?;
+                Ok(MsgReportIncidentResponse { incident_id })
+            })
+            .add(msgs::attest_incident, move |ctx, m: MsgAttestIncident| {
                 let operator = Address::from_bech32(&m.validator)?;
-                let validator = k
+                let validator = attest
                     .staking
                     .consensus_validators(ctx)?
                     .into_iter()
                     .find(|v| v.operator == operator)
                     .ok_or_else(|| not_validator(format!("{operator} operates no validator")))?;
-                k.attest(ctx, &validator.address, m.incident_id, m.confirm)?;
-                MsgAttestIncidentResponse {}.encode_to_vec()
-            }
-            MsgUpdateParams::TYPE_URL => {
-                let m: MsgUpdateParams = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                k.set_params(ctx, &m.params.unwrap_or_default())?;
-                MsgUpdateParamsResponse {}.encode_to_vec()
-            }
-            other => {
-                return Err(sdk::unknown_request(format!(
-                    "unrecognized oracle message type: {other}"
-                )))
-            }
-        })
+                attest.attest(ctx, &validator.address, m.incident_id, m.confirm)?;
+                Ok(MsgAttestIncidentResponse {})
+            })
+            .add(msgs::update_params, move |ctx, m: MsgUpdateParams| {
+                update.set_params(ctx, &m.params.unwrap_or_default())?;
+                Ok(MsgUpdateParamsResponse {})
+            })
     }
 
     fn query_paths(&self) -> &'static [&'static str] {
@@ -720,10 +639,10 @@ impl<R: ProtocolRegistry> Module for OracleModule<R> {
 
     fn validate_genesis(&self, genesis: &serde_json::Value) -> Result<(), String> {
         let g: GenesisState = genesis_section(STORE, genesis)?;
-        validate_params(&params_of(&g)).map_err(|e| format!("oracle params: {}", e.log))?;
+        msgs::validate_params(&params_of(&g)).map_err(|e| format!("oracle params: {}", e.log))?;
         for p in &g.prices {
-            p.price
-                .parse::<Dec>()
+            msgs::feed_name(&p.feed)
+                .and_then(|_| surety_framework::validate::price(&p.price, "price"))
                 .map_err(|e| format!("oracle genesis price of {}: {}", p.feed, e.log))?;
         }
         Ok(())
@@ -737,7 +656,7 @@ impl<R: ProtocolRegistry> Module for OracleModule<R> {
             if p.time == 0 {
                 p.time = ctx.block.time_unix_secs;
             }
-            self.keeper.store_price(ctx, &p)?;
+            history::store(ctx, &p)?;
         }
         for i in g.incidents {
             let id = ctx.next_id(STORE, NEXT_INCIDENT_ID)?;
@@ -750,7 +669,7 @@ impl<R: ProtocolRegistry> Module for OracleModule<R> {
         let params = self.keeper.params(ctx)?;
         let mut prices = Vec::new();
         for feed in &params.feeds {
-            prices.extend(self.keeper.history(ctx, feed)?);
+            prices.extend(history::all(ctx, feed)?);
         }
         Ok(genesis_json(&GenesisState {
             params: Some(params),
@@ -779,4 +698,140 @@ fn params_of(g: &GenesisState) -> Params {
         };
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{block, Empty};
+    use surety_framework::state::Overlay;
+
+    fn pending(ctx: &mut Ctx, id: u64, deadline: i64) {
+        let incident = Incident {
+            id,
+            protocol: "aave-v3".into(),
+            time: 10,
+            description: "exploit".into(),
+            status: IncidentStatus::Pending as i32,
+            reporter: Address([9; 20]).to_bech32(),
+            bond: Some(Coin::new(10, "usure").to_proto()),
+            deadline,
+            ..Default::default()
+        };
+        ctx.put_msg(STORE, incident_key(id), &incident).unwrap();
+        DEADLINE_QUEUE
+            .push(ctx, deadline, &id.to_be_bytes())
+            .unwrap();
+    }
+
+    fn fund(ctx: &mut Ctx, amount: u128) {
+        surety_bank::Bank::default()
+            .mint(ctx, ORACLE_ACCOUNT, &Coins::of(amount, "usure"))
+            .unwrap();
+    }
+
+    fn status(ctx: &mut Ctx, id: u64) -> i32 {
+        Oracle::default().incident_record(ctx, id).unwrap().status
+    }
+
+    #[test]
+    fn an_incident_that_cannot_be_decided_fails_alone_and_is_retried() {
+        let base = Empty;
+        let mut state = Overlay::new(&base);
+        let k = Oracle::default();
+        {
+            let mut ctx = block(&mut state, 1, 100);
+            // Bonds for two of the three: the third forfeiture cannot be paid.
+            fund(&mut ctx, 20);
+            for id in 1..=3 {
+                pending(&mut ctx, id, 150);
+            }
+        }
+        let mut ctx = block(&mut state, 2, 200);
+        k.end_block(&mut ctx).unwrap();
+        assert_eq!(status(&mut ctx, 1), IncidentStatus::Rejected as i32);
+        assert_eq!(status(&mut ctx, 2), IncidentStatus::Rejected as i32);
+        assert_eq!(status(&mut ctx, 3), IncidentStatus::Pending as i32);
+        let failed: Vec<_> = ctx
+            .events()
+            .iter()
+            .filter(|e| e.kind == "item_failed")
+            .collect();
+        assert_eq!(failed.len(), 1);
+        assert!(!DEADLINE_QUEUE
+            .any_due(&mut ctx, 200 + RETRY_SECS - 1)
+            .unwrap());
+        assert!(DEADLINE_QUEUE.any_due(&mut ctx, 200 + RETRY_SECS).unwrap());
+        fund(&mut ctx, 10);
+        drop(ctx);
+        let mut ctx = block(&mut state, 3, 200 + RETRY_SECS);
+        k.end_block(&mut ctx).unwrap();
+        assert_eq!(status(&mut ctx, 3), IncidentStatus::Rejected as i32);
+        let treasury = Address::module(TREASURY);
+        let bank = surety_bank::Bank::default();
+        assert_eq!(bank.balance(&mut ctx, &treasury, "usure").unwrap(), 30);
+    }
+
+    #[test]
+    fn deadlines_are_taken_a_budget_per_block() {
+        let base = Empty;
+        let mut state = Overlay::new(&base);
+        let k = Oracle::default();
+        let n = DEADLINE_BUDGET as u64 + 3;
+        {
+            let mut ctx = block(&mut state, 1, 100);
+            fund(&mut ctx, u128::from(n) * 10);
+            for id in 1..=n {
+                pending(&mut ctx, id, 150);
+            }
+        }
+        let rejected = |ctx: &mut Ctx| {
+            (1..=n)
+                .filter(|id| status(ctx, *id) == IncidentStatus::Rejected as i32)
+                .count()
+        };
+        let mut ctx = block(&mut state, 2, 200);
+        k.end_block(&mut ctx).unwrap();
+        assert_eq!(rejected(&mut ctx), DEADLINE_BUDGET);
+        drop(ctx);
+        let mut ctx = block(&mut state, 3, 201);
+        k.end_block(&mut ctx).unwrap();
+        assert_eq!(rejected(&mut ctx), n as usize);
+    }
+
+    #[test]
+    fn per_height_indexes_stay_one_block_deep() {
+        let base = Empty;
+        let mut state = Overlay::new(&base);
+        let k = Oracle::default();
+        for height in 1..=5u64 {
+            let mut ctx = block(&mut state, height, 100 + height as i64);
+            k.record_price(&mut ctx, "USDC/USD", Dec::ONE).unwrap();
+            k.record_incident(&mut ctx, "aave-v3", 10, "x", IncidentStatus::Confirmed)
+                .unwrap();
+            assert_eq!(
+                k.updated_at(&mut ctx, height).unwrap(),
+                vec!["USDC/USD".to_string()]
+            );
+            assert_eq!(k.confirmed_at(&mut ctx, height).unwrap().len(), 1);
+            k.end_block(&mut ctx).unwrap();
+            assert_eq!(ctx.prefix(STORE, &[UPDATED_AT]).unwrap().len(), 1);
+            assert_eq!(ctx.prefix(STORE, &[CONFIRMED_AT]).unwrap().len(), 1);
+        }
+    }
+
+    #[test]
+    fn recorded_prices_are_bounded() {
+        let base = Empty;
+        let mut state = Overlay::new(&base);
+        let mut ctx = block(&mut state, 1, 100);
+        let k = Oracle::default();
+        assert!(k.record_price(&mut ctx, "USDC/USD", Dec::ZERO).is_err());
+        let above = Dec(surety_framework::validate::MAX_PRICE.0 + 1);
+        assert!(k.record_price(&mut ctx, "USDC/USD", above).is_err());
+        assert!(k.record_price(&mut ctx, "", Dec::ONE).is_err());
+        assert!(k
+            .record_price(&mut ctx, &"F".repeat(200), Dec::ONE)
+            .is_err());
+    }
 }

@@ -35,14 +35,11 @@ pub fn handle(k: &Oracle, ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<V
         }
         HISTORY => {
             let req: QueryHistoryRequest = decode_query(request)?;
-            let limit = if req.limit == 0 {
-                100
-            } else {
-                req.limit.min(10_000)
-            } as usize;
-            let mut prices = k.history(ctx, &req.feed)?;
-            prices.reverse();
-            prices.truncate(limit);
+            let limit = match req.limit {
+                0 => 100,
+                n => usize::try_from(n.min(10_000)).unwrap_or(10_000),
+            };
+            let prices = k.history(ctx, &req.feed, limit)?;
             QueryHistoryResponse { prices }.encode_to_vec()
         }
         INCIDENT => {

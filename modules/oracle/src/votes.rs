@@ -8,6 +8,7 @@
 
 use prost::Message;
 use std::collections::BTreeMap;
+use surety_framework::validate::{self, MAX_LIST};
 use surety_framework::{sdk, Dec, Error};
 use surety_proto::cometbft::abci::{CommitInfo, ExtendedCommitInfo, ExtendedVoteInfo};
 use surety_proto::cometbft::types::{BlockIdFlag, CanonicalVoteExtension};
@@ -34,8 +35,9 @@ pub fn decode_injected(item: &[u8]) -> Option<Result<ExtendedCommitInfo, Error>>
     })
 }
 
-/// Checks a vote extension's form: it decodes, names only known feeds, once each, with positive
-/// decimal prices. (An empty extension is allowed: the validator simply did not report.)
+/// Checks a vote extension's form: it decodes, names only known feeds, once each, with prices in
+/// (0, MAX_PRICE]; at most [`MAX_LIST`] prices and attestations, each incident once and non-zero.
+/// (An empty extension is allowed: the validator simply did not report.)
 pub fn validate_vote(bytes: &[u8], feeds: &[String]) -> Result<OracleVote, Error> {
     if bytes.len() > MAX_VOTE_BYTES {
         return Err(sdk::invalid_request(format!(
@@ -45,33 +47,23 @@ pub fn validate_vote(bytes: &[u8], feeds: &[String]) -> Result<OracleVote, Error
     }
     let vote = OracleVote::decode(bytes)
         .map_err(|e| sdk::tx_decode(format!("malformed oracle vote: {e}")))?;
-    let mut seen = std::collections::BTreeSet::new();
+    validate::unique_list(&vote.prices, "oracle vote prices", MAX_LIST, |p| {
+        p.feed.clone()
+    })?;
+    validate::unique_list(
+        &vote.attestations,
+        "oracle vote attestations",
+        MAX_LIST,
+        |a| a.incident_id,
+    )?;
     for p in &vote.prices {
         if !feeds.contains(&p.feed) {
             return Err(sdk::invalid_request(format!("unknown feed {:?}", p.feed)));
         }
-        if !seen.insert(&p.feed) {
-            return Err(sdk::invalid_request(format!(
-                "feed {} reported twice",
-                p.feed
-            )));
-        }
-        let price: Dec = p.price.parse()?;
-        if price == Dec::ZERO {
-            return Err(sdk::invalid_request(format!(
-                "price of {} must be positive",
-                p.feed
-            )));
-        }
+        validate::price(&p.price, &format!("price of {}", p.feed))?;
     }
-    let mut incidents = std::collections::BTreeSet::new();
     for a in &vote.attestations {
-        if !incidents.insert(a.incident_id) {
-            return Err(sdk::invalid_request(format!(
-                "incident {} attested twice",
-                a.incident_id
-            )));
-        }
+        validate::id(a.incident_id, "attested incident_id")?;
     }
     Ok(vote)
 }
@@ -147,10 +139,13 @@ pub fn verify_injected(
                 hex(&v.address)
             ))
         })?;
+        let Some(previous) = height.checked_sub(1) else {
+            return bad(format!("no previous height to {height}"));
+        };
         let message = extension_sign_bytes(
             &vote.vote_extension,
-            height - 1,
-            injected.round as i64,
+            previous,
+            i64::from(injected.round),
             chain_id,
         );
         if key
@@ -164,7 +159,8 @@ pub fn verify_injected(
         }
         signed = signed.saturating_add(e.power);
     }
-    if total == 0 || (signed as i128) * 3 <= (total as i128) * 2 {
+    // Saturated sums of i64 powers times 3 fit i128.
+    if total <= 0 || i128::from(signed).saturating_mul(3) <= i128::from(total).saturating_mul(2) {
         return bad(format!(
             "votes carry {signed} of {total} power, not more than 2/3"
         ));
@@ -213,11 +209,14 @@ fn ballot_of(v: &ExtendedVoteInfo, feeds: &[String]) -> Option<OracleVote> {
 pub fn weighted_median(reports: &[(Dec, i64)]) -> Option<Dec> {
     let mut sorted: Vec<(Dec, i64)> = reports.iter().copied().filter(|(_, w)| *w > 0).collect();
     sorted.sort_by_key(|(price, _)| *price);
-    let total: i128 = sorted.iter().map(|(_, w)| *w as i128).sum();
+    // Sums of i64 weights fit i128 for any list that fits in memory; checked all the same.
+    let total = sorted
+        .iter()
+        .try_fold(0i128, |sum, (_, w)| sum.checked_add(i128::from(*w)))?;
     let mut cumulative: i128 = 0;
     for (price, weight) in sorted {
-        cumulative += weight as i128;
-        if cumulative * 2 >= total {
+        cumulative = cumulative.checked_add(i128::from(weight))?;
+        if cumulative.checked_mul(2)? >= total {
             return Some(price);
         }
     }
@@ -242,8 +241,11 @@ pub fn aggregate(
     by_feed
         .into_iter()
         .filter(|(_, reports)| {
-            let reporting: i128 = reports.iter().map(|(_, w)| *w as i128).sum();
-            reporting * 10_000 >= total_power as i128 * min_power_bps as i128
+            let reporting = reports.iter().fold(0i128, |sum, (_, w)| {
+                sum.saturating_add(i128::from((*w).max(0)))
+            });
+            reporting.saturating_mul(10_000)
+                >= i128::from(total_power).saturating_mul(i128::from(min_power_bps))
         })
         .filter_map(|(feed, reports)| weighted_median(&reports).map(|m| (feed.to_string(), m)))
         .collect()
@@ -352,6 +354,9 @@ mod tests {
         assert_eq!(weighted_median(&reports), Some(dec("2")));
         assert_eq!(weighted_median(&[]), None);
         assert_eq!(weighted_median(&[(dec("1"), 0)]), None);
+        // Extreme powers neither overflow nor panic.
+        let huge = [(dec("1"), i64::MAX), (dec("2"), i64::MAX), (dec("3"), -1)];
+        assert_eq!(weighted_median(&huge), Some(dec("1")));
     }
 
     #[test]
@@ -400,6 +405,36 @@ mod tests {
         assert!(validate_vote(&vote(&[("USDC/USD", "0")]), &feeds).is_err());
         assert!(validate_vote(&vote(&[("USDC/USD", "1"), ("USDC/USD", "1")]), &feeds).is_err());
         assert!(validate_vote(b"\xff\xff", &feeds).is_err());
+        let max = surety_framework::validate::MAX_PRICE.to_string();
+        assert!(validate_vote(&vote(&[("USDC/USD", &max)]), &feeds).is_ok());
+        assert!(validate_vote(
+            &vote(&[("USDC/USD", "1000000000000.000000000000000001")]),
+            &feeds
+        )
+        .is_err());
+        assert!(validate_vote(&vote(&[("USDC/USD", &u128::MAX.to_string())]), &feeds).is_err());
+        assert!(validate_vote(&vote(&[("USDC/USD", "")]), &feeds).is_err());
+        let attest = |ids: &[u64]| {
+            OracleVote {
+                prices: vec![],
+                attestations: ids
+                    .iter()
+                    .map(
+                        |&incident_id| surety_proto::surety::oracle::v1::Attestation {
+                            incident_id,
+                            confirm: true,
+                            validator: Default::default(),
+                        },
+                    )
+                    .collect(),
+            }
+            .encode_to_vec()
+        };
+        assert!(validate_vote(&attest(&[1, 2]), &feeds).is_ok());
+        assert!(validate_vote(&attest(&[0]), &feeds).is_err());
+        assert!(validate_vote(&attest(&[4, 4]), &feeds).is_err());
+        let many: Vec<u64> = (1..=MAX_LIST as u64 + 1).collect();
+        assert!(validate_vote(&attest(&many), &feeds).is_err());
         assert!(validate_vote(&vec![0u8; MAX_VOTE_BYTES + 1], &feeds).is_err());
     }
 

@@ -5,10 +5,10 @@ use crate::pricing::Curve;
 use crate::state::{self, STORE};
 use prost::Message;
 use sha2::{Digest, Sha256};
-use surety_framework::math::{add, mul_div, parse_amount, Dec, Round};
-use surety_framework::{Address, Coins, Ctx, Error, Event};
-use surety_pool::POOL_ACCOUNT;
-use surety_proto::surety::policy::v1::{Allocation, ClaimMode, CoverType, Policy, Product};
+use surety_framework::math::{add, mul_div, parse_amount, sub, Round};
+use surety_framework::{sdk, Address, Coins, Ctx, Error, Event};
+use surety_pool::{Sale, POOL_ACCOUNT};
+use surety_proto::surety::policy::v1::{Allocation, Policy, Product};
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
@@ -29,67 +29,7 @@ pub struct Keeper {
 impl Keeper {
     /// Checks a product's terms, with messages a proposer can act on.
     pub fn validate_product(&self, p: &Product) -> Result<(), Error> {
-        let bad = |m: String| Err(errors::invalid_product(m));
-        if p.name.trim().is_empty() {
-            return bad("name must not be empty".into());
-        }
-        surety_framework::coins::validate_denom(&p.denom)?;
-        let cover_type = CoverType::try_from(p.cover_type).unwrap_or(CoverType::Unspecified);
-        if cover_type == CoverType::Unspecified {
-            return bad(format!("unknown cover type {}", p.cover_type));
-        }
-        let mode = ClaimMode::try_from(p.claim_mode).unwrap_or(ClaimMode::Unspecified);
-        if mode == ClaimMode::Unspecified {
-            return bad(format!("unknown claim mode {}", p.claim_mode));
-        }
-        if p.min_term_days == 0 || p.min_term_days > p.max_term_days || p.max_term_days > 3_650 {
-            return bad(format!(
-                "terms must satisfy 1 <= min ({}) <= max ({}) <= 3650 days",
-                p.min_term_days, p.max_term_days
-            ));
-        }
-        if parse_amount(&p.max_cover, "max_cover")? == 0 {
-            return bad("max_cover must be positive".into());
-        }
-        if p.deductible_bps >= 10_000 {
-            return bad("deductible_bps must be below 10000".into());
-        }
-        if p.grace_period_secs < 0 {
-            return bad("grace_period_secs must not be negative".into());
-        }
-        if mode == ClaimMode::Parametric {
-            let t = p.trigger.clone().unwrap_or_default();
-            match cover_type {
-                CoverType::Depeg => {
-                    if t.feed.is_empty() || t.duration_secs <= 0 {
-                        return bad("depeg trigger needs a feed and a positive duration".into());
-                    }
-                    let threshold: Dec = t.threshold.parse()?;
-                    let floor: Dec = if t.floor.is_empty() {
-                        Dec::ZERO
-                    } else {
-                        t.floor.parse()?
-                    };
-                    if threshold == Dec::ZERO || threshold > Dec::ONE || floor >= threshold {
-                        return bad("depeg trigger needs 0 <= floor < threshold <= 1".into());
-                    }
-                }
-                CoverType::Liquidity => {
-                    if t.feed.is_empty() || t.il_cap_bps == 0 || t.il_cap_bps > 10_000 {
-                        return bad("impermanent-loss trigger needs a feed and a cap".into());
-                    }
-                    if t.il_threshold_bps >= t.il_cap_bps {
-                        return bad("impermanent-loss threshold must be below the cap".into());
-                    }
-                }
-                _ => {
-                    if p.protocol.trim().is_empty() {
-                        return bad("incident-triggered cover must name its protocol".into());
-                    }
-                }
-            }
-        }
-        Ok(())
+        crate::msgs::check_product(p)
     }
 
     pub fn create_product(&self, ctx: &mut Ctx, mut product: Product) -> Result<u64, Error> {
@@ -170,12 +110,29 @@ impl Keeper {
             .map(|(_, room)| mul_div(cover, *room, total_room, Round::Down))
             .collect::<Result<_, _>>()?;
         // Rounding leaves less than one unit per pool: give it to the first pools with room.
-        let mut left = cover - parts.iter().sum::<u128>();
+        let mut left = sub(
+            cover,
+            parts.iter().try_fold(0u128, |a, p| add(a, *p))?,
+            "cover",
+        )?;
         for (part, (_, room)) in parts.iter_mut().zip(&rooms) {
-            let extra = left.min(room - *part);
-            *part += extra;
-            left -= extra;
+            let extra = left.min(room.saturating_sub(*part));
+            *part = add(*part, extra)?;
+            left = sub(left, extra, "cover left")?;
         }
+        // The parts are one sale: checked together, so that a reinsurer that also writes
+        // directly cannot count its capital once for each part.
+        let sales: Vec<Sale> = rooms
+            .iter()
+            .zip(&parts)
+            .filter(|(_, part)| **part > 0)
+            .map(|((pool, _), &part)| Sale {
+                pool: pool.id,
+                product: product_id,
+                cover: part,
+            })
+            .collect();
+        self.pool.check_sales(ctx, &sales)?;
         let params = state::params(ctx)?;
         let curve = Curve {
             base_bps: product.annual_base_rate_bps,
@@ -188,13 +145,13 @@ impl Keeper {
             if part == 0 {
                 continue;
             }
-            self.pool.check_sale(ctx, pool, product_id, part)?;
             let premium = curve.premium(pool.capacity()?, pool.active_cover, part, days)?;
             quote.premium = add(quote.premium, premium)?;
             quote.allocations.push((pool.id, part, premium));
         }
         let per_year = mul_div(quote.premium, 365 * 10_000, cover, Round::Up)?;
-        quote.annual_rate_bps = (per_year.div_ceil(days as u128)).min(u32::MAX as u128) as u32;
+        let rate = mul_div(per_year, 1, u128::from(days), Round::Up)?;
+        quote.annual_rate_bps = u32::try_from(rate).unwrap_or(u32::MAX);
         Ok(quote)
     }
 
@@ -225,7 +182,10 @@ impl Keeper {
         )?;
         let id = ctx.next_id(STORE, state::NEXT_POLICY_ID)?;
         let start = ctx.block.time_unix_secs;
-        let end = start + days as i64 * SECONDS_PER_DAY;
+        let end = SECONDS_PER_DAY
+            .checked_mul(i64::from(days))
+            .and_then(|term| start.checked_add(term))
+            .ok_or_else(|| sdk::invalid_request(format!("a {days}-day term overflows time")))?;
         for &(pool_id, part, premium) in &quote.allocations {
             self.pool
                 .write_cover(ctx, pool_id, id, product_id, part, premium, end)?;

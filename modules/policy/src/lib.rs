@@ -4,23 +4,23 @@
 //! the pools that underwrite the product. A policy freezes the product's terms at purchase and
 //! can be transferred; it expires by block time.
 
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 pub mod errors;
 mod keeper;
+pub mod msgs;
 pub mod pricing;
 mod query;
 pub mod state;
+#[cfg(test)]
+mod tests;
 
 pub use keeper::{Keeper, Quote};
 pub use state::STORE;
 
-use prost::Message;
-use surety_framework::math::parse_amount;
 use surety_framework::module::{genesis_json, genesis_section};
-use surety_framework::{
-    decode_msg, require_authority, sdk, signers_of, Address, Ctx, Error, Module,
-};
+use surety_framework::{Ctx, Error, Module, Msgs};
 use surety_proto::surety::policy::v1::*;
-use surety_proto::{Any, TypeUrl};
 
 #[derive(Clone, Copy, Default)]
 pub struct PolicyModule {
@@ -32,92 +32,25 @@ impl Module for PolicyModule {
         STORE
     }
 
-    fn msg_types(&self) -> &'static [&'static str] {
-        &[
-            MsgCreateProduct::TYPE_URL,
-            MsgUpdateProduct::TYPE_URL,
-            MsgSetProductPaused::TYPE_URL,
-            MsgBuyCover::TYPE_URL,
-            MsgTransferPolicy::TYPE_URL,
-            MsgUpdateParams::TYPE_URL,
-        ]
-    }
-
-    fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        signers_of!(msg;
-        MsgCreateProduct => authority,
-        MsgUpdateProduct => authority,
-        MsgSetProductPaused => authority,
-        MsgBuyCover => buyer,
-        MsgTransferPolicy => owner,
-        MsgUpdateParams => authority,
-            )
-    }
-
-    fn deliver(&self, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        let k = &self.keeper;
-        Ok(match msg.type_url.as_str() {
-            MsgCreateProduct::TYPE_URL => {
-                let m: MsgCreateProduct = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                let product = m
-                    .product
-                    .ok_or_else(|| errors::invalid_product("missing product"))?;
-                let product_id = k.create_product(ctx, product)?;
-                MsgCreateProductResponse { product_id }.encode_to_vec()
-            }
-            MsgUpdateProduct::TYPE_URL => {
-                let m: MsgUpdateProduct = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                let product = m
-                    .product
-                    .ok_or_else(|| errors::invalid_product("missing product"))?;
-                k.update_product(ctx, product)?;
-                MsgUpdateProductResponse {}.encode_to_vec()
-            }
-            MsgSetProductPaused::TYPE_URL => {
-                let m: MsgSetProductPaused = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                k.set_paused(ctx, m.product_id, m.paused)?;
-                MsgSetProductPausedResponse {}.encode_to_vec()
-            }
-            MsgBuyCover::TYPE_URL => {
-                let m: MsgBuyCover = decode_msg(msg)?;
-                let buyer = Address::from_bech32(&m.buyer)?;
-                let (policy_id, premium) = k.buy(
-                    ctx,
-                    &buyer,
-                    m.product_id,
-                    parse_amount(&m.cover, "cover")?,
-                    m.term_days,
-                    parse_amount(&m.max_premium, "max_premium")?,
-                )?;
-                MsgBuyCoverResponse {
-                    policy_id,
-                    premium: premium.to_string(),
-                }
-                .encode_to_vec()
-            }
-            MsgTransferPolicy::TYPE_URL => {
-                let m: MsgTransferPolicy = decode_msg(msg)?;
-                let owner = Address::from_bech32(&m.owner)?;
-                let recipient = Address::from_bech32(&m.recipient)
-                    .map_err(|e| sdk::invalid_address(format!("invalid recipient: {}", e.log)))?;
-                k.transfer(ctx, &owner, m.policy_id, &recipient)?;
-                MsgTransferPolicyResponse {}.encode_to_vec()
-            }
-            MsgUpdateParams::TYPE_URL => {
-                let m: MsgUpdateParams = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                state::set_params(ctx, &m.params.unwrap_or_default())?;
-                MsgUpdateParamsResponse {}.encode_to_vec()
-            }
-            other => {
-                return Err(sdk::unknown_request(format!(
-                    "unrecognized policy message type: {other}"
-                )))
-            }
-        })
+    fn msgs(&self) -> Msgs {
+        let k = self.keeper;
+        Msgs::new()
+            .add(msgs::check_create_product, move |ctx, m| {
+                msgs::create_product(&k, ctx, m)
+            })
+            .add(msgs::check_update_product, move |ctx, m| {
+                msgs::update_product(&k, ctx, m)
+            })
+            .add(msgs::check_set_product_paused, move |ctx, m| {
+                msgs::set_product_paused(&k, ctx, m)
+            })
+            .add(msgs::check_buy_cover, move |ctx, m| {
+                msgs::buy_cover(&k, ctx, m)
+            })
+            .add(msgs::check_transfer_policy, move |ctx, m| {
+                msgs::transfer_policy(&k, ctx, m)
+            })
+            .add(msgs::check_update_params, msgs::update_params)
     }
 
     fn query_paths(&self) -> &'static [&'static str] {
@@ -137,10 +70,10 @@ impl Module for PolicyModule {
 
     fn validate_genesis(&self, genesis: &serde_json::Value) -> Result<(), String> {
         let g: GenesisState = genesis_section(STORE, genesis)?;
-        for (i, p) in g.products.iter().enumerate() {
-            self.keeper
-                .validate_product(p)
-                .map_err(|e| format!("product {} ({}): {}", i + 1, p.name, e.log))?;
+        msgs::check_params(&g.params.unwrap_or_else(state::default_params))
+            .map_err(|e| format!("policy params: {}", e.log))?;
+        for (n, p) in (1u64..).zip(&g.products) {
+            msgs::check_product(p).map_err(|e| format!("product {n} ({}): {}", p.name, e.log))?;
         }
         if !g.policies.is_empty() {
             return Err("policy genesis: policies cannot be imported at genesis".into());

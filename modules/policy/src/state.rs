@@ -45,9 +45,7 @@ pub fn params(ctx: &mut Ctx) -> Result<Params, Error> {
 }
 
 pub fn set_params(ctx: &mut Ctx, p: &Params) -> Result<(), Error> {
-    if p.kink_bps == 0 || p.kink_bps > 10_000 {
-        return Err(sdk::invalid_request("kink_bps must be in 1..=10000"));
-    }
+    crate::msgs::check_params(p)?;
     ctx.put_msg(STORE, PARAMS.to_vec(), p)
 }
 
@@ -72,10 +70,12 @@ pub fn ids_under(ctx: &mut Ctx, prefix: &[u8]) -> Result<Vec<u64>, Error> {
     ctx.prefix(STORE, prefix)?
         .into_iter()
         .map(|(k, _)| {
-            k[k.len() - 8..]
-                .try_into()
+            k.len()
+                .checked_sub(8)
+                .and_then(|at| k.get(at..))
+                .and_then(|id| id.try_into().ok())
                 .map(u64::from_be_bytes)
-                .map_err(|_| sdk::internal("corrupt policy index"))
+                .ok_or_else(|| sdk::internal("corrupt policy index"))
         })
         .collect()
 }

@@ -10,4 +10,5 @@ surety_framework::errors! { "pool";
     not_selling = 8, "pool has stopped selling cover";
     insolvent = 9, "pool has no capital";
     invalid_pool = 10, "invalid pool";
+    busy = 11, "pool is retiring expired cover";
 }

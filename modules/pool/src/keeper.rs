@@ -2,23 +2,30 @@
 
 use crate::errors;
 use crate::reinsurance::Treaty;
-use crate::state::{self, PoolState, STORE};
-use std::collections::BTreeMap;
+use crate::state::{self, Accrual, PoolState, RATE_SCALE, STORE};
+use std::collections::{BTreeMap, BTreeSet};
 use surety_auth::FEE_COLLECTOR;
 use surety_bank::Bank;
-use surety_framework::math::{add, apply_bps, mul_div, sub, Round};
-use surety_framework::{Address, Coins, Ctx, Error, Event};
+use surety_framework::math::{add, apply_bps, mul_div, sub, Round, Wide};
+use surety_framework::{sdk, Address, Coins, Ctx, Error, Event};
 use surety_proto::surety::pool::v1::{Position, Tranche};
 
 /// The module account holding every pool's coins.
-pub const POOL_ACCOUNT: &str = "pool";
+pub const POOL_ACCOUNT: &str = surety_framework::accounts::POOL;
 
-/// A hypothetical sale, for checking the capital requirement before it happens.
-#[derive(Clone, Copy, Debug)]
-struct Sale {
-    pool: u64,
-    product: u64,
-    cover: u128,
+/// Tranches EndBlock retires per block at most; the rest wait, oldest first, for the next.
+pub const EXPIRY_BUDGET: usize = 256;
+
+/// A tranche whose retirement failed is tried again this much later. Its pool earns nothing past
+/// the tranche's end meanwhile, so the delay can only hold premium back, never over-earn it.
+pub const EXPIRY_RETRY_SECS: i64 = 3_600;
+
+/// A sale, for checking the capital requirement before it happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sale {
+    pub pool: u64,
+    pub product: u64,
+    pub cover: u128,
 }
 
 /// One claim's loss on one pool, paid to `recipient`.
@@ -42,14 +49,32 @@ pub struct Keeper {
     pub bank: Bank,
 }
 
+fn seconds_between(from: i64, to: i64) -> Result<u128, Error> {
+    to.checked_sub(from)
+        .and_then(|d| u128::try_from(d).ok())
+        .ok_or_else(|| sdk::internal(format!("time runs backwards: {from} to {to}")))
+}
+
+/// Whole units and the scaled remainder of a scaled amount.
+fn units_and_carry(scaled: Wide) -> Result<(u128, u128), Error> {
+    let scale = Wide::product(&[RATE_SCALE])?;
+    let units = scaled.div(scale, Round::Down)?;
+    let carry = scaled
+        .minus(Wide::product(&[units, RATE_SCALE])?)?
+        .div(Wide::product(&[1])?, Round::Down)?;
+    Ok((units, carry))
+}
+
 impl Keeper {
-    /// Loads a pool with its premiums earned up to the current block time.
+    /// Loads a pool with its premiums earned up to the current block time (or up to the end of
+    /// its earliest tranche still waiting to be retired).
     pub fn load(&self, ctx: &mut Ctx, id: u64) -> Result<PoolState, Error> {
         let mut pool = state::load_raw(ctx, id)?;
-        if pool.accrued_to < ctx.block.time_unix_secs {
-            self.accrue(ctx, &mut pool)?;
+        let to = self.accrual_limit(ctx, &pool)?;
+        if pool.accrued_to < to {
+            self.accrue(ctx, &mut pool, to)?;
             state::save(ctx, &pool)?;
-            // Earned premium and expired cover can lift the pool back over its requirement.
+            // Earned premium can lift the pool back over its requirement.
             self.refresh_selling(ctx, &mut pool)?;
         }
         Ok(pool)
@@ -62,37 +87,44 @@ impl Keeper {
             .collect()
     }
 
-    /// Earns each tranche's premium linearly over its term and retires expired tranches, which
-    /// frees their cover.
-    fn accrue(&self, ctx: &mut Ctx, pool: &mut PoolState) -> Result<(), Error> {
+    /// How far a pool may accrue now: to the block time, but never past the end of a tranche
+    /// not yet retired (its rate must stop there). One bounded read.
+    fn accrual_limit(&self, ctx: &mut Ctx, pool: &PoolState) -> Result<i64, Error> {
         let now = ctx.block.time_unix_secs;
-        for mut t in state::tranches(ctx, pool.id)? {
-            let premium = parse(&t.premium)?;
-            let earned = parse(&t.earned)?;
-            let target = if now >= t.end || t.end <= t.start {
-                premium
-            } else {
-                let elapsed = (now.max(t.start) - t.start) as u128;
-                mul_div(premium, elapsed, (t.end - t.start) as u128, Round::Down)?
-            };
-            pool.unearned = sub(
-                pool.unearned,
-                target.saturating_sub(earned),
-                "unearned premium",
-            )?;
-            if now >= t.end {
-                self.retire(ctx, pool, &t)?;
-            } else if target != earned {
-                t.earned = target.to_string();
-                ctx.put_msg(STORE, state::tranche_key(pool.id, t.policy_id), &t)?;
-            }
-        }
-        pool.accrued_to = now;
-        Ok(())
+        Ok(match state::next_expiry(ctx, pool.id)? {
+            Some(end) => now.min(end),
+            None => now,
+        })
     }
 
-    /// Removes a tranche whose premium is fully earned, with its cover.
+    /// Earns premium from `pool.accrued_to` to `to` at the pool's aggregate rate: O(1), however
+    /// many policies the pool has written.
+    fn accrue(&self, ctx: &mut Ctx, pool: &mut PoolState, to: i64) -> Result<(), Error> {
+        let mut acc = state::accrual(ctx, pool.id)?;
+        let elapsed = seconds_between(pool.accrued_to, to)?;
+        let scaled = Wide::product(&[acc.rate, elapsed])?.plus(Wide::product(&[acc.carry])?)?;
+        let (earned, carry) = units_and_carry(scaled)?;
+        acc.carry = carry;
+        pool.unearned = sub(pool.unearned, earned, "unearned premium")?;
+        pool.accrued_to = to;
+        state::set_accrual(ctx, pool.id, &acc)
+    }
+
+    /// Removes a tranche at `pool.accrued_to` (its end, or earlier when its claim was paid): the
+    /// rest of its premium counts as earned and its cover no longer weighs on the pool.
     fn retire(&self, ctx: &mut Ctx, pool: &mut PoolState, t: &Tranche) -> Result<(), Error> {
+        let premium = parse(&t.premium)?;
+        let rate = state::tranche_rate(premium, t.start, t.end)?;
+        let mut acc = state::accrual(ctx, pool.id)?;
+        // What the aggregate rate has not yet earned of this tranche: never negative, since a
+        // pool never accrues past a live tranche's end.
+        let earned_scaled = Wide::product(&[rate, seconds_between(t.start, pool.accrued_to)?])?;
+        let rest = Wide::product(&[premium, RATE_SCALE])?.minus(earned_scaled)?;
+        let (earned, carry) = units_and_carry(rest.plus(Wide::product(&[acc.carry])?)?)?;
+        acc.carry = carry;
+        acc.rate = sub(acc.rate, rate, "pool earning rate")?;
+        pool.unearned = sub(pool.unearned, earned, "unearned premium")?;
+        state::set_accrual(ctx, pool.id, &acc)?;
         let cover = parse(&t.cover)?;
         if cover > 0 {
             pool.active_cover = sub(pool.active_cover, cover, "active cover")?;
@@ -100,7 +132,165 @@ impl Keeper {
             let exposure = state::get_u128(ctx, &key)?;
             state::set_u128(ctx, key, sub(exposure, cover, "product exposure")?)?;
         }
+        state::unschedule_expiry(ctx, pool.id, t.policy_id, t.end)?;
         ctx.delete(STORE, state::tranche_key(pool.id, t.policy_id))
+    }
+
+    /// Adds a policy's share to a pool (merging with a share the same pool already took of the
+    /// same policy, e.g. as reinsurer of another pool and directly): the premium enters the
+    /// unearned reserve and starts earning now.
+    #[allow(clippy::too_many_arguments)]
+    fn add_tranche(
+        &self,
+        ctx: &mut Ctx,
+        pool: &mut PoolState,
+        policy_id: u64,
+        product_id: u64,
+        cover: u128,
+        premium: u128,
+        end: i64,
+    ) -> Result<(), Error> {
+        let now = ctx.block.time_unix_secs;
+        if pool.accrued_to != now {
+            return Err(errors::busy(format!(
+                "pool {} still has expired cover to retire; try again in a later block",
+                pool.id
+            )));
+        }
+        if end <= now {
+            return Err(sdk::invalid_request(format!(
+                "cover ending at {end} is not in the future"
+            )));
+        }
+        let key = state::tranche_key(pool.id, policy_id);
+        let mut acc = state::accrual(ctx, pool.id)?;
+        let mut t = match ctx.get_msg::<Tranche>(STORE, &key)? {
+            Some(t) if t.start == now && t.end == end && t.product_id == product_id => {
+                // Written this very second: nothing of it is earned yet, so its rate is simply
+                // replaced by the merged one.
+                let old = state::tranche_rate(parse(&t.premium)?, t.start, t.end)?;
+                acc.rate = sub(acc.rate, old, "pool earning rate")?;
+                t
+            }
+            Some(_) => {
+                return Err(sdk::internal(format!(
+                    "pool {} already holds a different tranche of policy {policy_id}",
+                    pool.id
+                )))
+            }
+            None => Tranche {
+                pool_id: pool.id,
+                policy_id,
+                product_id,
+                cover: "0".into(),
+                premium: "0".into(),
+                earned: "0".into(),
+                start: now,
+                end,
+            },
+        };
+        let total_premium = add(parse(&t.premium)?, premium)?;
+        t.cover = add(parse(&t.cover)?, cover)?.to_string();
+        t.premium = total_premium.to_string();
+        acc.rate = add(acc.rate, state::tranche_rate(total_premium, now, end)?)?;
+        state::set_accrual(ctx, pool.id, &acc)?;
+        ctx.put_msg(STORE, key, &t)?;
+        state::schedule_expiry(ctx, pool.id, policy_id, end)?;
+        pool.cash = add(pool.cash, premium)?;
+        pool.unearned = add(pool.unearned, premium)?;
+        if cover > 0 {
+            pool.active_cover = add(pool.active_cover, cover)?;
+            let key = state::exposure_key(pool.id, product_id);
+            let exposure = state::get_u128(ctx, &key)?;
+            state::set_u128(ctx, key, add(exposure, cover)?)?;
+        }
+        Ok(())
+    }
+
+    /// EndBlock: retires at most [`EXPIRY_BUDGET`] tranches whose term is over, oldest first,
+    /// each on its own branch. A tranche that fails is queued again [`EXPIRY_RETRY_SECS`] later;
+    /// the others go on. Returns how many were retired.
+    pub fn retire_expired(&self, ctx: &mut Ctx) -> Result<usize, Error> {
+        let now = ctx.block.time_unix_secs;
+        let due = state::EXPIRIES.take_due(ctx, now, EXPIRY_BUDGET)?;
+        let mut touched = BTreeSet::new();
+        let mut retired = 0usize;
+        for d in due {
+            let result = ctx.isolate(format!("pool expiry {}", hex(&d.item)), |c| {
+                let (pool_id, policy_id) = state::parse_expiry_item(&d.item)?;
+                self.expire(c, pool_id, policy_id).map(|()| pool_id)
+            })?;
+            match result {
+                Ok(pool_id) => {
+                    touched.insert(pool_id);
+                    retired = retired.saturating_add(1);
+                }
+                Err(_) => {
+                    // A malformed item can never succeed: it is dropped (the event records it).
+                    if state::parse_expiry_item(&d.item).is_ok() {
+                        let retry = now.saturating_add(EXPIRY_RETRY_SECS);
+                        state::EXPIRIES.push(ctx, retry, &d.item)?;
+                    }
+                }
+            }
+        }
+        // Freed cover can lift a pool back over its requirement. A failure here only leaves
+        // the flag to the pool's next load.
+        for id in touched {
+            let _flag_left_to_next_load =
+                ctx.isolate(format!("pool {id} sales check"), |c| self.refresh(c, id))?;
+        }
+        Ok(retired)
+    }
+
+    /// Retires the pool's own tranches whose term is over, at most [`EXPIRY_BUDGET`], so that a
+    /// sale in the block after an expiry need not wait for EndBlock. The transaction pays.
+    fn catch_up(&self, ctx: &mut Ctx, pool_id: u64) -> Result<(), Error> {
+        let now = ctx.block.time_unix_secs;
+        for _ in 0..EXPIRY_BUDGET {
+            match state::next_expiring(ctx, pool_id)? {
+                Some((end, policy_id)) if end <= now => {
+                    if ctx
+                        .get(STORE, &state::tranche_key(pool_id, policy_id))?
+                        .is_some()
+                    {
+                        self.expire(ctx, pool_id, policy_id)?;
+                    } else {
+                        // An index entry without its tranche: drop it, or it would hold the
+                        // pool's accrual back for good.
+                        state::unschedule_expiry(ctx, pool_id, policy_id, end)?;
+                    }
+                }
+                _ => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Retires one tranche at its end (a no-op if a paid claim released it already).
+    fn expire(&self, ctx: &mut Ctx, pool_id: u64, policy_id: u64) -> Result<(), Error> {
+        let key = state::tranche_key(pool_id, policy_id);
+        let Some(t) = ctx.get_msg::<Tranche>(STORE, &key)? else {
+            return Ok(());
+        };
+        if t.pool_id != pool_id || t.policy_id != policy_id {
+            return Err(sdk::internal(format!(
+                "tranche of policy {policy_id} in pool {pool_id} names another"
+            )));
+        }
+        let mut pool = state::load_raw(ctx, pool_id)?;
+        let to = self.accrual_limit(ctx, &pool)?.min(t.end);
+        if pool.accrued_to < to {
+            self.accrue(ctx, &mut pool, to)?;
+        }
+        self.retire(ctx, &mut pool, &t)?;
+        state::save(ctx, &pool)?;
+        ctx.emit(
+            Event::new("pool_cover_expired")
+                .attr("pool_id", pool_id)
+                .attr("policy_id", policy_id),
+        );
+        Ok(())
     }
 
     /// Each product's exposure: written directly (net of this pool's own treaty) and assumed
@@ -110,28 +300,30 @@ impl Keeper {
         ctx: &mut Ctx,
         pool: &PoolState,
     ) -> Result<BTreeMap<u64, ProductExposure>, Error> {
-        self.exposures_with(ctx, pool, None)
+        self.exposures_with(ctx, pool, &[])
     }
 
-    /// Direct cover in force per product of pool `id`, plus a hypothetical sale.
-    fn direct(ctx: &mut Ctx, id: u64, sale: Option<Sale>) -> Result<BTreeMap<u64, u128>, Error> {
+    /// Direct cover in force per product of pool `id`, plus the given sales of that pool.
+    fn direct(ctx: &mut Ctx, id: u64, sales: &[Sale]) -> Result<BTreeMap<u64, u128>, Error> {
         let mut direct: BTreeMap<u64, u128> = state::exposures(ctx, id)?.into_iter().collect();
-        if let Some(sale) = sale.filter(|s| s.pool == id) {
+        for sale in sales.iter().filter(|s| s.pool == id) {
             let e = direct.entry(sale.product).or_default();
             *e = add(*e, sale.cover)?;
         }
         Ok(direct)
     }
 
-    /// [`Self::product_exposures`] as they would be after `sale`.
+    /// [`Self::product_exposures`] as they would be after `sales`. A reinsurer's capital backs
+    /// both its own direct cover and what its cedents pass on, so both land on the same product
+    /// line and are counted together: the same capital is never counted against two losses.
     fn exposures_with(
         &self,
         ctx: &mut Ctx,
         pool: &PoolState,
-        sale: Option<Sale>,
+        sales: &[Sale],
     ) -> Result<BTreeMap<u64, ProductExposure>, Error> {
         let mut out: BTreeMap<u64, ProductExposure> = BTreeMap::new();
-        for (product, cover) in Self::direct(ctx, pool.id, sale)? {
+        for (product, cover) in Self::direct(ctx, pool.id, sales)? {
             let net = match &pool.treaty {
                 Some(t) => t.split_exposure(cover)?.retained,
                 None => cover,
@@ -144,12 +336,15 @@ impl Keeper {
             if id == pool.id {
                 continue;
             }
-            let cedent = self.load(ctx, id)?;
-            let Some(treaty) = cedent.treaty.filter(|t| t.reinsurer == pool.id) else {
+            // Only the treaty and the direct exposures are read: no accrual needed.
+            let Some(treaty) = state::load_raw(ctx, id)?
+                .treaty
+                .filter(|t| t.reinsurer == pool.id)
+            else {
                 continue;
             };
-            for (product, cover) in Self::direct(ctx, cedent.id, sale)? {
-                let ceded = treaty.split_exposure(cover)?.ceded();
+            for (product, cover) in Self::direct(ctx, id, sales)? {
+                let ceded = treaty.split_exposure(cover)?.ceded()?;
                 let e = out.entry(product).or_default();
                 e.gross = add(e.gross, ceded)?;
                 e.net = add(e.net, ceded)?;
@@ -160,18 +355,18 @@ impl Keeper {
 
     /// What the pool must be able to pay: the sum of its k largest net product exposures.
     pub fn capital_requirement(&self, ctx: &mut Ctx, pool: &PoolState) -> Result<u128, Error> {
-        self.requirement_with(ctx, pool, None)
+        self.requirement_with(ctx, pool, &[])
     }
 
     fn requirement_with(
         &self,
         ctx: &mut Ctx,
         pool: &PoolState,
-        sale: Option<Sale>,
+        sales: &[Sale],
     ) -> Result<u128, Error> {
-        let k = state::params(ctx)?.capital_incidents as usize;
+        let k = usize::try_from(state::params(ctx)?.capital_incidents).unwrap_or(usize::MAX);
         let mut nets: Vec<u128> = self
-            .exposures_with(ctx, pool, sale)?
+            .exposures_with(ctx, pool, sales)?
             .values()
             .map(|e| e.net)
             .collect();
@@ -180,8 +375,7 @@ impl Keeper {
     }
 
     /// Checks that selling `cover` of `product` from `pool` keeps the pool and its reinsurer at
-    /// or above their capital requirements. Premiums do not change capital (they enter the
-    /// unearned reserve), so this is exactly the state after the sale.
+    /// or above their capital requirements.
     pub fn check_sale(
         &self,
         ctx: &mut Ctx,
@@ -189,27 +383,41 @@ impl Keeper {
         product: u64,
         cover: u128,
     ) -> Result<(), Error> {
-        let sale = Some(Sale {
-            pool: pool.id,
-            product,
-            cover,
-        });
-        let requirement = self.requirement_with(ctx, pool, sale)?;
-        if pool.capital() < requirement {
-            return Err(errors::below_capital_requirement(format!(
-                "selling {cover} of product {product} would require {requirement} of pool {}, which has {}",
-                pool.id,
-                pool.capital()
-            )));
+        self.check_sales(
+            ctx,
+            &[Sale {
+                pool: pool.id,
+                product,
+                cover,
+            }],
+        )
+    }
+
+    /// Checks that `sales` together (one purchase split across pools) keep every pool they
+    /// touch, and every reinsurer of those pools, at or above its capital requirement. Checking
+    /// the parts one by one would let a reinsurer that also writes directly count its capital
+    /// once for its own part and again for the part ceded to it. Premiums do not change capital
+    /// (they enter the unearned reserve), so this is exactly the state after the sales.
+    pub fn check_sales(&self, ctx: &mut Ctx, sales: &[Sale]) -> Result<(), Error> {
+        let mut ids = BTreeSet::new();
+        for sale in sales {
+            ids.insert(sale.pool);
+            if let Some(t) = state::load_raw(ctx, sale.pool)?.treaty {
+                ids.insert(t.reinsurer);
+            }
         }
-        if let Some(treaty) = pool.treaty {
-            let reinsurer = self.load(ctx, treaty.reinsurer)?;
-            let requirement = self.requirement_with(ctx, &reinsurer, sale)?;
-            if reinsurer.capital() < requirement {
+        for id in ids {
+            let pool = self.load(ctx, id)?;
+            let requirement = self.requirement_with(ctx, &pool, sales)?;
+            if pool.capital() < requirement {
+                let what = sales
+                    .iter()
+                    .map(|s| format!("{} of product {} from pool {}", s.cover, s.product, s.pool))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 return Err(errors::below_capital_requirement(format!(
-                    "selling {cover} of product {product} would require {requirement} of reinsurer pool {}, which has {}",
-                    reinsurer.id,
-                    reinsurer.capital()
+                    "selling {what} would require {requirement} of pool {id}, which has {}",
+                    pool.capital()
                 )));
             }
         }
@@ -250,9 +458,7 @@ impl Keeper {
         amount: u128,
     ) -> Result<u128, Error> {
         if amount == 0 {
-            return Err(surety_framework::sdk::invalid_coins(
-                "deposit must be positive",
-            ));
+            return Err(sdk::invalid_coins("deposit must be positive"));
         }
         let mut pool = self.load(ctx, pool_id)?;
         let capital = pool.capital();
@@ -266,15 +472,26 @@ impl Keeper {
             mul_div(amount, pool.total_shares, capital, Round::Down)?
         };
         if shares == 0 {
-            return Err(surety_framework::sdk::invalid_coins(format!(
+            return Err(sdk::invalid_coins(format!(
                 "deposit of {amount}{} buys no shares",
                 pool.denom
             )));
         }
+        let too_large = |what: &str| {
+            sdk::invalid_coins(format!("deposit of {amount} overflows the pool's {what}"))
+        };
+        let cash = pool
+            .cash
+            .checked_add(amount)
+            .ok_or_else(|| too_large("cash"))?;
+        let total_shares = pool
+            .total_shares
+            .checked_add(shares)
+            .ok_or_else(|| too_large("shares"))?;
         self.bank
             .send_to_module(ctx, provider, POOL_ACCOUNT, &Coins::of(amount, &pool.denom))?;
-        pool.cash = add(pool.cash, amount)?;
-        pool.total_shares = add(pool.total_shares, shares)?;
+        pool.cash = cash;
+        pool.total_shares = total_shares;
         let mut position = state::position(ctx, pool_id, &provider.0)?.unwrap_or(Position {
             pool_id,
             owner: provider.to_string(),
@@ -308,13 +525,18 @@ impl Keeper {
         })?;
         let owned = parse(&position.shares)?;
         let withdrawing = parse(&position.withdrawing_shares)?;
-        if shares == 0 || add(withdrawing, shares)? > owned {
+        let total = withdrawing.checked_add(shares).filter(|t| *t <= owned);
+        let Some(total) = total.filter(|_| shares > 0) else {
             return Err(errors::insufficient_shares(format!(
                 "requested {shares}, of {owned} shares {withdrawing} are already withdrawing"
             )));
-        }
-        let unlock_time = ctx.block.time_unix_secs + state::params(ctx)?.cooldown_secs;
-        position.withdrawing_shares = (withdrawing + shares).to_string();
+        };
+        let unlock_time = ctx
+            .block
+            .time_unix_secs
+            .checked_add(state::params(ctx)?.cooldown_secs)
+            .ok_or_else(|| sdk::internal("unlock time overflows"))?;
+        position.withdrawing_shares = total.to_string();
         position.unlock_time = unlock_time;
         ctx.put_msg(STORE, state::position_key(pool_id, &provider.0), &position)?;
         ctx.emit(
@@ -350,15 +572,15 @@ impl Keeper {
         let shares = parse(&position.withdrawing_shares)?;
         let amount = mul_div(shares, pool.capital(), pool.total_shares, Round::Down)?;
         let requirement = self.capital_requirement(ctx, &pool)?;
-        if pool.capital() - amount < requirement {
+        let left = sub(pool.capital(), amount, "pool capital")?;
+        if left < requirement {
             return Err(errors::below_capital_requirement(format!(
-                "withdrawing {amount}{} leaves {} against a requirement of {requirement}",
-                pool.denom,
-                pool.capital() - amount
+                "withdrawing {amount}{} leaves {left} against a requirement of {requirement}",
+                pool.denom
             )));
         }
         pool.take_cash(amount)?;
-        pool.total_shares -= shares;
+        pool.total_shares = sub(pool.total_shares, shares, "pool shares")?;
         let remaining = sub(parse(&position.shares)?, shares, "position shares")?;
         if remaining == 0 {
             ctx.delete(STORE, key)?;
@@ -412,6 +634,10 @@ impl Keeper {
         premium: u128,
         end: i64,
     ) -> Result<(), Error> {
+        self.catch_up(ctx, pool_id)?;
+        if let Some(t) = state::load_raw(ctx, pool_id)?.treaty {
+            self.catch_up(ctx, t.reinsurer)?;
+        }
         let mut pool = self.load(ctx, pool_id)?;
         if !pool.selling {
             return Err(errors::not_selling(format!("pool {pool_id}")));
@@ -430,7 +656,7 @@ impl Keeper {
             &Address::module(FEE_COLLECTOR),
             &Coins::of(treasury, &pool.denom),
         )?;
-        let after_treasury = premium - treasury;
+        let after_treasury = sub(premium, treasury, "premium after treasury")?;
         let split = match &pool.treaty {
             Some(t) => t.split_premium(after_treasury)?,
             None => crate::reinsurance::PremiumSplit {
@@ -438,42 +664,29 @@ impl Keeper {
                 ceded: 0,
             },
         };
-        let start = ctx.block.time_unix_secs;
-        let tranche = |pool_id, cover: u128, premium: u128| Tranche {
-            pool_id,
+        self.add_tranche(
+            ctx,
+            &mut pool,
             policy_id,
             product_id,
-            cover: cover.to_string(),
-            premium: premium.to_string(),
-            earned: "0".into(),
-            start,
+            cover,
+            split.retained,
             end,
-        };
-        ctx.put_msg(
-            STORE,
-            state::tranche_key(pool_id, policy_id),
-            &tranche(pool_id, cover, split.retained),
         )?;
-        pool.cash = add(pool.cash, split.retained)?;
-        pool.unearned = add(pool.unearned, split.retained)?;
-        pool.active_cover = add(pool.active_cover, cover)?;
-        let key = state::exposure_key(pool_id, product_id);
-        let exposure = state::get_u128(ctx, &key)?;
-        state::set_u128(ctx, key, add(exposure, cover)?)?;
         state::save(ctx, &pool)?;
 
-        if let Some(treaty) = pool.treaty {
+        if let Some(treaty) = pool.treaty.filter(|_| split.ceded > 0) {
             let mut reinsurer = self.load(ctx, treaty.reinsurer)?;
-            if split.ceded > 0 {
-                ctx.put_msg(
-                    STORE,
-                    state::tranche_key(reinsurer.id, policy_id),
-                    &tranche(reinsurer.id, 0, split.ceded),
-                )?;
-                reinsurer.cash = add(reinsurer.cash, split.ceded)?;
-                reinsurer.unearned = add(reinsurer.unearned, split.ceded)?;
-                state::save(ctx, &reinsurer)?;
-            }
+            self.add_tranche(
+                ctx,
+                &mut reinsurer,
+                policy_id,
+                product_id,
+                0,
+                split.ceded,
+                end,
+            )?;
+            state::save(ctx, &reinsurer)?;
         }
         Ok(())
     }
@@ -481,20 +694,17 @@ impl Keeper {
     /// Ends a policy's cover early (its claim was paid): its premium counts as earned now and its
     /// cover no longer weighs on the pools.
     pub fn release(&self, ctx: &mut Ctx, pool_ids: &[u64], policy_id: u64) -> Result<(), Error> {
-        let mut ids: Vec<u64> = pool_ids.to_vec();
+        let mut ids = BTreeSet::new();
         for &id in pool_ids {
+            ids.insert(id);
             if let Some(t) = state::load_raw(ctx, id)?.treaty {
-                ids.push(t.reinsurer);
+                ids.insert(t.reinsurer);
             }
         }
-        ids.sort_unstable();
-        ids.dedup();
         for id in ids {
             let mut pool = self.load(ctx, id)?;
             let key = state::tranche_key(id, policy_id);
             if let Some(t) = ctx.get_msg::<Tranche>(STORE, &key)? {
-                let unearned = parse(&t.premium)?.saturating_sub(parse(&t.earned)?);
-                pool.unearned = sub(pool.unearned, unearned, "unearned premium")?;
                 self.retire(ctx, &mut pool, &t)?;
                 self.refresh_selling(ctx, &mut pool)?;
             }
@@ -502,120 +712,159 @@ impl Keeper {
         Ok(())
     }
 
-    /// Pays the losses of one incident. Each pool pays its retained part and its reinsurer the
-    /// ceded part; if either cannot pay in full, every loss on that pool is paid the same
-    /// fraction (pro rata). Returns what each item was paid, in order.
+    /// Pays the losses of one incident, and never fails for want of cash.
+    ///
+    /// Each pool's loss splits by its treaty into what it retains and what it cedes. Every
+    /// paying pool — a reinsurer that also writes directly included — then owes the sum of its
+    /// retained losses and the losses ceded to it, and pays it from its capital alone: in full,
+    /// or, if its capital is short, the same fraction of each (pro rata). So no capital is
+    /// counted twice, and the unearned-premium reserve is never touched. Each item is paid its
+    /// pool's fraction; what it is not paid is recorded as the incident's shortfall
+    /// ([`Self::shortfall`]) and announced in `pool_shortfall` events. Returns what each item
+    /// was paid, in order.
     pub fn settle(
         &self,
         ctx: &mut Ctx,
         incident: &str,
         items: &[LossItem],
     ) -> Result<Vec<u128>, Error> {
-        // Demand per pool, split by treaty.
+        // Demand per direct pool.
         let mut demand: BTreeMap<u64, u128> = BTreeMap::new();
         for item in items {
             let d = demand.entry(item.pool_id).or_default();
             *d = add(*d, item.amount)?;
         }
-        struct Share {
-            own: u128,
-            ceded: u128,
-            reinsurer: Option<u64>,
+        // Every pool that pays, loaded once: the direct pools and their reinsurers.
+        let mut pools: BTreeMap<u64, PoolState> = BTreeMap::new();
+        for &id in demand.keys() {
+            let pool = self.load(ctx, id)?;
+            if let Some(t) = pool.treaty {
+                if let std::collections::btree_map::Entry::Vacant(e) = pools.entry(t.reinsurer) {
+                    e.insert(self.load(ctx, t.reinsurer)?);
+                }
+            }
+            pools.insert(id, pool);
         }
-        let mut shares: BTreeMap<u64, Share> = BTreeMap::new();
-        let mut reinsurer_demand: BTreeMap<u64, u128> = BTreeMap::new();
-        for (&pool_id, &amount) in &demand {
-            let pool = self.load(ctx, pool_id)?;
-            let share = match pool.treaty {
+        // Each direct pool's loss, split: (retained, ceded, reinsurer).
+        let mut splits: BTreeMap<u64, (u128, u128, Option<u64>)> = BTreeMap::new();
+        // What each paying pool owes in all.
+        let mut owed: BTreeMap<u64, u128> = BTreeMap::new();
+        for (&id, &amount) in &demand {
+            let treaty = pools.get(&id).and_then(|p| p.treaty);
+            let (own, ceded, reinsurer) = match treaty {
                 Some(t) => {
-                    let key = state::incident_loss_key(pool_id, incident);
+                    let key = state::incident_loss_key(id, incident);
                     let before = state::get_u128(ctx, &key)?;
                     let split = t.split_loss(before, amount)?;
-                    state::set_u128(ctx, key, add(before, amount - split.quota_share)?)?;
-                    let r = reinsurer_demand.entry(t.reinsurer).or_default();
-                    *r = add(*r, split.ceded())?;
-                    Share {
-                        own: split.retained,
-                        ceded: split.ceded(),
-                        reinsurer: Some(t.reinsurer),
-                    }
+                    let after_quota = sub(amount, split.quota_share, "loss after quota share")?;
+                    state::set_u128(ctx, key, add(before, after_quota)?)?;
+                    (split.retained, split.ceded()?, Some(t.reinsurer))
                 }
-                None => Share {
-                    own: amount,
-                    ceded: 0,
-                    reinsurer: None,
-                },
+                None => (amount, 0, None),
             };
-            shares.insert(pool_id, share);
+            let o = owed.entry(id).or_default();
+            *o = add(*o, own)?;
+            if let Some(r) = reinsurer {
+                let o = owed.entry(r).or_default();
+                *o = add(*o, ceded)?;
+            }
+            splits.insert(id, (own, ceded, reinsurer));
         }
-        // What each reinsurer can pay, as a fraction of what is asked of it.
-        let mut reinsurer_paid: BTreeMap<u64, (u128, u128)> = BTreeMap::new();
-        for (&id, &asked) in &reinsurer_demand {
-            let capital = self.load(ctx, id)?.capital();
-            reinsurer_paid.insert(id, (asked.min(capital), asked));
+        // The fraction each paying pool can meet: min(owed, capital) / owed.
+        let mut can: BTreeMap<u64, (u128, u128)> = BTreeMap::new();
+        for (&id, &o) in &owed {
+            let capital = pools.get(&id).map_or(0, PoolState::capital);
+            can.insert(id, (o.min(capital), o));
         }
-
-        let mut paid_per_pool: BTreeMap<u64, (u128, u128)> = BTreeMap::new();
-        for (&pool_id, share) in &shares {
-            let capital = self.load(ctx, pool_id)?.capital();
-            let own_paid = share.own.min(capital);
-            let ceded_paid = match share.reinsurer {
-                Some(r) => {
-                    let (can, asked) = reinsurer_paid[&r];
-                    if asked == 0 {
-                        0
-                    } else {
-                        mul_div(share.ceded, can, asked, Round::Down)?
-                    }
-                }
+        let fraction_of = |id: u64, amount: u128| -> Result<u128, Error> {
+            match can.get(&id) {
+                Some(&(paid, owed)) if paid < owed => mul_div(amount, paid, owed, Round::Down),
+                Some(_) => Ok(amount),
+                None => Err(sdk::internal(format!("pool {id} missing from settlement"))),
+            }
+        };
+        // What each direct pool's items can be paid: its own part and its reinsurer's.
+        let mut available: BTreeMap<u64, (u128, u128)> = BTreeMap::new();
+        for (&id, &(own, ceded, reinsurer)) in &splits {
+            let own_paid = fraction_of(id, own)?;
+            let ceded_paid = match reinsurer {
+                Some(r) => fraction_of(r, ceded)?,
                 None => 0,
             };
-            paid_per_pool.insert(pool_id, (own_paid, ceded_paid));
+            available.insert(id, (own_paid, ceded_paid));
         }
-
-        // Pay each item its pool's fraction, and take exactly what was paid from the pools.
+        // Pay each item its pool's fraction; take exactly what was paid from the pools.
         let mut paid = Vec::with_capacity(items.len());
-        let mut taken: BTreeMap<u64, u128> = BTreeMap::new();
+        let mut paid_per_pool: BTreeMap<u64, u128> = BTreeMap::new();
         for item in items {
-            let (own_paid, ceded_paid) = paid_per_pool[&item.pool_id];
-            let available = own_paid + ceded_paid;
-            let asked = demand[&item.pool_id];
-            let amount = if available >= asked {
+            let (own_paid, ceded_paid) = available.get(&item.pool_id).copied().unwrap_or_default();
+            let total = add(own_paid, ceded_paid)?;
+            let asked = demand.get(&item.pool_id).copied().unwrap_or_default();
+            let amount = if total >= asked {
                 item.amount
             } else {
-                mul_div(item.amount, available, asked, Round::Down)?
+                mul_div(item.amount, total, asked, Round::Down)?
             };
-            let t = taken.entry(item.pool_id).or_default();
-            *t += amount;
+            let t = paid_per_pool.entry(item.pool_id).or_default();
+            *t = add(*t, amount)?;
             paid.push(amount);
         }
-        for (&pool_id, &total) in &taken {
-            let (own_paid, ceded_paid) = paid_per_pool[&pool_id];
-            let from_reinsurer = if own_paid + ceded_paid == 0 {
+        let mut shortfall = 0u128;
+        for (&id, &total) in &paid_per_pool {
+            let (own_paid, ceded_paid) = available.get(&id).copied().unwrap_or_default();
+            let both = add(own_paid, ceded_paid)?;
+            // The reinsurer's part rounds down, the pool's up: neither exceeds what it can pay.
+            let from_reinsurer = if both == 0 {
                 0
             } else {
-                mul_div(ceded_paid, total, own_paid + ceded_paid, Round::Down)?
+                mul_div(ceded_paid, total, both, Round::Down)?
             };
-            let from_pool = total - from_reinsurer;
-            let mut pool = self.load(ctx, pool_id)?;
-            pool.take_cash(from_pool)?;
-            state::save(ctx, &pool)?;
-            if let Some(r) = shares[&pool_id].reinsurer {
-                let mut reinsurer = self.load(ctx, r)?;
-                reinsurer.take_cash(from_reinsurer)?;
-                state::save(ctx, &reinsurer)?;
+            let from_pool = sub(total, from_reinsurer, "loss paid by the pool")?;
+            take(&mut pools, id, from_pool)?;
+            let reinsurer = splits.get(&id).and_then(|s| s.2);
+            if let Some(r) = reinsurer {
+                take(&mut pools, r, from_reinsurer)?;
             }
-            ctx.emit(
-                Event::new("pool_loss")
-                    .attr("pool_id", pool_id)
-                    .attr("incident", incident)
-                    .attr("paid_by_pool", from_pool)
-                    .attr("paid_by_reinsurer", from_reinsurer)
-                    .attr("asked", demand[&pool_id]),
-            );
+            let asked = demand.get(&id).copied().unwrap_or_default();
+            let short = sub(asked, total, "shortfall")?;
+            shortfall = add(shortfall, short)?;
+            let mut event = Event::new("pool_loss")
+                .attr("pool_id", id)
+                .attr("incident", incident)
+                .attr("paid_by_pool", from_pool)
+                .attr("paid_by_reinsurer", from_reinsurer)
+                .attr("asked", asked);
+            if let Some(r) = reinsurer {
+                event = event.attr("reinsurer_pool_id", r);
+            }
+            ctx.emit(event);
+            if short > 0 {
+                ctx.emit(
+                    Event::new("pool_shortfall")
+                        .attr("pool_id", id)
+                        .attr("incident", incident)
+                        .attr("asked", asked)
+                        .attr("paid", total)
+                        .attr("shortfall", short),
+                );
+            }
+        }
+        for pool in pools.values() {
+            state::save(ctx, pool)?;
+        }
+        if shortfall > 0 {
+            let key = state::shortfall_key(incident);
+            let before = state::get_u128(ctx, &key)?;
+            state::set_u128(ctx, key, add(before, shortfall)?)?;
         }
         for (item, &amount) in items.iter().zip(&paid) {
-            let denom = state::load_raw(ctx, item.pool_id)?.denom;
+            if amount == 0 {
+                continue;
+            }
+            let denom = pools
+                .get(&item.pool_id)
+                .map(|p| p.denom.clone())
+                .ok_or_else(|| sdk::internal("paid pool not loaded"))?;
             self.bank.send_from_module(
                 ctx,
                 POOL_ACCOUNT,
@@ -623,19 +872,22 @@ impl Keeper {
                 &Coins::of(amount, &denom),
             )?;
         }
-        let mut touched: Vec<u64> = shares.keys().copied().collect();
-        touched.extend(reinsurer_demand.keys());
-        touched.sort_unstable();
-        touched.dedup();
-        for id in touched {
+        for id in pools.keys().copied().collect::<Vec<_>>() {
             self.refresh(ctx, id)?;
         }
         Ok(paid)
     }
 
+    /// What the pools could not pay of the losses settled for `incident` so far (zero when
+    /// every loss was paid in full).
+    pub fn shortfall(&self, ctx: &mut Ctx, incident: &str) -> Result<u128, Error> {
+        state::get_u128(ctx, &state::shortfall_key(incident))
+    }
+
     /// Creates a pool (governance, or genesis): it starts empty and selling. Its reinsurer, if
     /// any, is checked by [`Self::check_treaty`] (genesis checks once every pool exists).
     pub fn create_pool(&self, ctx: &mut Ctx, mut pool: PoolState) -> Result<u64, Error> {
+        crate::msgs::check_pool(&pool.to_proto()).map_err(|e| errors::invalid_pool(e.log))?;
         pool.id = ctx.next_id(STORE, state::NEXT_POOL_ID)?;
         pool.total_shares = 0;
         pool.cash = 0;
@@ -643,7 +895,9 @@ impl Keeper {
         pool.active_cover = 0;
         pool.selling = true;
         pool.accrued_to = ctx.block.time_unix_secs;
-        state::validate_pool_terms(&pool).map_err(|e| errors::invalid_pool(e.log))?;
+        if pool.treaty.is_some_and(|t| t.reinsurer == pool.id) {
+            return Err(errors::invalid_pool("a pool cannot reinsure itself"));
+        }
         surety_auth::Auth.ensure_module_account(ctx, POOL_ACCOUNT)?;
         state::save(ctx, &pool)?;
         ctx.emit(Event::new("pool_created").attr("pool_id", pool.id));
@@ -685,11 +939,14 @@ impl Keeper {
         product: u64,
         denom: &str,
     ) -> Result<Vec<PoolState>, Error> {
-        Ok(self
-            .pools(ctx)?
-            .into_iter()
-            .filter(|p| p.denom == denom && p.weight_of(product).is_some())
-            .collect())
+        let mut out = Vec::new();
+        for id in state::pool_ids(ctx)? {
+            let raw = state::load_raw(ctx, id)?;
+            if raw.denom == denom && raw.weight_of(product).is_some() {
+                out.push(self.load(ctx, id)?);
+            }
+        }
+        Ok(out)
     }
 
     pub fn position_value(&self, pool: &PoolState, shares: u128) -> Result<u128, Error> {
@@ -702,6 +959,34 @@ impl Keeper {
     pub fn treaty_of(&self, ctx: &mut Ctx, id: u64) -> Result<Option<Treaty>, Error> {
         Ok(state::load_raw(ctx, id)?.treaty)
     }
+
+    /// The premium a tranche has earned by its pool's accrual time, rounded down (for export
+    /// and queries; the pool itself earns in aggregate).
+    pub fn tranche_earned(pool: &PoolState, t: &Tranche) -> Result<u128, Error> {
+        let premium = parse(&t.premium)?;
+        let rate = state::tranche_rate(premium, t.start, t.end)?;
+        let elapsed = seconds_between(t.start, pool.accrued_to.max(t.start))?;
+        let earned =
+            Wide::product(&[rate, elapsed])?.div(Wide::product(&[RATE_SCALE])?, Round::Down)?;
+        Ok(earned.min(premium))
+    }
+
+    /// The aggregate accrual of a pool (for invariant checks).
+    pub fn accrual(&self, ctx: &mut Ctx, id: u64) -> Result<Accrual, Error> {
+        state::accrual(ctx, id)
+    }
+}
+
+/// Takes `amount` of a loaded pool's cash.
+fn take(pools: &mut BTreeMap<u64, PoolState>, id: u64, amount: u128) -> Result<(), Error> {
+    pools
+        .get_mut(&id)
+        .ok_or_else(|| sdk::internal(format!("pool {id} missing from settlement")))?
+        .take_cash(amount)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn parse(s: &str) -> Result<u128, Error> {

@@ -6,28 +6,30 @@
 //! withdrawals that would break this are refused, and a pool that losses push below it stops
 //! selling until its capital returns.
 
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 pub mod errors;
 mod keeper;
+pub mod msgs;
 mod query;
 pub mod reinsurance;
 pub mod state;
+#[cfg(test)]
+mod tests;
 
-pub use keeper::{Keeper, LossItem, ProductExposure, POOL_ACCOUNT};
+pub use keeper::{
+    Keeper, LossItem, ProductExposure, Sale, EXPIRY_BUDGET, EXPIRY_RETRY_SECS, POOL_ACCOUNT,
+};
 pub use state::{PoolState, STORE};
 
-use prost::Message;
+use surety_framework::math::add;
 use surety_framework::module::{genesis_json, genesis_section};
-use surety_framework::{decode_msg, require_authority, signers_of, Address, Ctx, Error, Module};
+use surety_framework::{Address, Ctx, Error, Module, Msgs, ValidatorUpdate};
 use surety_proto::surety::pool::v1::*;
-use surety_proto::{Any, TypeUrl};
 
 #[derive(Clone, Copy, Default)]
 pub struct PoolModule {
     pub keeper: Keeper,
-}
-
-fn amount(s: &str, field: &str) -> Result<u128, Error> {
-    surety_framework::math::parse_amount(s, field)
 }
 
 impl Module for PoolModule {
@@ -35,74 +37,26 @@ impl Module for PoolModule {
         STORE
     }
 
-    fn msg_types(&self) -> &'static [&'static str] {
-        &[
-            MsgCreatePool::TYPE_URL,
-            MsgDeposit::TYPE_URL,
-            MsgRequestWithdraw::TYPE_URL,
-            MsgCompleteWithdraw::TYPE_URL,
-            MsgUpdateParams::TYPE_URL,
-        ]
+    fn msgs(&self) -> Msgs {
+        let k = self.keeper;
+        Msgs::new()
+            .add(msgs::check_create_pool, move |ctx, m| {
+                msgs::create_pool(&k, ctx, m)
+            })
+            .add(msgs::check_deposit, move |ctx, m| msgs::deposit(&k, ctx, m))
+            .add(msgs::check_request_withdraw, move |ctx, m| {
+                msgs::request_withdraw(&k, ctx, m)
+            })
+            .add(msgs::check_complete_withdraw, move |ctx, m| {
+                msgs::complete_withdraw(&k, ctx, m)
+            })
+            .add(msgs::check_update_params, msgs::update_params)
     }
 
-    fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        signers_of!(msg;
-        MsgCreatePool => authority,
-        MsgDeposit => provider,
-        MsgRequestWithdraw => provider,
-        MsgCompleteWithdraw => provider,
-        MsgUpdateParams => authority,
-            )
-    }
-
-    fn deliver(&self, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        let k = &self.keeper;
-        Ok(match msg.type_url.as_str() {
-            MsgCreatePool::TYPE_URL => {
-                let m: MsgCreatePool = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                let pool = m.pool.ok_or_else(|| errors::invalid_pool("missing pool"))?;
-                let pool_id = k.create_pool(ctx, PoolState::from_proto(&pool)?)?;
-                k.check_treaty(ctx, pool_id)?;
-                MsgCreatePoolResponse { pool_id }.encode_to_vec()
-            }
-            MsgDeposit::TYPE_URL => {
-                let m: MsgDeposit = decode_msg(msg)?;
-                let provider = Address::from_bech32(&m.provider)?;
-                let shares = k.deposit(ctx, &provider, m.pool_id, amount(&m.amount, "amount")?)?;
-                MsgDepositResponse {
-                    shares: shares.to_string(),
-                }
-                .encode_to_vec()
-            }
-            MsgRequestWithdraw::TYPE_URL => {
-                let m: MsgRequestWithdraw = decode_msg(msg)?;
-                let provider = Address::from_bech32(&m.provider)?;
-                let unlock_time =
-                    k.request_withdraw(ctx, &provider, m.pool_id, amount(&m.shares, "shares")?)?;
-                MsgRequestWithdrawResponse { unlock_time }.encode_to_vec()
-            }
-            MsgCompleteWithdraw::TYPE_URL => {
-                let m: MsgCompleteWithdraw = decode_msg(msg)?;
-                let provider = Address::from_bech32(&m.provider)?;
-                let amount = k.complete_withdraw(ctx, &provider, m.pool_id)?;
-                MsgCompleteWithdrawResponse {
-                    amount: amount.to_string(),
-                }
-                .encode_to_vec()
-            }
-            MsgUpdateParams::TYPE_URL => {
-                let m: MsgUpdateParams = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                state::set_params(ctx, &m.params.unwrap_or_default())?;
-                MsgUpdateParamsResponse {}.encode_to_vec()
-            }
-            other => {
-                return Err(surety_framework::sdk::unknown_request(format!(
-                    "unrecognized pool message type: {other}"
-                )))
-            }
-        })
+    /// Retires a bounded number of expired tranches (see [`Keeper::retire_expired`]).
+    fn end_block(&self, ctx: &mut Ctx) -> Result<Vec<ValidatorUpdate>, Error> {
+        self.keeper.retire_expired(ctx)?;
+        Ok(Vec::new())
     }
 
     fn query_paths(&self) -> &'static [&'static str] {
@@ -122,35 +76,37 @@ impl Module for PoolModule {
 
     fn validate_genesis(&self, genesis: &serde_json::Value) -> Result<(), String> {
         let g: GenesisState = genesis_section(STORE, genesis)?;
-        state::validate_params(&g.params.unwrap_or_else(state::default_params))
+        msgs::check_params(&g.params.unwrap_or_else(state::default_params))
             .map_err(|e| format!("pool params: {}", e.log))?;
-        for (i, p) in g.pools.iter().enumerate() {
-            let pool =
-                PoolState::from_proto(p).map_err(|e| format!("pool {}: {}", i + 1, e.log))?;
-            state::validate_pool_terms(&pool).map_err(|e| format!("pool {}: {}", i + 1, e.log))?;
+        for (n, p) in (1u64..).zip(&g.pools) {
+            msgs::check_pool(p).map_err(|e| format!("pool {n}: {}", e.log))?;
+            let pool = PoolState::from_proto(p).map_err(|e| format!("pool {n}: {}", e.log))?;
             if let Some(t) = &pool.treaty {
-                let Some(reinsurer) = g.pools.get((t.reinsurer_id_index()).min(g.pools.len()))
-                else {
+                if t.reinsurer == n {
+                    return Err(format!("pool {n}: a pool cannot reinsure itself"));
+                }
+                let reinsurer = t
+                    .reinsurer
+                    .checked_sub(1)
+                    .and_then(|r| usize::try_from(r).ok())
+                    .and_then(|r| g.pools.get(r));
+                let Some(reinsurer) = reinsurer else {
                     return Err(format!(
-                        "pool {}: reinsurer pool {} is not among the {} genesis pools",
-                        i + 1,
+                        "pool {n}: reinsurer pool {} is not among the {} genesis pools",
                         t.reinsurer,
                         g.pools.len()
                     ));
                 };
                 if reinsurer.denom != pool.denom || reinsurer.reinsurance.is_some() {
                     return Err(format!(
-                        "pool {}: reinsurer pool {} must hold {} and not cede onward",
-                        i + 1,
-                        t.reinsurer,
-                        pool.denom
+                        "pool {n}: reinsurer pool {} must hold {} and not cede onward",
+                        t.reinsurer, pool.denom
                     ));
                 }
             }
             if pool.cash > 0 || pool.total_shares > 0 || !g.positions.is_empty() {
                 return Err(format!(
-                    "pool {}: genesis pools start empty; fund them with deposits",
-                    i + 1
+                    "pool {n}: genesis pools start empty; fund them with deposits"
                 ));
             }
         }
@@ -178,7 +134,10 @@ impl Module for PoolModule {
         let mut tranches = Vec::new();
         for p in &pools {
             positions.extend(state::positions(ctx, p.id)?);
-            tranches.extend(state::tranches(ctx, p.id)?);
+            for mut t in state::tranches(ctx, p.id)? {
+                t.earned = Keeper::tranche_earned(p, &t)?.to_string();
+                tranches.push(t);
+            }
         }
         Ok(genesis_json(&GenesisState {
             params: Some(state::params(ctx)?),
@@ -193,36 +152,79 @@ impl Module for PoolModule {
     }
 }
 
-/// The pool account holds exactly the pools' cash; each pool's shares, unearned premium and
-/// cover add up from its positions and tranches; no pool owes more than it holds.
+/// The pool account holds exactly the pools' cash; each pool's shares, cover and aggregate
+/// accrual add up from its positions and tranches (its earning rate is the sum of theirs, and its
+/// unearned reserve exactly what they have not earned by its accrual time); every live tranche is
+/// queued to expire, and none lies past it; no pool owes more than it holds.
 fn invariants(k: &Keeper, ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
     use std::collections::BTreeMap;
+    use surety_framework::math::Wide;
     let mut cash_by_denom: BTreeMap<String, u128> = BTreeMap::new();
     for id in state::pool_ids(ctx)? {
         let pool = state::load_raw(ctx, id)?;
-        *cash_by_denom.entry(pool.denom.clone()).or_default() += pool.cash;
-        let shares: u128 = state::positions(ctx, id)?
-            .iter()
-            .map(|p| keeper::parse(&p.shares))
-            .sum::<Result<u128, Error>>()?;
+        let cash = cash_by_denom.entry(pool.denom.clone()).or_default();
+        *cash = add(*cash, pool.cash)?;
+        let mut shares = 0u128;
+        for p in state::positions(ctx, id)? {
+            shares = add(shares, keeper::parse(&p.shares)?)?;
+        }
         if shares != pool.total_shares {
             return Ok(Err(format!(
                 "pool {id}: positions hold {shares} shares, pool counts {}",
                 pool.total_shares
             )));
         }
-        let (mut unearned, mut cover) = (0u128, 0u128);
-        for t in state::tranches(ctx, id)? {
-            unearned += keeper::parse(&t.premium)? - keeper::parse(&t.earned)?;
-            cover += keeper::parse(&t.cover)?;
+        let acc = k.accrual(ctx, id)?;
+        let (mut rate, mut cover) = (0u128, 0u128);
+        let mut unearned_scaled = Wide::default();
+        let mut earned_scaled = Wide::default();
+        let tranches = state::tranches(ctx, id)?;
+        for t in &tranches {
+            let premium = keeper::parse(&t.premium)?;
+            let r = state::tranche_rate(premium, t.start, t.end)?;
+            if pool.accrued_to < t.start || pool.accrued_to > t.end {
+                return Ok(Err(format!(
+                    "pool {id}: accrued to {} outside the term {}..{} of policy {}",
+                    pool.accrued_to, t.start, t.end, t.policy_id
+                )));
+            }
+            let elapsed = u128::try_from(pool.accrued_to.saturating_sub(t.start)).unwrap_or(0);
+            rate = add(rate, r)?;
+            cover = add(cover, keeper::parse(&t.cover)?)?;
+            unearned_scaled =
+                unearned_scaled.plus(Wide::product(&[premium, state::RATE_SCALE])?)?;
+            earned_scaled = earned_scaled.plus(Wide::product(&[r, elapsed])?)?;
         }
-        if unearned != pool.unearned || cover != pool.active_cover {
+        // unearned × scale − carry = Σ (premium × scale − rate × elapsed)
+        let lhs = Wide::product(&[pool.unearned, state::RATE_SCALE])?.plus(earned_scaled)?;
+        let rhs = unearned_scaled.plus(Wide::product(&[acc.carry])?)?;
+        if rate != acc.rate || lhs != rhs || acc.carry >= state::RATE_SCALE {
             return Ok(Err(format!(
-                "pool {id}: tranches hold {unearned} unearned and {cover} cover, pool counts {} and {}",
-                pool.unearned, pool.active_cover
+                "pool {id}: tranches earn {rate}/s and leave {:?} unearned (scaled); pool counts \
+                 {}/s, {} unearned and carry {}",
+                unearned_scaled.minus(earned_scaled).ok(),
+                acc.rate,
+                pool.unearned,
+                acc.carry
             )));
         }
-        let exposure: u128 = state::exposures(ctx, id)?.iter().map(|(_, a)| a).sum();
+        if cover != pool.active_cover {
+            return Ok(Err(format!(
+                "pool {id}: tranches hold {cover} cover, pool counts {}",
+                pool.active_cover
+            )));
+        }
+        let scheduled = state::scheduled_count(ctx, id)?;
+        if scheduled != tranches.len() {
+            return Ok(Err(format!(
+                "pool {id}: {} tranches but {scheduled} scheduled expiries",
+                tranches.len()
+            )));
+        }
+        let mut exposure = 0u128;
+        for (_, a) in state::exposures(ctx, id)? {
+            exposure = add(exposure, a)?;
+        }
         if exposure != pool.active_cover {
             return Ok(Err(format!(
                 "pool {id}: product exposures sum to {exposure}, active cover is {}",

@@ -1,7 +1,7 @@
 //! How a pool shares premiums and losses with its reinsurer. Pure functions, so the splits can be
 //! checked exactly.
 
-use surety_framework::math::{apply_bps, parse_amount, Round};
+use surety_framework::math::{add, apply_bps, parse_amount, sub, Round};
 use surety_framework::Error;
 use surety_proto::surety::pool::v1::Reinsurance;
 
@@ -27,8 +27,9 @@ pub struct LossSplit {
 }
 
 impl LossSplit {
-    pub fn ceded(&self) -> u128 {
-        self.quota_share + self.excess
+    /// Everything the reinsurer pays: quota share and excess of loss.
+    pub fn ceded(&self) -> Result<u128, Error> {
+        add(self.quota_share, self.excess)
     }
 }
 
@@ -50,11 +51,6 @@ impl Treaty {
         })
     }
 
-    /// The reinsurer's position in a list of pools numbered from 1 (`usize::MAX` for id 0).
-    pub fn reinsurer_id_index(&self) -> usize {
-        (self.reinsurer as usize).wrapping_sub(1)
-    }
-
     /// The excess-of-loss recovery on a cumulative retained loss for one incident.
     fn excess_on(&self, cumulative: u128) -> u128 {
         cumulative
@@ -68,11 +64,14 @@ impl Treaty {
     /// the part of the incident's retained total above the retention, up to the limit.
     pub fn split_loss(&self, retained_before: u128, amount: u128) -> Result<LossSplit, Error> {
         let quota_share = apply_bps(amount, self.quota_share_bps, Round::Down)?;
-        let after_quota = amount - quota_share;
-        let excess =
-            self.excess_on(retained_before + after_quota) - self.excess_on(retained_before);
+        let after_quota = sub(amount, quota_share, "loss after quota share")?;
+        let excess = sub(
+            self.excess_on(add(retained_before, after_quota)?),
+            self.excess_on(retained_before),
+            "excess of loss",
+        )?;
         Ok(LossSplit {
-            retained: after_quota - excess,
+            retained: sub(after_quota, excess, "retained loss")?,
             quota_share,
             excess,
         })
@@ -86,14 +85,15 @@ impl Treaty {
     /// The quota share of the premium, plus the excess-of-loss premium on what remains.
     pub fn split_premium(&self, premium: u128) -> Result<PremiumSplit, Error> {
         let quota = apply_bps(premium, self.quota_share_bps, Round::Down)?;
+        let after_quota = sub(premium, quota, "premium after quota share")?;
         let excess = if self.xol_limit > 0 {
-            apply_bps(premium - quota, self.xol_premium_bps, Round::Down)?
+            apply_bps(after_quota, self.xol_premium_bps, Round::Down)?
         } else {
             0
         };
         Ok(PremiumSplit {
-            retained: premium - quota - excess,
-            ceded: quota + excess,
+            retained: sub(after_quota, excess, "retained premium")?,
+            ceded: add(quota, excess)?,
         })
     }
 }
@@ -171,7 +171,7 @@ mod tests {
                 excess: 250_000
             }
         );
-        assert_eq!(s.retained + s.ceded(), 1_000_000);
+        assert_eq!(s.retained + s.ceded().unwrap(), 1_000_000);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The pool store's layout and its typed records.
 
 use crate::reinsurance::Treaty;
-use surety_framework::math::{apply_bps, parse_amount, sub, Round};
-use surety_framework::{sdk, Ctx, Error};
+use surety_framework::math::{apply_bps, mul_div, parse_amount, sub, Round};
+use surety_framework::{sdk, Ctx, DeadlineQueue, Error};
 use surety_proto::surety::pool::v1::{Params, Pool, Position, Reinsurance, Tranche};
 
 pub const STORE: &str = "pool";
@@ -14,6 +14,13 @@ const TRANCHES: u8 = 0x03;
 const EXPOSURES: u8 = 0x04;
 const POSITIONS: u8 = 0x05;
 const INCIDENT_LOSSES: u8 = 0x06;
+const EXPIRY_QUEUE: u8 = 0x07;
+const POOL_EXPIRIES: u8 = 0x08;
+const ACCRUALS: u8 = 0x09;
+const SHORTFALLS: u8 = 0x0A;
+
+/// Tranches by end time, `[pool][policy]` each: EndBlock retires them a budget per block.
+pub const EXPIRIES: DeadlineQueue = DeadlineQueue::new(STORE, EXPIRY_QUEUE);
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let mut k = vec![tag];
@@ -50,13 +57,141 @@ pub fn positions_prefix(pool: u64) -> Vec<u8> {
 pub fn incident_loss_key(pool: u64, incident: &str) -> Vec<u8> {
     key(INCIDENT_LOSSES, &[&pool.to_be_bytes(), incident.as_bytes()])
 }
+pub fn shortfall_key(incident: &str) -> Vec<u8> {
+    key(SHORTFALLS, &[incident.as_bytes()])
+}
+fn accrual_key(pool: u64) -> Vec<u8> {
+    key(ACCRUALS, &[&pool.to_be_bytes()])
+}
+fn pool_expiries_prefix(pool: u64) -> Vec<u8> {
+    key(POOL_EXPIRIES, &[&pool.to_be_bytes()])
+}
+const SIGN: u64 = 0x8000_0000_0000_0000;
+/// Sign-flipped big-endian, so that byte order is time order (as [`DeadlineQueue`] keys).
+fn time_bytes(t: i64) -> [u8; 8] {
+    ((t as u64) ^ SIGN).to_be_bytes()
+}
+fn pool_expiry_key(pool: u64, end: i64, policy: u64) -> Vec<u8> {
+    key(
+        POOL_EXPIRIES,
+        &[&pool.to_be_bytes(), &time_bytes(end), &policy.to_be_bytes()],
+    )
+}
+/// The item a tranche is queued under in [`EXPIRIES`].
+pub fn expiry_item(pool: u64, policy: u64) -> Vec<u8> {
+    [pool.to_be_bytes(), policy.to_be_bytes()].concat()
+}
+pub fn parse_expiry_item(item: &[u8]) -> Result<(u64, u64), Error> {
+    let corrupt = || sdk::internal(format!("corrupt expiry item {}", hex_key(item)));
+    let (pool, policy) = (
+        item.get(..8).ok_or_else(corrupt)?,
+        item.get(8..).ok_or_else(corrupt)?,
+    );
+    Ok((
+        u64::from_be_bytes(pool.try_into().map_err(|_| corrupt())?),
+        u64::from_be_bytes(policy.try_into().map_err(|_| corrupt())?),
+    ))
+}
+
+/// Queues a tranche's expiry, globally (for EndBlock) and in its pool's own index (whose first
+/// entry bounds how far the pool may accrue).
+pub fn schedule_expiry(ctx: &mut Ctx, pool: u64, policy: u64, end: i64) -> Result<(), Error> {
+    EXPIRIES.push(ctx, end, &expiry_item(pool, policy))?;
+    ctx.put(STORE, pool_expiry_key(pool, end, policy), Vec::new())
+}
+
+pub fn unschedule_expiry(ctx: &mut Ctx, pool: u64, policy: u64, end: i64) -> Result<(), Error> {
+    EXPIRIES.remove(ctx, end, &expiry_item(pool, policy))?;
+    ctx.delete(STORE, pool_expiry_key(pool, end, policy))
+}
+
+/// The end of the pool's earliest tranche not yet retired, if any.
+pub fn next_expiry(ctx: &mut Ctx, pool: u64) -> Result<Option<i64>, Error> {
+    Ok(next_expiring(ctx, pool)?.map(|(end, _)| end))
+}
+
+/// The pool's earliest tranche not yet retired, as (end, policy id).
+pub fn next_expiring(ctx: &mut Ctx, pool: u64) -> Result<Option<(i64, u64)>, Error> {
+    let prefix = pool_expiries_prefix(pool);
+    let Some((k, _)) = ctx.range(STORE, &prefix, None, 1)?.into_iter().next() else {
+        return Ok(None);
+    };
+    let corrupt = || sdk::internal("corrupt pool expiry key");
+    let rest = k.get(prefix.len()..).ok_or_else(corrupt)?;
+    let time: [u8; 8] = rest
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(corrupt)?;
+    let policy: [u8; 8] = rest
+        .get(8..)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(corrupt)?;
+    Ok(Some((
+        (u64::from_be_bytes(time) ^ SIGN) as i64,
+        u64::from_be_bytes(policy),
+    )))
+}
+
+/// How many tranches a pool's expiry index holds (invariant checks only: it scans).
+pub fn scheduled_count(ctx: &mut Ctx, pool: u64) -> Result<usize, Error> {
+    Ok(ctx.prefix(STORE, &pool_expiries_prefix(pool))?.len())
+}
+
+/// Earning rates are premium units per second, scaled by this.
+pub const RATE_SCALE: u128 = 1_000_000_000;
+
+/// A pool's premium accrual in aggregate: the sum of its live tranches' earning rates and the
+/// fraction of a unit earned but not yet moved out of the unearned reserve (`< RATE_SCALE`).
+/// The reserve in scaled units is `unearned × RATE_SCALE − carry`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Accrual {
+    pub rate: u128,
+    pub carry: u128,
+}
+
+pub fn accrual(ctx: &mut Ctx, pool: u64) -> Result<Accrual, Error> {
+    let Some(b) = ctx.get(STORE, &accrual_key(pool))? else {
+        return Ok(Accrual::default());
+    };
+    let corrupt = || sdk::internal(format!("corrupt accrual of pool {pool}"));
+    let rate = b
+        .get(..16)
+        .and_then(|x| x.try_into().ok())
+        .ok_or_else(corrupt)?;
+    let carry = b
+        .get(16..32)
+        .and_then(|x| x.try_into().ok())
+        .ok_or_else(corrupt)?;
+    Ok(Accrual {
+        rate: u128::from_be_bytes(rate),
+        carry: u128::from_be_bytes(carry),
+    })
+}
+
+pub fn set_accrual(ctx: &mut Ctx, pool: u64, a: &Accrual) -> Result<(), Error> {
+    if *a == Accrual::default() {
+        return ctx.delete(STORE, accrual_key(pool));
+    }
+    let bytes = [a.rate.to_be_bytes(), a.carry.to_be_bytes()].concat();
+    ctx.put(STORE, accrual_key(pool), bytes)
+}
+
+/// A tranche's earning rate: its premium over its term, scaled and rounded down (the remainder
+/// is earned when the tranche retires, so rounding only ever delays earning).
+pub fn tranche_rate(premium: u128, start: i64, end: i64) -> Result<u128, Error> {
+    let term = end.checked_sub(start).filter(|d| *d > 0);
+    match term {
+        None => Ok(0),
+        Some(d) => mul_div(premium, RATE_SCALE, d as u128, Round::Down),
+    }
+}
 
 pub fn params(ctx: &mut Ctx) -> Result<Params, Error> {
     Ok(ctx.get_msg(STORE, PARAMS)?.unwrap_or_else(default_params))
 }
 
 pub fn set_params(ctx: &mut Ctx, params: &Params) -> Result<(), Error> {
-    validate_params(params)?;
+    crate::msgs::check_params(params)?;
     ctx.put_msg(STORE, PARAMS.to_vec(), params)
 }
 
@@ -66,19 +201,6 @@ pub fn default_params() -> Params {
         treasury_bps: 1_000,
         capital_incidents: 2,
     }
-}
-
-pub fn validate_params(p: &Params) -> Result<(), Error> {
-    if p.cooldown_secs < 0 {
-        return Err(sdk::invalid_request("cooldown_secs must not be negative"));
-    }
-    if p.treasury_bps > 10_000 {
-        return Err(sdk::invalid_request("treasury_bps must be at most 10000"));
-    }
-    if p.capital_incidents == 0 {
-        return Err(sdk::invalid_request("capital_incidents must be at least 1"));
-    }
-    Ok(())
 }
 
 pub fn get_u128(ctx: &mut Ctx, key: &[u8]) -> Result<u128, Error> {
@@ -208,40 +330,6 @@ impl PoolState {
     }
 }
 
-pub fn validate_pool_terms(p: &PoolState) -> Result<(), Error> {
-    surety_framework::coins::validate_denom(&p.denom)?;
-    if p.name.trim().is_empty() {
-        return Err(sdk::invalid_request("pool name must not be empty"));
-    }
-    if p.leverage_bps == 0 {
-        return Err(sdk::invalid_request("leverage_bps must be positive"));
-    }
-    for pair in p.products.windows(2) {
-        if pair[0].0 == pair[1].0 {
-            return Err(sdk::invalid_request(format!(
-                "product {} listed twice",
-                pair[0].0
-            )));
-        }
-    }
-    if let Some((product, _)) = p.products.iter().find(|(_, w)| *w == 0 || *w > 10_000) {
-        return Err(sdk::invalid_request(format!(
-            "weight of product {product} must be in 1..=10000 bps"
-        )));
-    }
-    if let Some(t) = &p.treaty {
-        if t.reinsurer == p.id {
-            return Err(sdk::invalid_request("a pool cannot reinsure itself"));
-        }
-        if t.quota_share_bps > 10_000 || t.xol_premium_bps > 10_000 {
-            return Err(sdk::invalid_request(
-                "reinsurance shares must be at most 10000 bps",
-            ));
-        }
-    }
-    Ok(())
-}
-
 pub fn load_raw(ctx: &mut Ctx, id: u64) -> Result<PoolState, Error> {
     let pool: Pool = ctx
         .get_msg(STORE, &pool_key(id))?
@@ -257,10 +345,10 @@ pub fn pool_ids(ctx: &mut Ctx) -> Result<Vec<u64>, Error> {
     ctx.prefix(STORE, &pools_prefix())?
         .into_iter()
         .map(|(k, _)| {
-            k[1..]
-                .try_into()
+            k.get(1..)
+                .and_then(|id| id.try_into().ok())
                 .map(u64::from_be_bytes)
-                .map_err(|_| sdk::internal("corrupt pool key"))
+                .ok_or_else(|| sdk::internal("corrupt pool key"))
         })
         .collect()
 }
@@ -294,9 +382,9 @@ pub fn exposures(ctx: &mut Ctx, pool: u64) -> Result<Vec<(u64, u128)>, Error> {
         .into_iter()
         .map(|(k, v)| {
             let product = u64::from_be_bytes(
-                k[prefix.len()..]
-                    .try_into()
-                    .map_err(|_| sdk::internal("corrupt exposure key"))?,
+                k.get(prefix.len()..)
+                    .and_then(|p| p.try_into().ok())
+                    .ok_or_else(|| sdk::internal("corrupt exposure key"))?,
             );
             let amount = u128::from_be_bytes(
                 v.as_slice()

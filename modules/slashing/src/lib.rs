@@ -5,13 +5,14 @@
 //! (CometBFT's `misbehavior`) slashes `slash_fraction_double_sign` — stake that was unbonding from
 //! the validator after the infraction included — and tombstones it: jailed for good.
 
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 use prost::Message;
 use surety_framework::{
-    decode_msg, decode_query, require_authority, sdk, signers_of, Address, Ctx, Dec, Error, Event,
-    Module, ValidatorUpdate, VALIDATOR_PREFIX,
+    decode_query, require_authority, sdk, validate, Address, Ctx, Dec, Error, Event, Module, Msgs,
+    ValidatorUpdate, VALIDATOR_PREFIX,
 };
 use surety_proto::cosmos::slashing::v1beta1::*;
-use surety_proto::{Any, TypeUrl};
 use tendermint_proto::google::protobuf::{Duration, Timestamp};
 
 pub const STORE: &str = "slashing";
@@ -20,6 +21,9 @@ const INFOS: u8 = 0x01;
 const MISSED: u8 = 0x02;
 /// Tombstoned validators are jailed until the end of time.
 const FOREVER: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+/// Longest signing window: jailing clears the window's missed-block marks in one block, so its
+/// size bounds that work (Cosmos Hub uses 10 000).
+pub const MAX_SIGNED_BLOCKS_WINDOW: i64 = 100_000;
 
 surety_framework::errors! { "slashing";
     no_validator = 2, "address is not associated with any known validator";
@@ -54,10 +58,22 @@ pub fn default_params() -> Params {
     }
 }
 
-fn validate(p: &Params) -> Result<(), Error> {
-    if p.signed_blocks_window <= 0 || p.downtime_jail_duration.is_none_or(|d| d.seconds < 0) {
+/// Every slashing param in its range; also checks genesis.
+pub fn check_params(p: &Params) -> Result<(), Error> {
+    if !(1..=MAX_SIGNED_BLOCKS_WINDOW).contains(&p.signed_blocks_window) {
+        return Err(sdk::invalid_request(format!(
+            "signed_blocks_window: {} is not in [1, {MAX_SIGNED_BLOCKS_WINDOW}]",
+            p.signed_blocks_window
+        )));
+    }
+    let jail = p
+        .downtime_jail_duration
+        .as_ref()
+        .ok_or_else(|| sdk::invalid_request("downtime_jail_duration: missing"))?;
+    validate::seconds(jail.seconds, "downtime_jail_duration")?;
+    if !(0..1_000_000_000).contains(&jail.nanos) {
         return Err(sdk::invalid_request(
-            "signed_blocks_window and downtime_jail_duration must be positive",
+            "downtime_jail_duration: nanos out of range",
         ));
     }
     for (b, what) in [
@@ -66,10 +82,35 @@ fn validate(p: &Params) -> Result<(), Error> {
         (&p.slash_fraction_downtime, "slash_fraction_downtime"),
     ] {
         if dec_of(b, what)? > Dec::ONE {
-            return Err(sdk::invalid_request(format!("{what} must be at most 1")));
+            return Err(sdk::invalid_request(format!("{what}: must be at most 1")));
         }
     }
     Ok(())
+}
+
+pub fn check_unjail(m: &MsgUnjail) -> Result<Vec<Address>, Error> {
+    Ok(vec![validate::validator(
+        &m.validator_addr,
+        "validator_addr",
+    )?])
+}
+
+pub fn check_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
+    let signer = require_authority(&m.authority)?;
+    check_params(
+        m.params
+            .as_ref()
+            .ok_or_else(|| sdk::invalid_request("params: missing"))?,
+    )?;
+    Ok(vec![signer])
+}
+
+fn overflow(what: &str) -> Error {
+    sdk::internal(format!("slashing: {what} overflows"))
+}
+
+fn block_height(ctx: &Ctx) -> Result<i64, Error> {
+    i64::try_from(ctx.block.height).map_err(|_| overflow("block height"))
 }
 
 fn info_key(address: &[u8]) -> Vec<u8> {
@@ -120,7 +161,7 @@ impl Slashing {
         address: &[u8],
         signed: bool,
     ) -> Result<(), Error> {
-        let height = ctx.block.height as i64;
+        let height = block_height(ctx)?;
         let window = params.signed_blocks_window;
         let mut info = self
             .signing_info(ctx, address)?
@@ -129,35 +170,59 @@ impl Slashing {
                 start_height: height,
                 ..Default::default()
             });
-        let index = info.index_offset % window;
-        info.index_offset += 1;
+        let index = info
+            .index_offset
+            .checked_rem(window)
+            .ok_or_else(|| sdk::internal("slashing: signed_blocks_window is zero"))?;
+        info.index_offset = info
+            .index_offset
+            .checked_add(1)
+            .ok_or_else(|| overflow("index_offset"))?;
         let key = missed_key(address, index);
         let was_missed = ctx.get(STORE, &key)?.is_some();
         match (was_missed, signed) {
             (false, false) => {
                 ctx.put(STORE, key, vec![1])?;
-                info.missed_blocks_counter += 1;
+                info.missed_blocks_counter = info
+                    .missed_blocks_counter
+                    .checked_add(1)
+                    .ok_or_else(|| overflow("missed_blocks_counter"))?;
             }
             (true, true) => {
                 ctx.delete(STORE, key)?;
-                info.missed_blocks_counter -= 1;
+                info.missed_blocks_counter = info
+                    .missed_blocks_counter
+                    .checked_sub(1)
+                    .ok_or_else(|| sdk::internal("slashing: missed_blocks_counter below zero"))?;
             }
             _ => {}
         }
         let min_signed = dec_of(&params.min_signed_per_window, "min_signed_per_window")?;
-        let must_sign = min_signed.mul_amount(window as u128, surety_framework::Round::Up)? as i64;
-        let max_missed = window - must_sign;
-        let due = height > info.start_height + window && info.missed_blocks_counter > max_missed;
+        let window_u128 = u128::try_from(window).map_err(|_| overflow("window"))?;
+        let must_sign = min_signed.mul_amount(window_u128, surety_framework::Round::Up)?;
+        let must_sign = i64::try_from(must_sign).map_err(|_| overflow("must_sign"))?;
+        let max_missed = window
+            .checked_sub(must_sign)
+            .ok_or_else(|| overflow("max_missed"))?;
+        let window_end = info
+            .start_height
+            .checked_add(window)
+            .ok_or_else(|| overflow("start_height"))?;
+        let due = height > window_end && info.missed_blocks_counter > max_missed;
         if due && !self.staking.is_jailed_consensus(ctx, address)? {
             let fraction = dec_of(&params.slash_fraction_downtime, "slash_fraction_downtime")?;
             // The missed blocks were signed for by the validator set two blocks before.
-            let jailed =
-                self.staking
-                    .slash(ctx, address, fraction, (height - 2).max(0), "downtime")?;
+            let infraction = height.saturating_sub(2).max(0);
+            let jailed = self
+                .staking
+                .slash(ctx, address, fraction, infraction, "downtime")?;
             if jailed {
                 self.staking.jail(ctx, address)?;
-                let until = ctx.block.time_unix_secs
-                    + params.downtime_jail_duration.map_or(0, |d| d.seconds);
+                let until = ctx
+                    .block
+                    .time_unix_secs
+                    .checked_add(params.downtime_jail_duration.map_or(0, |d| d.seconds))
+                    .ok_or_else(|| overflow("jailed_until"))?;
                 info.jailed_until = Some(Timestamp {
                     seconds: until,
                     nanos: 0,
@@ -166,15 +231,15 @@ impl Slashing {
                 for (k, _) in ctx.prefix(STORE, &[&[MISSED][..], address].concat())? {
                     ctx.delete(STORE, k)?;
                 }
-                info.missed_blocks_counter = 0;
-                info.index_offset = 0;
-                info.start_height = height;
                 ctx.emit(
                     Event::new("liveness")
                         .attr("address", hex(address))
-                        .attr("missed_blocks", max_missed + 1)
+                        .attr("missed_blocks", info.missed_blocks_counter)
                         .attr("jailed_until", until),
                 );
+                info.missed_blocks_counter = 0;
+                info.index_offset = 0;
+                info.start_height = height;
             }
         }
         self.save(ctx, address, &info)
@@ -192,7 +257,7 @@ impl Slashing {
             .signing_info(ctx, address)?
             .unwrap_or(ValidatorSigningInfo {
                 address: hex(address),
-                start_height: ctx.block.height as i64,
+                start_height: block_height(ctx)?,
                 ..Default::default()
             });
         if info.tombstoned {
@@ -224,18 +289,15 @@ impl Slashing {
     }
 
     pub fn unjail(&self, ctx: &mut Ctx, operator: &Address) -> Result<(), Error> {
-        let validator = self
-            .staking
-            .consensus_validators(ctx)?
-            .into_iter()
-            .find(|v| v.operator == *operator)
+        let validator = surety_staking::state::load_validator(ctx, operator)?
             .ok_or_else(|| no_validator(operator.to_bech32_with(VALIDATOR_PREFIX)))?;
-        if !self.staking.is_jailed(ctx, operator)? {
+        if !validator.proto.jailed {
             return Err(validator_not_jailed(
                 operator.to_bech32_with(VALIDATOR_PREFIX),
             ));
         }
-        if let Some(info) = self.signing_info(ctx, &validator.address)? {
+        let consensus = surety_staking::consensus_address(&validator.consensus_pubkey);
+        if let Some(info) = self.signing_info(ctx, &consensus)? {
             if info.tombstoned {
                 return Err(tombstoned(operator.to_bech32_with(VALIDATOR_PREFIX)));
             }
@@ -263,45 +325,21 @@ impl Module for SlashingModule {
         STORE
     }
 
-    fn msg_types(&self) -> &'static [&'static str] {
-        &[MsgUnjail::TYPE_URL, MsgUpdateParams::TYPE_URL]
-    }
-
-    fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        if msg.type_url == MsgUnjail::TYPE_URL {
-            let m: MsgUnjail = decode_msg(msg)?;
-            return Ok(vec![Address::from_bech32_with(
-                &m.validator_addr,
-                VALIDATOR_PREFIX,
-            )?]);
-        }
-        signers_of!(msg; MsgUpdateParams => authority)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        Ok(match msg.type_url.as_str() {
-            MsgUnjail::TYPE_URL => {
-                let m: MsgUnjail = decode_msg(msg)?;
-                self.keeper.unjail(
-                    ctx,
-                    &Address::from_bech32_with(&m.validator_addr, VALIDATOR_PREFIX)?,
-                )?;
-                MsgUnjailResponse {}.encode_to_vec()
-            }
-            MsgUpdateParams::TYPE_URL => {
-                let m: MsgUpdateParams = decode_msg(msg)?;
-                require_authority(&m.authority)?;
-                let p = m.params.unwrap_or_else(default_params);
-                validate(&p)?;
+    fn msgs(&self) -> Msgs {
+        let keeper = self.keeper;
+        Msgs::new()
+            .add(check_unjail, move |ctx, m: MsgUnjail| {
+                let operator = validate::validator(&m.validator_addr, "validator_addr")?;
+                keeper.unjail(ctx, &operator)?;
+                Ok(MsgUnjailResponse {})
+            })
+            .add(check_update_params, |ctx, m: MsgUpdateParams| {
+                let p = m
+                    .params
+                    .ok_or_else(|| sdk::invalid_request("params: missing"))?;
                 ctx.put_msg(STORE, PARAMS.to_vec(), &p)?;
-                MsgUpdateParamsResponse {}.encode_to_vec()
-            }
-            other => {
-                return Err(sdk::unknown_request(format!(
-                    "unrecognized slashing message type: {other}"
-                )))
-            }
-        })
+                Ok(MsgUpdateParamsResponse {})
+            })
     }
 
     fn query_paths(&self) -> &'static [&'static str] {
@@ -351,18 +389,25 @@ impl Module for SlashingModule {
         ctx.put_msg(STORE, PARAMS.to_vec(), &p)
     }
 
-    /// Downtime and double-sign evidence from the block's header data.
+    /// Downtime and double-sign evidence from the block's header data. Both lists are bounded by
+    /// CometBFT (the validator set, the evidence size limit); each validator is handled on its
+    /// own branch, so one that cannot be handled (its failure is in an `item_failed` event) does
+    /// not stop the others or the block.
     fn begin_block(&self, ctx: &mut Ctx) -> Result<(), Error> {
         let params = self.keeper.params(ctx)?;
         let votes = ctx.block.last_commit.clone();
         for v in votes.iter().filter(|v| v.power > 0) {
-            self.keeper
-                .handle_signature(ctx, &params, &v.address, v.signed)?;
+            let _ = ctx.isolate(format_args!("liveness of {}", hex(&v.address)), |ctx| {
+                self.keeper
+                    .handle_signature(ctx, &params, &v.address, v.signed)
+            })?;
         }
         let evidence = ctx.block.misbehavior.clone();
         for e in evidence {
-            self.keeper
-                .handle_double_sign(ctx, &params, &e.address, e.height)?;
+            let _ = ctx.isolate(format_args!("double sign by {}", hex(&e.address)), |ctx| {
+                self.keeper
+                    .handle_double_sign(ctx, &params, &e.address, e.height)
+            })?;
         }
         Ok(())
     }
@@ -415,6 +460,157 @@ fn params_of(genesis: &serde_json::Value) -> Result<Params, String> {
         )?,
         slash_fraction_downtime: dec("slash_fraction_downtime", &d.slash_fraction_downtime)?,
     };
-    validate(&params).map_err(|e| format!("slashing params: {}", e.log))?;
+    check_params(&params).map_err(|e| format!("slashing params: {}", e.log))?;
     Ok(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use surety_framework::state::{Entries, Overlay, StateRead};
+    use surety_framework::{BlockInfo, CommitVote, ExecMode, GasMeter};
+
+    struct Empty;
+    impl StateRead for Empty {
+        fn get(&self, _: &'static str, _: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+            Ok(None)
+        }
+        fn prefix(&self, _: &'static str, _: &[u8]) -> Result<Entries, Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn msg(f: impl FnOnce(&mut Params)) -> MsgUpdateParams {
+        let mut p = default_params();
+        f(&mut p);
+        MsgUpdateParams {
+            authority: surety_framework::gov_authority().to_bech32(),
+            params: Some(p),
+        }
+    }
+
+    #[test]
+    fn update_params_extremes() {
+        assert!(check_update_params(&msg(|_| {})).is_ok());
+        assert!(check_update_params(&msg(|p| p.signed_blocks_window = 1)).is_ok());
+        assert!(
+            check_update_params(&msg(|p| p.slash_fraction_double_sign = dec_bytes(Dec::ONE)))
+                .is_ok()
+        );
+        let bad: Vec<(&str, MsgUpdateParams)> = vec![
+            ("zero window", msg(|p| p.signed_blocks_window = 0)),
+            (
+                "negative window",
+                msg(|p| p.signed_blocks_window = i64::MIN),
+            ),
+            ("huge window", msg(|p| p.signed_blocks_window = i64::MAX)),
+            (
+                "window above max",
+                msg(|p| p.signed_blocks_window = MAX_SIGNED_BLOCKS_WINDOW + 1),
+            ),
+            (
+                "fraction above 1",
+                msg(|p| p.slash_fraction_downtime = dec_bytes(Dec(Dec::SCALE + 1))),
+            ),
+            (
+                "u128::MAX",
+                msg(|p| p.min_signed_per_window = dec_bytes(Dec(u128::MAX))),
+            ),
+            (
+                "not a number",
+                msg(|p| p.slash_fraction_double_sign = b"0.5".to_vec()),
+            ),
+            ("empty", msg(|p| p.slash_fraction_double_sign = Vec::new())),
+            ("no jail duration", msg(|p| p.downtime_jail_duration = None)),
+            (
+                "zero jail duration",
+                msg(|p| {
+                    p.downtime_jail_duration = Some(Duration {
+                        seconds: 0,
+                        nanos: 0,
+                    })
+                }),
+            ),
+            (
+                "negative jail duration",
+                msg(|p| {
+                    p.downtime_jail_duration = Some(Duration {
+                        seconds: -1,
+                        nanos: 0,
+                    })
+                }),
+            ),
+            (
+                "bad nanos",
+                msg(|p| {
+                    p.downtime_jail_duration = Some(Duration {
+                        seconds: 1,
+                        nanos: -1,
+                    })
+                }),
+            ),
+        ];
+        for (what, m) in bad {
+            assert!(check_update_params(&m).is_err(), "{what} passed");
+        }
+        let mut m = msg(|_| {});
+        m.params = None;
+        assert!(check_update_params(&m).is_err());
+        m = msg(|_| {});
+        m.authority = Address([1; 20]).to_bech32();
+        assert_eq!(check_update_params(&m).unwrap_err().code, 4);
+    }
+
+    #[test]
+    fn unjail_names_a_validator() {
+        let operator = Address([3; 20]);
+        let ok = MsgUnjail {
+            validator_addr: operator.to_bech32_with(VALIDATOR_PREFIX),
+        };
+        assert_eq!(check_unjail(&ok).unwrap(), vec![operator]);
+        for bad in [String::new(), operator.to_bech32()] {
+            assert!(check_unjail(&MsgUnjail {
+                validator_addr: bad
+            })
+            .is_err());
+        }
+    }
+
+    #[test]
+    fn one_validator_that_cannot_be_handled_fails_alone() {
+        let base = Empty;
+        let mut state = Overlay::new(&base);
+        let vote = |n: u8| CommitVote {
+            address: vec![n; 20],
+            power: 1,
+            signed: false,
+        };
+        let block = BlockInfo {
+            height: 10,
+            last_commit: vec![vote(1), vote(2)],
+            ..Default::default()
+        };
+        let mut ctx = Ctx::new(&mut state, block, ExecMode::Deliver, GasMeter::infinite());
+        // Unreadable signing info for the first validator.
+        ctx.put(STORE, info_key(&[1; 20]), vec![0xff, 0xff])
+            .unwrap();
+        let module = SlashingModule {
+            keeper: Slashing::default(),
+        };
+        module.begin_block(&mut ctx).unwrap();
+        let info = module
+            .keeper
+            .signing_info(&mut ctx, &[2; 20])
+            .unwrap()
+            .unwrap();
+        assert_eq!(info.missed_blocks_counter, 1);
+        assert!(ctx.get(STORE, &missed_key(&[2; 20], 0)).unwrap().is_some());
+        assert!(ctx.get(STORE, &missed_key(&[1; 20], 0)).unwrap().is_none());
+        let failed: Vec<_> = ctx
+            .events()
+            .iter()
+            .filter(|e| e.kind == "item_failed")
+            .collect();
+        assert_eq!(failed.len(), 1);
+    }
 }

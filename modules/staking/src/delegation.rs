@@ -4,8 +4,10 @@
 //! `LegacyDec` values (× 10¹⁸) as on the wire.
 
 use crate::{state, Staking, BONDED_POOL, BOND_DENOM, STORE};
-use surety_framework::math::{mul_div, Round};
-use surety_framework::{sdk, Address, Coins, Ctx, Dec, Error, Event, VALIDATOR_PREFIX};
+use surety_framework::math::{self, mul_div, Round};
+use surety_framework::{
+    sdk, Address, Coins, Ctx, DeadlineQueue, Dec, Error, Event, VALIDATOR_PREFIX,
+};
 use surety_proto::cosmos::staking::v1beta1::{
     Delegation, Params, Redelegation, RedelegationEntry, UnbondingDelegation,
     UnbondingDelegationEntry,
@@ -13,13 +15,25 @@ use surety_proto::cosmos::staking::v1beta1::{
 use tendermint_proto::google::protobuf::{Duration, Timestamp};
 
 /// Holds the tokens of unbonding delegations until they complete.
-pub const NOT_BONDED_POOL: &str = "not_bonded_tokens_pool";
+pub const NOT_BONDED_POOL: &str = surety_framework::accounts::NOT_BONDED_POOL;
 
 const DELEGATIONS: u8 = 0x31;
 const UNBONDINGS: u8 = 0x32;
 const REDELEGATIONS: u8 = 0x33;
-const UNBONDING_QUEUE: u8 = 0x41;
+/// `[tag][operator][delegator]`: the unbondings from a validator, which a slash reaches.
+const UNBONDINGS_BY_VALIDATOR: u8 = 0x34;
 const PARAMS: &[u8] = &[0x51];
+
+/// Unbondings by completion time; an item is `delegator ‖ operator`.
+const UNBONDING_QUEUE: DeadlineQueue = DeadlineQueue::new(STORE, 0x41);
+/// Redelegations by completion time, to forget their entries; an item is
+/// `src ‖ delegator ‖ dst` (the redelegation's key without its tag).
+const REDELEGATION_QUEUE: DeadlineQueue = DeadlineQueue::new(STORE, 0x42);
+/// Most queue items EndBlock takes per block; the rest wait for the next block.
+pub const UNBONDING_BUDGET: usize = 500;
+pub const REDELEGATION_BUDGET: usize = 500;
+/// An unbonding that cannot be paid out is tried again this much later.
+pub const RETRY_AFTER: i64 = 3600;
 
 pub fn default_params() -> Params {
     Params {
@@ -40,20 +54,22 @@ pub fn params(ctx: &mut Ctx) -> Result<Params, Error> {
 }
 
 pub fn set_params(ctx: &mut Ctx, p: &Params) -> Result<(), Error> {
-    if p.max_validators == 0 || p.max_entries == 0 {
-        return Err(sdk::invalid_request(
-            "max_validators and max_entries must be positive",
-        ));
-    }
-    if p.unbonding_time.as_ref().is_none_or(|d| d.seconds <= 0) {
-        return Err(sdk::invalid_request("unbonding_time must be positive"));
-    }
-    if p.bond_denom != BOND_DENOM {
-        return Err(sdk::invalid_request(format!(
-            "bond_denom must stay {BOND_DENOM}"
-        )));
-    }
+    crate::msgs::check_params(p)?;
     ctx.put_msg(STORE, PARAMS.to_vec(), p)
+}
+
+/// Block time plus the unbonding period.
+fn completion_time(ctx: &mut Ctx) -> Result<i64, Error> {
+    let period = params(ctx)?.unbonding_time.map_or(0, |d| d.seconds);
+    ctx.block
+        .time_unix_secs
+        .checked_add(period)
+        .ok_or_else(|| sdk::internal("unbonding completion time overflows"))
+}
+
+fn balance_of(s: &str) -> Result<u128, Error> {
+    s.parse()
+        .map_err(|_| sdk::internal(format!("corrupt unbonding balance {s:?}")))
 }
 
 fn delegation_key(delegator: &Address, operator: &Address) -> Vec<u8> {
@@ -64,18 +80,31 @@ fn unbonding_key(delegator: &Address, operator: &Address) -> Vec<u8> {
     [&[UNBONDINGS][..], &delegator.0, &operator.0].concat()
 }
 
-fn redelegation_key(delegator: &Address, src: &Address, dst: &Address) -> Vec<u8> {
-    [&[REDELEGATIONS][..], &src.0, &delegator.0, &dst.0].concat()
+fn unbonding_index_key(delegator: &Address, operator: &Address) -> Vec<u8> {
+    [&[UNBONDINGS_BY_VALIDATOR][..], &operator.0, &delegator.0].concat()
 }
 
-fn queue_key(completion: i64, delegator: &Address, operator: &Address) -> Vec<u8> {
+fn redelegation_item(delegator: &Address, src: &Address, dst: &Address) -> Vec<u8> {
+    [&src.0[..], &delegator.0, &dst.0].concat()
+}
+
+fn redelegation_key(delegator: &Address, src: &Address, dst: &Address) -> Vec<u8> {
     [
-        &[UNBONDING_QUEUE][..],
-        &((completion as u64) ^ (1 << 63)).to_be_bytes(),
-        &delegator.0,
-        &operator.0,
+        &[REDELEGATIONS][..],
+        &redelegation_item(delegator, src, dst),
     ]
     .concat()
+}
+
+/// The two addresses of an unbonding queue item.
+fn pair_of(item: &[u8]) -> Result<(Address, Address), Error> {
+    let corrupt = || sdk::internal("corrupt unbonding queue item");
+    let delegator = item.get(0..20).ok_or_else(corrupt)?;
+    let operator = item.get(20..40).ok_or_else(corrupt)?;
+    Ok((
+        Address(delegator.try_into().map_err(|_| corrupt())?),
+        Address(operator.try_into().map_err(|_| corrupt())?),
+    ))
 }
 
 fn shares_of(s: &str) -> Result<u128, Error> {
@@ -168,12 +197,15 @@ impl Staking {
         self.bank
             .send_to_module(ctx, delegator, BONDED_POOL, &Coins::of(amount, BOND_DENOM))?;
         let shares = if v.shares.0 == 0 {
-            amount * Dec::SCALE
+            amount
+                .checked_mul(Dec::SCALE)
+                .ok_or_else(|| sdk::invalid_coins(format!("{amount}{BOND_DENOM} is too large")))?
         } else {
             mul_div(amount, v.shares.0, v.tokens, Round::Down)?
         };
-        v.tokens += amount;
-        v.shares = Dec(v.shares.0 + shares);
+        let too_large = || sdk::invalid_coins("the validator's stake would overflow");
+        v.tokens = v.tokens.checked_add(amount).ok_or_else(too_large)?;
+        v.shares = Dec(v.shares.0.checked_add(shares).ok_or_else(too_large)?);
         state::save_stored(ctx, &v)?;
         let key = delegation_key(delegator, operator);
         let mut d = ctx
@@ -183,7 +215,7 @@ impl Staking {
                 validator_address: valoper(operator),
                 shares: "0".into(),
             });
-        d.shares = (shares_of(&d.shares)? + shares).to_string();
+        d.shares = math::add(shares_of(&d.shares)?, shares)?.to_string();
         ctx.put_msg(STORE, key, &d)?;
         if let Some(h) = hooks {
             h.after_delegation_modified(ctx, delegator, operator)?;
@@ -232,13 +264,13 @@ impl Staking {
             h.before_delegation_modified(ctx, delegator, operator)?;
         }
         let tokens = self.tokens_of(&v, shares)?;
-        v.tokens -= tokens;
-        v.shares = Dec(v.shares.0 - shares);
+        v.tokens = math::sub(v.tokens, tokens, "validator tokens")?;
+        v.shares = Dec(math::sub(v.shares.0, shares, "validator shares")?);
         state::save_stored(ctx, &v)?;
         if held == shares {
             ctx.delete(STORE, key)?;
         } else {
-            d.shares = (held - shares).to_string();
+            d.shares = math::sub(held, shares, "delegation shares")?.to_string();
             ctx.put_msg(STORE, key, &d)?;
         }
         if let Some(h) = hooks {
@@ -279,9 +311,9 @@ impl Staking {
             &Address::module(NOT_BONDED_POOL),
             &Coins::of(tokens, BOND_DENOM),
         )?;
-        let completion = ctx.block.time_unix_secs + p.unbonding_time.map_or(0, |d| d.seconds);
+        let completion = completion_time(ctx)?;
         u.entries.push(UnbondingDelegationEntry {
-            creation_height: ctx.block.height as i64,
+            creation_height: block_height(ctx)?,
             completion_time: Some(Timestamp {
                 seconds: completion,
                 nanos: 0,
@@ -292,11 +324,8 @@ impl Staking {
             unbonding_on_hold_ref_count: 0,
         });
         ctx.put_msg(STORE, key, &u)?;
-        ctx.put(
-            STORE,
-            queue_key(completion, delegator, operator),
-            Vec::new(),
-        )?;
+        ctx.put(STORE, unbonding_index_key(delegator, operator), Vec::new())?;
+        UNBONDING_QUEUE.push(ctx, completion, &[delegator.0, operator.0].concat())?;
         ctx.emit(
             Event::new("unbond")
                 .attr("validator", valoper(operator))
@@ -307,7 +336,8 @@ impl Staking {
         Ok(completion)
     }
 
-    /// Moves stake from one validator to another at once.
+    /// Moves stake from one validator to another at once. Returns when the source validator's
+    /// infractions stop reaching the stake.
     pub fn redelegate(
         &self,
         ctx: &mut Ctx,
@@ -315,7 +345,7 @@ impl Staking {
         src: &Address,
         dst: &Address,
         amount: u128,
-    ) -> Result<(), Error> {
+    ) -> Result<i64, Error> {
         if src == dst {
             return Err(sdk::invalid_request(
                 "cannot redelegate to the same validator",
@@ -325,6 +355,24 @@ impl Staking {
             return Err(sdk::invalid_request(format!(
                 "validator {} does not exist",
                 valoper(dst)
+            )));
+        }
+        let now = ctx.block.time_unix_secs;
+        let rkey = redelegation_key(delegator, src, dst);
+        let mut r = ctx
+            .get_msg::<Redelegation>(STORE, &rkey)?
+            .unwrap_or(Redelegation {
+                delegator_address: delegator.to_string(),
+                validator_src_address: valoper(src),
+                validator_dst_address: valoper(dst),
+                entries: vec![],
+            });
+        r.entries
+            .retain(|e| e.completion_time.as_ref().is_some_and(|t| t.seconds > now));
+        let max_entries = params(ctx)?.max_entries;
+        if r.entries.len() >= max_entries as usize {
+            return Err(sdk::invalid_request(format!(
+                "too many redelegation entries for this pair (max {max_entries})"
             )));
         }
         let tokens = self.unbond(ctx, delegator, src, amount)?;
@@ -338,19 +386,9 @@ impl Staking {
         let shares_dst = self.delegate(ctx, delegator, dst, tokens)?;
         // Remembered until the unbonding period is over: an infraction of the source validator
         // committed before now still reaches this stake.
-        let completion =
-            ctx.block.time_unix_secs + params(ctx)?.unbonding_time.map_or(0, |d| d.seconds);
-        let rkey = redelegation_key(delegator, src, dst);
-        let mut r = ctx
-            .get_msg::<Redelegation>(STORE, &rkey)?
-            .unwrap_or(Redelegation {
-                delegator_address: delegator.to_string(),
-                validator_src_address: valoper(src),
-                validator_dst_address: valoper(dst),
-                entries: vec![],
-            });
+        let completion = completion_time(ctx)?;
         r.entries.push(RedelegationEntry {
-            creation_height: ctx.block.height as i64,
+            creation_height: block_height(ctx)?,
             completion_time: Some(Timestamp {
                 seconds: completion,
                 nanos: 0,
@@ -361,6 +399,7 @@ impl Staking {
             unbonding_on_hold_ref_count: 0,
         });
         ctx.put_msg(STORE, rkey, &r)?;
+        REDELEGATION_QUEUE.push(ctx, completion, &redelegation_item(delegator, src, dst))?;
         ctx.emit(
             Event::new("redelegate")
                 .attr("source_validator", valoper(src))
@@ -368,57 +407,93 @@ impl Staking {
                 .attr("delegator", delegator)
                 .attr("amount", format!("{tokens}{BOND_DENOM}")),
         );
+        Ok(completion)
+    }
+
+    /// Pays out matured unbondings: at most [`UNBONDING_BUDGET`] queue items per block, oldest
+    /// first, each on its own branch. An item that fails keeps its entries and is queued again
+    /// [`RETRY_AFTER`] later (its failure is in an `item_failed` event); only a fatal error
+    /// stops the block.
+    pub fn complete_unbondings(&self, ctx: &mut Ctx) -> Result<(), Error> {
+        let now = ctx.block.time_unix_secs;
+        for due in UNBONDING_QUEUE.take_due(ctx, now, UNBONDING_BUDGET)? {
+            let item = format!("unbonding {}", hex::encode(&due.item));
+            let outcome = ctx.isolate(item, |ctx| {
+                let (delegator, operator) = pair_of(&due.item)?;
+                self.complete_unbonding(ctx, &delegator, &operator, now)
+            })?;
+            if outcome.is_err() {
+                UNBONDING_QUEUE.push(ctx, now.saturating_add(RETRY_AFTER), &due.item)?;
+            }
+        }
         Ok(())
     }
 
-    /// Pays out unbonding entries whose time has come.
-    pub fn complete_unbondings(&self, ctx: &mut Ctx) -> Result<(), Error> {
-        let now = ctx.block.time_unix_secs;
-        let limit = ((now as u64) ^ (1 << 63)).to_be_bytes();
-        for (k, _) in ctx.prefix(STORE, &[UNBONDING_QUEUE])? {
-            if k[1..9] > limit[..] {
-                break;
-            }
-            ctx.delete(STORE, k.clone())?;
-            let delegator = Address(
-                k[9..29]
-                    .try_into()
-                    .map_err(|_| sdk::internal("corrupt queue"))?,
-            );
-            let operator = Address(
-                k[29..49]
-                    .try_into()
-                    .map_err(|_| sdk::internal("corrupt queue"))?,
-            );
-            let key = unbonding_key(&delegator, &operator);
-            let Some(mut u) = ctx.get_msg::<UnbondingDelegation>(STORE, &key)? else {
-                continue;
-            };
-            let mut paid = 0u128;
-            u.entries.retain(|e| {
-                let due = e.completion_time.as_ref().is_some_and(|t| t.seconds <= now);
-                if due {
-                    paid += e.balance.parse::<u128>().unwrap_or(0);
-                }
-                !due
-            });
-            if u.entries.is_empty() {
-                ctx.delete(STORE, key)?;
+    /// Pays `delegator` every entry of its unbonding from `operator` due by `now`.
+    fn complete_unbonding(
+        &self,
+        ctx: &mut Ctx,
+        delegator: &Address,
+        operator: &Address,
+        now: i64,
+    ) -> Result<(), Error> {
+        let key = unbonding_key(delegator, operator);
+        let Some(mut u) = ctx.get_msg::<UnbondingDelegation>(STORE, &key)? else {
+            return Ok(());
+        };
+        let mut paid = 0u128;
+        let mut left = Vec::with_capacity(u.entries.len());
+        for e in u.entries {
+            if e.completion_time.as_ref().is_some_and(|t| t.seconds <= now) {
+                paid = math::add(paid, balance_of(&e.balance)?)?;
             } else {
-                ctx.put_msg(STORE, key, &u)?;
+                left.push(e);
             }
+        }
+        u.entries = left;
+        if u.entries.is_empty() {
+            ctx.delete(STORE, key)?;
+            ctx.delete(STORE, unbonding_index_key(delegator, operator))?;
+        } else {
+            ctx.put_msg(STORE, key, &u)?;
+        }
+        if paid > 0 {
             self.bank.send(
                 ctx,
                 &Address::module(NOT_BONDED_POOL),
-                &delegator,
+                delegator,
                 &Coins::of(paid, BOND_DENOM),
             )?;
-            ctx.emit(
-                Event::new("complete_unbonding")
-                    .attr("validator", valoper(&operator))
-                    .attr("delegator", delegator)
-                    .attr("amount", format!("{paid}{BOND_DENOM}")),
-            );
+        }
+        ctx.emit(
+            Event::new("complete_unbonding")
+                .attr("validator", valoper(operator))
+                .attr("delegator", delegator)
+                .attr("amount", format!("{paid}{BOND_DENOM}")),
+        );
+        Ok(())
+    }
+
+    /// Forgets redelegation entries past their unbonding period: at most
+    /// [`REDELEGATION_BUDGET`] per block, each on its own branch. One that fails keeps its stale
+    /// entries, which only a slash of the source validator would read (and skip).
+    pub fn prune_redelegations(&self, ctx: &mut Ctx) -> Result<(), Error> {
+        let now = ctx.block.time_unix_secs;
+        for due in REDELEGATION_QUEUE.take_due(ctx, now, REDELEGATION_BUDGET)? {
+            let item = format!("redelegation {}", hex::encode(&due.item));
+            let _ = ctx.isolate(item, |ctx| {
+                let key = [&[REDELEGATIONS][..], &due.item].concat();
+                let Some(mut r) = ctx.get_msg::<Redelegation>(STORE, &key)? else {
+                    return Ok(());
+                };
+                r.entries
+                    .retain(|e| e.completion_time.as_ref().is_some_and(|t| t.seconds > now));
+                if r.entries.is_empty() {
+                    ctx.delete(STORE, key)
+                } else {
+                    ctx.put_msg(STORE, key, &r)
+                }
+            })?;
         }
         Ok(())
     }
@@ -450,18 +525,25 @@ pub fn slash_unbondings(
     height: i64,
 ) -> Result<u128, Error> {
     let mut burned = 0u128;
-    for (key, value) in ctx.prefix(STORE, &[UNBONDINGS])? {
-        let mut u: UnbondingDelegation = state::decode(&value)?;
-        if key[21..41] != operator.0 {
+    let prefix = [&[UNBONDINGS_BY_VALIDATOR][..], &operator.0].concat();
+    for (index, _) in ctx.prefix(STORE, &prefix)? {
+        let delegator = Address(
+            index
+                .get(prefix.len()..)
+                .and_then(|d| d.try_into().ok())
+                .ok_or_else(|| sdk::internal("corrupt unbonding index"))?,
+        );
+        let key = unbonding_key(&delegator, operator);
+        let Some(mut u) = ctx.get_msg::<UnbondingDelegation>(STORE, &key)? else {
             continue;
-        }
+        };
         let mut changed = false;
         for e in u.entries.iter_mut().filter(|e| e.creation_height >= height) {
-            let initial: u128 = e.initial_balance.parse().unwrap_or(0);
-            let balance: u128 = e.balance.parse().unwrap_or(0);
+            let initial = balance_of(&e.initial_balance)?;
+            let balance = balance_of(&e.balance)?;
             let cut = fraction.mul_amount(initial, Round::Down)?.min(balance);
-            e.balance = (balance - cut).to_string();
-            burned += cut;
+            e.balance = math::sub(balance, cut, "unbonding balance")?.to_string();
+            burned = math::add(burned, cut)?;
             changed |= cut > 0;
         }
         if changed {
@@ -469,6 +551,10 @@ pub fn slash_unbondings(
         }
     }
     Ok(burned)
+}
+
+fn block_height(ctx: &Ctx) -> Result<i64, Error> {
+    i64::try_from(ctx.block.height).map_err(|_| sdk::internal("block height beyond i64"))
 }
 
 impl Staking {
@@ -491,7 +577,7 @@ impl Staking {
             let delegator = Address::from_bech32(&r.delegator_address)?;
             let dst = Address::from_bech32_with(&r.validator_dst_address, VALIDATOR_PREFIX)?;
             for e in r.entries.iter().filter(|e| e.creation_height >= height) {
-                let initial: u128 = e.initial_balance.parse().unwrap_or(0);
+                let initial = balance_of(&e.initial_balance)?;
                 let owed = fraction.mul_amount(initial, Round::Down)?;
                 let Some(d) = delegation(ctx, &delegator, &dst)? else {
                     continue;
@@ -506,7 +592,7 @@ impl Staking {
                 let tokens = self.unbond(ctx, &delegator, &dst, take)?;
                 self.bank
                     .burn(ctx, BONDED_POOL, &Coins::of(tokens, BOND_DENOM))?;
-                burned += tokens;
+                burned = math::add(burned, tokens)?;
             }
             if r.entries.is_empty() {
                 ctx.delete(STORE, key)?;
@@ -515,5 +601,153 @@ impl Staking {
             }
         }
         Ok(burned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use surety_framework::state::{Entries, Overlay, StateRead};
+    use surety_framework::{BlockInfo, ExecMode, GasMeter};
+
+    struct Empty;
+    impl StateRead for Empty {
+        fn get(&self, _: &'static str, _: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+            Ok(None)
+        }
+        fn prefix(&self, _: &'static str, _: &[u8]) -> Result<Entries, Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    const OPERATOR: Address = Address([9; 20]);
+
+    fn unbond_at(ctx: &mut Ctx, delegator: Address, balance: &str, completion: i64) {
+        let entry = UnbondingDelegationEntry {
+            creation_height: 1,
+            completion_time: Some(Timestamp {
+                seconds: completion,
+                nanos: 0,
+            }),
+            initial_balance: balance.into(),
+            balance: balance.into(),
+            unbonding_id: 0,
+            unbonding_on_hold_ref_count: 0,
+        };
+        let u = UnbondingDelegation {
+            delegator_address: delegator.to_string(),
+            validator_address: valoper(&OPERATOR),
+            entries: vec![entry],
+        };
+        ctx.put_msg(STORE, unbonding_key(&delegator, &OPERATOR), &u)
+            .unwrap();
+        ctx.put(
+            STORE,
+            unbonding_index_key(&delegator, &OPERATOR),
+            Vec::new(),
+        )
+        .unwrap();
+        UNBONDING_QUEUE
+            .push(ctx, completion, &[delegator.0, OPERATOR.0].concat())
+            .unwrap();
+    }
+
+    fn with_ctx(test: impl FnOnce(&mut Ctx)) {
+        let base = Empty;
+        let mut state = Overlay::new(&base);
+        let block = BlockInfo {
+            height: 5,
+            time_unix_secs: 1_000,
+            ..Default::default()
+        };
+        let mut ctx = Ctx::new(&mut state, block, ExecMode::Deliver, GasMeter::infinite());
+        test(&mut ctx);
+    }
+
+    fn pool(ctx: &mut Ctx) -> u128 {
+        surety_bank::Bank::default()
+            .balance(ctx, &Address::module(NOT_BONDED_POOL), BOND_DENOM)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_poisoned_unbonding_fails_alone_and_is_retried_later() {
+        with_ctx(|ctx| {
+            let bank = surety_bank::Bank::default();
+            bank.mint(ctx, NOT_BONDED_POOL, &Coins::of(40, BOND_DENOM))
+                .unwrap();
+            let [a, b, c, d] = [1u8, 2, 3, 4].map(|n| Address([n; 20]));
+            unbond_at(ctx, a, "10", 900);
+            unbond_at(ctx, b, "not a number", 950);
+            unbond_at(ctx, c, "10", 1_000);
+            unbond_at(ctx, d, "10", 1_001);
+            Staking::default().complete_unbondings(ctx).unwrap();
+
+            assert_eq!(bank.balance(ctx, &a, BOND_DENOM).unwrap(), 10);
+            assert_eq!(bank.balance(ctx, &c, BOND_DENOM).unwrap(), 10);
+            assert_eq!(bank.balance(ctx, &b, BOND_DENOM).unwrap(), 0);
+            assert_eq!(bank.balance(ctx, &d, BOND_DENOM).unwrap(), 0);
+            assert_eq!(pool(ctx), 20);
+            let failed = ctx.events().iter().filter(|e| e.kind == "item_failed");
+            assert_eq!(failed.count(), 1);
+            // The poisoned item keeps its entry and is queued again, after the next due one.
+            assert!(ctx
+                .get(STORE, &unbonding_key(&b, &OPERATOR))
+                .unwrap()
+                .is_some());
+            assert!(ctx
+                .get(STORE, &unbonding_key(&a, &OPERATOR))
+                .unwrap()
+                .is_none());
+            assert!(!UNBONDING_QUEUE.any_due(ctx, 1_000).unwrap());
+            let rest = UNBONDING_QUEUE
+                .take_due(ctx, 1_000 + RETRY_AFTER, 10)
+                .unwrap();
+            let items: Vec<_> = rest
+                .iter()
+                .map(|due| pair_of(&due.item).unwrap().0)
+                .collect();
+            assert_eq!(items, vec![d, b]);
+            assert_eq!(rest[1].time, 1_000 + RETRY_AFTER);
+        });
+    }
+
+    #[test]
+    fn at_most_a_budget_of_unbondings_per_block() {
+        with_ctx(|ctx| {
+            let n = UNBONDING_BUDGET + 1;
+            surety_bank::Bank::default()
+                .mint(ctx, NOT_BONDED_POOL, &Coins::of(n as u128, BOND_DENOM))
+                .unwrap();
+            for i in 0..n {
+                let mut bytes = [1u8; 20];
+                bytes[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                unbond_at(ctx, Address(bytes), "1", 900);
+            }
+            let staking = Staking::default();
+            staking.complete_unbondings(ctx).unwrap();
+            assert_eq!(pool(ctx), 1);
+            staking.complete_unbondings(ctx).unwrap();
+            assert_eq!(pool(ctx), 0);
+        });
+    }
+
+    #[test]
+    fn slashing_reaches_unbondings_through_the_index() {
+        with_ctx(|ctx| {
+            let a = Address([1; 20]);
+            unbond_at(ctx, a, "1000", 2_000);
+            let burned = slash_unbondings(ctx, &OPERATOR, Dec::from_bps(1_000), 0).unwrap();
+            assert_eq!(burned, 100);
+            let u: UnbondingDelegation = ctx
+                .get_msg(STORE, &unbonding_key(&a, &OPERATOR))
+                .unwrap()
+                .unwrap();
+            assert_eq!(u.entries[0].balance, "900");
+            assert_eq!(
+                slash_unbondings(ctx, &Address([8; 20]), Dec::ONE, 0).unwrap(),
+                0
+            );
+        });
     }
 }

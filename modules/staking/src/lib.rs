@@ -5,6 +5,8 @@
 //! `max_validators` with the most stake (and not jailed) are bonded; EndBlock hands CometBFT every
 //! change of power. Undelegated tokens wait out the unbonding period in the not-bonded pool.
 
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 pub mod delegation;
 mod msgs;
 mod query;
@@ -28,12 +30,12 @@ pub fn consensus_address(pubkey: &[u8; 32]) -> Vec<u8> {
     sha2::Sha256::digest(pubkey)[..20].to_vec()
 }
 
-use surety_framework::{Address, Ctx, Error, Module, ValidatorUpdate};
+use surety_framework::math;
+use surety_framework::{Address, Ctx, Error, Module, Msgs, ValidatorUpdate};
 use surety_proto::cosmos::staking::v1beta1::BondStatus;
-use surety_proto::Any;
 
 pub const STORE: &str = "staking";
-pub const BONDED_POOL: &str = "bonded_tokens_pool";
+pub const BONDED_POOL: &str = surety_framework::accounts::BONDED_POOL;
 pub const BOND_DENOM: &str = "usure";
 /// Tokens per unit of consensus power, as Cosmos SDK's default `PowerReduction` (10^6).
 pub const POWER_REDUCTION: u128 = 1_000_000;
@@ -73,14 +75,13 @@ impl Staking {
             .collect())
     }
 
-    fn by_consensus_address(
+    /// The validator CometBFT names by `address` in votes and evidence.
+    pub fn by_consensus_address(
         &self,
         ctx: &mut Ctx,
         address: &[u8],
     ) -> Result<Option<StoredValidator>, Error> {
-        Ok(state::all_validators(ctx)?
-            .into_iter()
-            .find(|v| consensus_address(&v.consensus_pubkey) == address))
+        state::validator_by_consensus_address(ctx, address)
     }
 
     /// Burns `fraction` of a validator's tokens — and of every unbonding entry from it created at
@@ -102,7 +103,7 @@ impl Staking {
             h.before_validator_slashed(ctx, &v.operator, fraction)?;
         }
         let burned = fraction.mul_amount(v.tokens, Round::Down)?;
-        v.tokens -= burned;
+        v.tokens = math::sub(v.tokens, burned, "validator tokens")?;
         state::save_stored(ctx, &v)?;
         self.bank.burn(
             ctx,
@@ -124,7 +125,10 @@ impl Staking {
                 .attr("reason", reason)
                 .attr(
                     "burned",
-                    format!("{}{BOND_DENOM}", burned + unbonding + redelegated),
+                    format!(
+                        "{}{BOND_DENOM}",
+                        math::add(math::add(burned, unbonding)?, redelegated)?
+                    ),
                 ),
         );
         Ok(true)
@@ -172,7 +176,8 @@ impl Staking {
         if v.proto.jailed {
             return Ok(false);
         }
-        let height = ctx.block.height as i64;
+        let height = i64::try_from(ctx.block.height)
+            .map_err(|_| surety_framework::sdk::internal("block height beyond i64"))?;
         self.slash(
             ctx,
             consensus_addr,
@@ -186,54 +191,18 @@ impl Staking {
 
     /// Total power of bonded validators.
     pub fn total_power(&self, ctx: &mut Ctx) -> Result<i64, Error> {
-        Ok(self
-            .consensus_validators(ctx)?
+        self.consensus_validators(ctx)?
             .iter()
-            .map(|v| v.power)
-            .sum())
+            .try_fold(0i64, |sum, v| sum.checked_add(v.power))
+            .ok_or_else(|| surety_framework::sdk::internal("total power overflows"))
     }
 }
 
-impl Module for Staking {
-    fn name(&self) -> &'static str {
-        STORE
-    }
-
-    fn msg_types(&self) -> &'static [&'static str] {
-        msgs::TYPES
-    }
-
-    fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        msgs::signers(msg)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        msgs::deliver(self, ctx, msg)
-    }
-
-    fn validate_genesis(&self, genesis: &serde_json::Value) -> Result<(), String> {
-        params_from_genesis(genesis).map(|_| ())
-    }
-
-    fn init_genesis(&self, ctx: &mut Ctx, genesis: &serde_json::Value) -> Result<(), Error> {
-        let params =
-            params_from_genesis(genesis).map_err(surety_framework::sdk::invalid_request)?;
-        delegation::set_params(ctx, &params)
-    }
-
-    fn query_paths(&self) -> &'static [&'static str] {
-        query::PATHS
-    }
-
-    fn query(&self, ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Error> {
-        query::handle(ctx, path, request)
-    }
-
-    /// Completes matured unbondings, ranks the validators — the `max_validators` with the most
-    /// stake, not jailed and with at least one unit of power, are bonded — and hands CometBFT every
-    /// change of power.
-    fn end_block(&self, ctx: &mut Ctx) -> Result<Vec<ValidatorUpdate>, Error> {
-        self.complete_unbondings(ctx)?;
+impl Staking {
+    /// The `max_validators` with the most stake, not jailed and with at least one unit of power,
+    /// are bonded. This reads every validator: creating one costs a self-bond, and the number
+    /// is noted as a known limit (a power index would read only the top of the ranking).
+    fn validator_updates(&self, ctx: &mut Ctx) -> Result<Vec<ValidatorUpdate>, Error> {
         let max = delegation::params(ctx)?.max_validators as usize;
         let mut ranked: Vec<StoredValidator> = state::all_validators(ctx)?;
         ranked.sort_by(|a, b| b.tokens.cmp(&a.tokens).then(a.operator.cmp(&b.operator)));
@@ -242,7 +211,7 @@ impl Module for Staking {
         for mut validator in ranked {
             let bonded = seats > 0 && validator.power() > 0;
             if bonded {
-                seats -= 1;
+                seats = seats.saturating_sub(1);
             }
             let status = if bonded {
                 BondStatus::Bonded
@@ -265,6 +234,60 @@ impl Module for Staking {
         }
         Ok(updates)
     }
+}
+
+impl Module for Staking {
+    fn name(&self) -> &'static str {
+        STORE
+    }
+
+    fn msgs(&self) -> Msgs {
+        let staking = *self;
+        Msgs::new()
+            .add(msgs::check_create_validator, move |ctx, m| {
+                msgs::create(&staking, ctx, m)
+            })
+            .add(msgs::check_edit_validator, msgs::edit)
+            .add(msgs::check_delegate, move |ctx, m| {
+                msgs::delegate(&staking, ctx, m)
+            })
+            .add(msgs::check_undelegate, move |ctx, m| {
+                msgs::undelegate(&staking, ctx, m)
+            })
+            .add(msgs::check_redelegate, move |ctx, m| {
+                msgs::redelegate(&staking, ctx, m)
+            })
+            .add(msgs::check_update_params, msgs::update_params)
+    }
+
+    fn validate_genesis(&self, genesis: &serde_json::Value) -> Result<(), String> {
+        params_from_genesis(genesis).map(|_| ())
+    }
+
+    fn init_genesis(&self, ctx: &mut Ctx, genesis: &serde_json::Value) -> Result<(), Error> {
+        let params =
+            params_from_genesis(genesis).map_err(surety_framework::sdk::invalid_request)?;
+        delegation::set_params(ctx, &params)
+    }
+
+    fn query_paths(&self) -> &'static [&'static str] {
+        query::PATHS
+    }
+
+    fn query(&self, ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Error> {
+        query::handle(ctx, path, request)
+    }
+
+    /// Completes matured unbondings and forgets expired redelegations (each a bounded number per
+    /// block, item by item), then ranks the validators and hands CometBFT every change of power.
+    /// If the ranking fails, the set stays as it is for this block.
+    fn end_block(&self, ctx: &mut Ctx) -> Result<Vec<ValidatorUpdate>, Error> {
+        self.complete_unbondings(ctx)?;
+        self.prune_redelegations(ctx)?;
+        Ok(ctx
+            .isolate("validator set update", |ctx| self.validator_updates(ctx))?
+            .unwrap_or_default())
+    }
 
     /// The bonded pool holds the validators' tokens, the not-bonded pool the unbonding
     /// balances, and each validator's shares are exactly its delegations'.
@@ -274,17 +297,20 @@ impl Module for Staking {
             let pool = self
                 .bank
                 .balance(ctx, &Address::module(BONDED_POOL), BOND_DENOM)?;
-            let tokens: u128 = validators.iter().map(|v| v.tokens).sum();
+            let tokens = validators
+                .iter()
+                .try_fold(0u128, |sum, v| math::add(sum, v.tokens))?;
             if pool != tokens {
                 return Ok(Err(format!(
                     "staking: bonded pool holds {pool}{BOND_DENOM} but validators have {tokens}"
                 )));
             }
-            let unbonding: u128 = delegation::all_unbondings(ctx)?
+            let unbonding = delegation::all_unbondings(ctx)?
                 .iter()
                 .flat_map(|u| &u.entries)
-                .map(|e| e.balance.parse::<u128>().unwrap_or(0))
-                .sum();
+                .try_fold(0u128, |sum, e| {
+                    math::add(sum, math::parse_amount(&e.balance, "unbonding balance")?)
+                })?;
             let held = self
                 .bank
                 .balance(ctx, &Address::module(NOT_BONDED_POOL), BOND_DENOM)?;
@@ -296,11 +322,12 @@ impl Module for Staking {
                 let valoper = v
                     .operator
                     .to_bech32_with(surety_framework::VALIDATOR_PREFIX);
-                let shares: u128 = delegations
+                let shares = delegations
                     .iter()
                     .filter(|d| d.validator_address == valoper)
-                    .map(|d| d.shares.parse::<u128>().unwrap_or(0))
-                    .sum();
+                    .try_fold(0u128, |sum, d| {
+                        math::add(sum, math::parse_amount(&d.shares, "delegation shares")?)
+                    })?;
                 if shares != v.shares.0 {
                     return Ok(Err(format!(
                         "staking: {valoper} issued {} shares, delegations hold {shares}",
@@ -342,8 +369,6 @@ fn params_from_genesis(
             }
         }
     }
-    if p.max_validators == 0 || p.max_entries == 0 {
-        return Err("staking genesis: max_validators and max_entries must be positive".into());
-    }
+    msgs::check_params(&p).map_err(|e| format!("staking genesis: params: {}", e.log))?;
     Ok(p)
 }

@@ -141,20 +141,26 @@ pub fn handle(ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Erro
             .encode_to_vec()
         }
         POOL => {
-            let bonded: u128 = crate::Staking::default()
-                .bonded_validators(ctx)?
-                .iter()
-                .map(|v| v.tokens)
-                .sum();
-            let all: u128 = state::all_validators(ctx)?.iter().map(|v| v.tokens).sum();
-            let unbonding: u128 = all_unbondings(ctx)?
-                .iter()
-                .flat_map(|u| &u.entries)
-                .map(|e| e.balance.parse::<u128>().unwrap_or(0))
-                .sum();
+            let bonded = total(
+                crate::Staking::default()
+                    .bonded_validators(ctx)?
+                    .iter()
+                    .map(|v| v.tokens),
+            )?;
+            let all = total(state::all_validators(ctx)?.iter().map(|v| v.tokens))?;
+            let unbonding = total(
+                all_unbondings(ctx)?
+                    .iter()
+                    .flat_map(|u| &u.entries)
+                    .map(|e| e.balance.parse::<u128>().unwrap_or(0)),
+            )?;
+            let not_bonded = all
+                .checked_sub(bonded)
+                .and_then(|n| n.checked_add(unbonding))
+                .ok_or_else(|| sdk::internal("pool totals inconsistent"))?;
             QueryPoolResponse {
                 pool: Some(Pool {
-                    not_bonded_tokens: (all - bonded + unbonding).to_string(),
+                    not_bonded_tokens: not_bonded.to_string(),
                     bonded_tokens: bonded.to_string(),
                 }),
             }
@@ -166,4 +172,10 @@ pub fn handle(ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Erro
         .encode_to_vec(),
         _ => return Err(sdk::unknown_request(format!("unknown query path {path}"))),
     })
+}
+
+fn total(mut amounts: impl Iterator<Item = u128>) -> Result<u128, Error> {
+    amounts
+        .try_fold(0u128, u128::checked_add)
+        .ok_or_else(|| sdk::internal("pool total overflows"))
 }

@@ -8,6 +8,9 @@ use surety_proto::cosmos::staking::v1beta1::Validator;
 use surety_proto::from_any;
 
 const VALIDATOR: u8 = 0x21;
+/// `[tag][consensus address] → operator`: finds a validator from CometBFT's votes and evidence
+/// without reading every validator.
+const BY_CONSENSUS_ADDRESS: u8 = 0x22;
 const LAST_POWER: u8 = 0x11;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -63,7 +66,7 @@ impl StoredValidator {
         if self.proto.jailed {
             return 0;
         }
-        i64::try_from(self.tokens / POWER_REDUCTION).unwrap_or(i64::MAX)
+        i64::try_from(self.tokens.checked_div(POWER_REDUCTION).unwrap_or(0)).unwrap_or(i64::MAX)
     }
 }
 
@@ -85,9 +88,35 @@ pub fn load_validator(ctx: &mut Ctx, operator: &Address) -> Result<Option<Stored
         .transpose()
 }
 
+fn consensus_index_key(address: &[u8]) -> Vec<u8> {
+    [&[BY_CONSENSUS_ADDRESS][..], address].concat()
+}
+
+/// Saves a new validator and indexes its consensus key (which never changes).
 pub fn save_validator(ctx: &mut Ctx, validator: &Validator) -> Result<(), Error> {
     let parsed = StoredValidator::from_proto(validator.clone())?;
+    ctx.put(
+        STORE,
+        consensus_index_key(&crate::consensus_address(&parsed.consensus_pubkey)),
+        parsed.operator.0.to_vec(),
+    )?;
     ctx.put_msg(STORE, validator_key(&parsed.operator), validator)
+}
+
+/// The validator whose consensus address (CometBFT's name for it) is `address`.
+pub fn validator_by_consensus_address(
+    ctx: &mut Ctx,
+    address: &[u8],
+) -> Result<Option<StoredValidator>, Error> {
+    let Some(operator) = ctx.get(STORE, &consensus_index_key(address))? else {
+        return Ok(None);
+    };
+    let operator = Address(
+        operator
+            .try_into()
+            .map_err(|_| sdk::internal("corrupt consensus address index"))?,
+    );
+    load_validator(ctx, &operator)
 }
 
 /// Saves a validator with its tokens and shares written back into the proto.
@@ -129,7 +158,7 @@ pub fn set_last_power(ctx: &mut Ctx, operator: &Address, power: i64) -> Result<(
 }
 
 pub fn consensus_key_in_use(ctx: &mut Ctx, key: &[u8; 32]) -> Result<bool, Error> {
-    Ok(all_validators(ctx)?
-        .iter()
-        .any(|v| &v.consensus_pubkey == key))
+    Ok(ctx
+        .get(STORE, &consensus_index_key(&crate::consensus_address(key)))?
+        .is_some())
 }

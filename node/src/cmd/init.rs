@@ -62,6 +62,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     // Validators' oracle votes ride in vote extensions from the first block.
     genesis.doc["consensus_params"]["abci"]["vote_extensions_enable_height"] =
         args.vote_extensions_height.to_string().into();
+    // A block gas limit bounds the metered work of every block (the app enforces it in
+    // PrepareProposal and ProcessProposal).
+    genesis.doc["consensus_params"]["block"]["max_gas"] =
+        surety_app::block_gas::DEFAULT_BLOCK_MAX_GAS
+            .to_string()
+            .into();
     genesis.set_app_state(&AppState::default());
     genesis.save(&home.genesis()).map_err(anyhow::Error::msg)?;
 

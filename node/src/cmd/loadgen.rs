@@ -4,6 +4,14 @@
 //! `--mode surety` signs bank sends from many funded accounts, each account a sequential
 //! pipeline so sequences stay in order; `--mode kvstore` sends CometBFT's built-in kvstore app
 //! transactions of the same size, the consensus engine's ceiling on this machine.
+//!
+//! `--node` may list several nodes (comma-separated): senders start spread over them and every
+//! RPC call that fails (a refused or reset connection, a paused node that does not answer in
+//! time) moves on to the next node with a growing back-off instead of giving up, so the load
+//! rides out a node that is killed, paused or restarted. `--record <file>` appends the hash and
+//! height of every transaction of this load generator that it sees in a committed block, read
+//! back from the block contents and their results. SIGINT/SIGTERM end the measurement early
+//! (for a load that runs in the background until its caller stops it) and still print it.
 
 use super::{Context, KeyringArgs};
 use crate::client::Client;
@@ -12,8 +20,9 @@ use anyhow::{bail, Context as _, Result};
 use cosmrs::crypto::secp256k1::SigningKey;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use surety_framework::{Address, Coins};
 use surety_proto::cosmos::bank::v1beta1::{Input, MsgMultiSend, MsgSend, Output};
@@ -28,7 +37,8 @@ pub enum Mode {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// CometBFT RPC address of the node under load.
+    /// CometBFT RPC address of the node under load; a comma-separated list spreads the senders
+    /// over several nodes and fails over to the next one when a node does not answer.
     #[arg(long, default_value = "http://127.0.0.1:26657")]
     node: String,
     #[arg(long, value_enum, default_value_t = Mode::Surety)]
@@ -43,8 +53,18 @@ pub struct Args {
     senders: usize,
     #[arg(long, default_value_t = 5)]
     warmup_secs: u64,
-    #[arg(long, default_value_t = 20)]
+    /// Length of the measurement (and of the load after the warm-up); SIGINT or SIGTERM ends it
+    /// early.
+    #[arg(long, visible_alias = "duration-secs", default_value_t = 20)]
     measure_secs: u64,
+    /// Appends `<HASH> <height> <code>` for every transaction of this load generator seen in a
+    /// committed block (the hash as CometBFT reports it: uppercase hex sha256 of the tx bytes).
+    #[arg(long, value_name = "FILE")]
+    record: Option<std::path::PathBuf>,
+    /// Total transactions per second to offer, spread over the senders (0: as fast as the
+    /// mempool accepts them).
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
     /// Transaction size in kvstore mode.
     #[arg(long, default_value_t = 250)]
     tx_size: usize,
@@ -143,16 +163,200 @@ fn expected_sequence(log: &str) -> Option<u64> {
     rest.split(',').next()?.trim().parse().ok()
 }
 
+/// How long a call keeps failing over between nodes before the load generator gives up.
+const RETRY_FOR: Duration = Duration::from_secs(180);
+/// Back-off between attempts after an RPC failure: doubles from the first to the last.
+const BACKOFF_MIN: Duration = Duration::from_millis(20);
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// Per-request timeout when there are nodes to fail over to (a paused node accepts the TCP
+/// connection and then never answers).
+const FAILOVER_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Hashes (sha256 of the tx bytes) of transactions this load generator broadcast and has not yet
+/// seen committed; `None` when nothing is recorded.
+type Ours = Option<Arc<Mutex<HashSet<[u8; 32]>>>>;
+
+fn note_ours(ours: &Ours, tx: &[u8]) {
+    if let Some(set) = ours {
+        let hash: [u8; 32] = Sha256::digest(tx).into();
+        set.lock().expect("tx set lock").insert(hash);
+    }
+}
+
+/// The nodes under load, each RPC call failing over to the next node (with back-off) when the
+/// current one does not answer.
+struct Nodes {
+    urls: Vec<String>,
+    clients: Vec<HttpClient>,
+    current: AtomicUsize,
+    failovers: AtomicU64,
+}
+
+impl Nodes {
+    fn new(list: &str) -> Result<Nodes> {
+        let urls: Vec<String> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if urls.is_empty() {
+            bail!("--node lists no node");
+        }
+        let clients = urls
+            .iter()
+            .map(|u| {
+                let url: tendermint_rpc::Url = u
+                    .parse()
+                    .with_context(|| format!("invalid node address {u}"))?;
+                let mut b = HttpClient::builder(url.try_into()?).compat_mode(CompatMode::V0_38);
+                if urls.len() > 1 {
+                    b = b.timeout(FAILOVER_TIMEOUT);
+                }
+                Ok(b.build()?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Nodes {
+            urls,
+            clients,
+            current: AtomicUsize::new(0),
+            failovers: AtomicU64::new(0),
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// Index of the node after `k` (counting a fail-over when there is another node).
+    fn next_after(&self, k: usize) -> usize {
+        if self.len() > 1 {
+            self.failovers.fetch_add(1, Ordering::Relaxed);
+        }
+        (k + 1) % self.len()
+    }
+
+    /// Runs `call` on the current node; on an error moves on to the next node and tries again,
+    /// backing off, until a node answers or [`RETRY_FOR`] has passed.
+    async fn call<T, E, F, Fut>(&self, what: &str, mut call: F) -> Result<T>
+    where
+        F: FnMut(HttpClient) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, E>>,
+        E: std::fmt::Display,
+    {
+        let deadline = Instant::now() + RETRY_FOR;
+        let mut backoff = BACKOFF_MIN * 5;
+        loop {
+            let k = self.current.load(Ordering::Relaxed) % self.len();
+            match call(self.clients[k].clone()).await {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    if Instant::now() > deadline {
+                        bail!(
+                            "{what}: no node answered for {}s (last error, from {}: {e})",
+                            RETRY_FOR.as_secs(),
+                            self.urls[k]
+                        );
+                    }
+                    let next = self.next_after(k);
+                    let _ = self.current.compare_exchange(
+                        k,
+                        next,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX * 2);
+                }
+            }
+        }
+    }
+
+    /// The latest height of a node that is not catching up.
+    async fn latest_height(&self) -> Result<u64> {
+        self.call("reading the latest height", |c| async move {
+            let s = c.status().await.map_err(|e| e.to_string())?;
+            if s.sync_info.catching_up {
+                return Err("the node is catching up".to_string());
+            }
+            Ok::<u64, String>(s.sync_info.latest_block_height.value())
+        })
+        .await
+    }
+
+    /// The transactions of block `h` with their result codes.
+    async fn block_txs(&self, h: u64) -> Result<Vec<(Vec<u8>, u32)>> {
+        let height = tendermint::block::Height::try_from(h)?;
+        self.call(&format!("reading block {h}"), |c| async move {
+            let block = c.block(height).await.map_err(|e| e.to_string())?;
+            let results = c.block_results(height).await.map_err(|e| e.to_string())?;
+            let results = results.txs_results.unwrap_or_default();
+            let txs = block.block.data;
+            if txs.len() != results.len() {
+                return Err(format!(
+                    "block {h} has {} txs but {} results",
+                    txs.len(),
+                    results.len()
+                ));
+            }
+            Ok::<Vec<(Vec<u8>, u32)>, String>(
+                txs.into_iter()
+                    .zip(results)
+                    .map(|(tx, r)| (tx, r.code.value()))
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    async fn block_time(&self, h: u64) -> Result<tendermint::Time> {
+        let height = tendermint::block::Height::try_from(h)?;
+        self.call(&format!("reading block {h}"), |c| async move {
+            c.block(height).await.map(|b| b.block.header.time)
+        })
+        .await
+    }
+
+    /// `app/stats` of the current node, tagged with that node (deltas only make sense on one).
+    async fn app_stats(&self) -> Option<(usize, serde_json::Value)> {
+        let k = self.current.load(Ordering::Relaxed) % self.len();
+        let r = self.clients[k]
+            .abci_query(Some("app/stats".into()), Vec::new(), None, false)
+            .await
+            .ok()?;
+        serde_json::from_slice(&r.value).ok().map(|v| (k, v))
+    }
+}
+
+/// Paces a sender to its share of `--rate`.
+fn pacer(pace: Option<Duration>) -> Option<tokio::time::Interval> {
+    pace.map(|p| {
+        let mut i = tokio::time::interval(p);
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn surety_sender(
-    rpc: HttpClient,
+    nodes: Arc<Nodes>,
+    first_node: usize,
     mut s: Sender,
     chain_id: String,
     sink: String,
     stop: Arc<AtomicBool>,
     sent: Arc<AtomicU64>,
+    ours: Ours,
+    pace: Option<Duration>,
 ) {
     let fee: Coins = SEND_FEE.parse().expect("constant fee parses");
+    let mut k = first_node % nodes.len();
+    let mut backoff = BACKOFF_MIN;
+    let mut pacer = pacer(pace);
     while !stop.load(Ordering::Relaxed) {
+        if let Some(p) = pacer.as_mut() {
+            p.tick().await;
+        }
         let msg = MsgSend {
             from_address: address_of(&s.key).to_bech32(),
             to_address: sink.clone(),
@@ -170,10 +374,13 @@ async fn surety_sender(
         let Ok(tx) = sign(&s.key, &unsigned) else {
             return;
         };
-        match rpc.broadcast_tx_sync(tx).await {
+        // Noted before it is sent: a node may take it and then fail to answer.
+        note_ours(&ours, &tx);
+        match nodes.clients[k].broadcast_tx_sync(tx).await {
             Ok(r) if r.code.is_ok() => {
                 s.sequence += 1;
                 sent.fetch_add(1, Ordering::Relaxed);
+                backoff = BACKOFF_MIN;
             }
             Ok(r) if r.code.value() == 32 => {
                 if let Some(expected) = expected_sequence(&r.log) {
@@ -181,77 +388,112 @@ async fn surety_sender(
                 }
             }
             // Mempool full or busy: back off briefly, as a wallet would.
-            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+            Ok(_) => tokio::time::sleep(BACKOFF_MIN).await,
+            // The node did not answer (down, paused, restarting) or refused the tx at the RPC
+            // level (already in its cache): try the next node after a growing pause.
+            Err(_) => {
+                k = nodes.next_after(k);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn kvstore_sender(
-    rpc: HttpClient,
+    nodes: Arc<Nodes>,
     id: usize,
     size: usize,
     stop: Arc<AtomicBool>,
     sent: Arc<AtomicU64>,
+    ours: Ours,
+    pace: Option<Duration>,
 ) {
     let mut n: u64 = 0;
+    let mut k = id % nodes.len();
+    let mut backoff = BACKOFF_MIN;
+    let mut pacer = pacer(pace);
     while !stop.load(Ordering::Relaxed) {
+        if let Some(p) = pacer.as_mut() {
+            p.tick().await;
+        }
         let mut tx = format!("k{id}-{n}=").into_bytes();
         tx.resize(size.max(tx.len() + 1), b'v');
-        match rpc.broadcast_tx_sync(tx).await {
+        note_ours(&ours, &tx);
+        match nodes.clients[k].broadcast_tx_sync(tx).await {
             Ok(r) if r.code.is_ok() => {
                 n += 1;
                 sent.fetch_add(1, Ordering::Relaxed);
+                backoff = BACKOFF_MIN;
             }
             Ok(_) => n += 1,
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(_) => {
+                k = nodes.next_after(k);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
         }
     }
 }
 
-async fn latest_height(rpc: &HttpClient) -> Result<u64> {
-    Ok(rpc.status().await?.sync_info.latest_block_height.value())
+/// Reads every committed block from `from` on and writes `<HASH> <height> <code>` for each of our
+/// transactions in it, flushing after every block. Once `drain` is set it reads up to the latest
+/// height it then sees and returns how many transactions it recorded.
+async fn record_committed(
+    nodes: Arc<Nodes>,
+    from: u64,
+    ours: Arc<Mutex<HashSet<[u8; 32]>>>,
+    mut out: std::io::BufWriter<std::fs::File>,
+    drain: Arc<AtomicBool>,
+) -> Result<u64> {
+    use std::io::Write as _;
+    let mut next = from;
+    let mut recorded = 0u64;
+    loop {
+        let draining = drain.load(Ordering::Relaxed);
+        let latest = nodes.latest_height().await?;
+        while next <= latest {
+            let txs = nodes.block_txs(next).await?;
+            {
+                let mut set = ours.lock().expect("tx set lock");
+                for (tx, code) in txs {
+                    let hash: [u8; 32] = Sha256::digest(&tx).into();
+                    if set.remove(&hash) {
+                        writeln!(out, "{} {next} {code}", hex::encode_upper(hash))?;
+                        recorded += 1;
+                    }
+                }
+            }
+            out.flush()?;
+            next += 1;
+        }
+        if draining {
+            return Ok(recorded);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Successful transactions committed in heights (from, to], and the block-time window they span.
-async fn committed_between(rpc: &HttpClient, from: u64, to: u64) -> Result<(u64, u64, f64)> {
+async fn committed_between(nodes: &Nodes, from: u64, to: u64) -> Result<(u64, u64, f64)> {
     let mut ok = 0;
     let mut all = 0;
     for h in from + 1..=to {
-        let results = rpc
-            .block_results(tendermint::block::Height::try_from(h)?)
-            .await?;
-        for r in results.txs_results.unwrap_or_default() {
+        for (_, code) in nodes.block_txs(h).await? {
             all += 1;
-            if r.code.is_ok() {
+            if code == 0 {
                 ok += 1;
             }
         }
     }
-    let t0 = rpc
-        .block(tendermint::block::Height::try_from(from)?)
-        .await?
-        .block
-        .header
-        .time;
-    let t1 = rpc
-        .block(tendermint::block::Height::try_from(to)?)
-        .await?
-        .block
-        .header
-        .time;
+    let t0 = nodes.block_time(from).await?;
+    let t1 = nodes.block_time(to).await?;
     let window = t1
         .duration_since(t0)
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .as_secs_f64();
     Ok((ok, all, window))
-}
-
-async fn app_stats(rpc: &HttpClient) -> Option<serde_json::Value> {
-    let r = rpc
-        .abci_query(Some("app/stats".into()), Vec::new(), None, false)
-        .await
-        .ok()?;
-    serde_json::from_slice(&r.value).ok()
 }
 
 fn per(delta_nanos: f64, count: f64) -> f64 {
@@ -262,9 +504,43 @@ fn per(delta_nanos: f64, count: f64) -> f64 {
     }
 }
 
+/// A client of the first listed node that answers (retrying for a while: a node may be down).
+fn first_reachable(nodes: &str) -> Result<(Client, String)> {
+    let urls: Vec<&str> = nodes
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect();
+    let deadline = Instant::now() + RETRY_FOR;
+    let mut backoff = BACKOFF_MIN * 5;
+    loop {
+        let mut last = None;
+        for u in &urls {
+            match Client::new(u).and_then(|c| c.chain_id().map(|id| (c, id))) {
+                Ok(found) => return Ok(found),
+                Err(e) => last = Some(e),
+            }
+        }
+        match last {
+            Some(e) if Instant::now() > deadline => return Err(e),
+            None => bail!("--node lists no node"),
+            Some(_) => std::thread::sleep(backoff),
+        }
+        backoff = (backoff * 2).min(BACKOFF_MAX * 2);
+    }
+}
+
+/// Sleeps for `d` unless SIGINT or SIGTERM comes first; true if one did.
+async fn sleep_or_signal(d: Duration, term: &mut tokio::signal::unix::Signal) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => false,
+        _ = tokio::signal::ctrl_c() => true,
+        _ = term.recv() => true,
+    }
+}
+
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
-    let client = Client::new(&args.node)?;
-    let chain_id = client.chain_id()?;
+    let (client, chain_id) = first_reachable(&args.node)?;
     let senders = if args.mode == Mode::Surety {
         prepare_senders(ctx, &args, &client, &chain_id)?
     } else {
@@ -293,60 +569,109 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         None => args.tx_size,
     };
     drop(client);
+    let record = match &args.record {
+        Some(path) => Some((
+            path.clone(),
+            std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?,
+            ),
+        )),
+        None => None,
+    };
+    let pace =
+        (args.rate > 0.0).then(|| Duration::from_secs_f64(args.senders.max(1) as f64 / args.rate));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let url: tendermint_rpc::Url = args.node.parse()?;
-        let rpc = HttpClient::builder(url.try_into()?)
-            .compat_mode(CompatMode::V0_38)
-            .build()?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let nodes = Arc::new(Nodes::new(&args.node)?);
         let stop = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicU64::new(0));
         let sink = Address([0x5e; 20]).to_bech32();
+        let ours: Ours = record
+            .as_ref()
+            .map(|_| Arc::new(Mutex::new(HashSet::new())));
+        let drain = Arc::new(AtomicBool::new(false));
+        let recorder = match (record, &ours) {
+            (Some((path, out)), Some(set)) => {
+                let from = nodes.latest_height().await? + 1;
+                Some((
+                    path,
+                    tokio::spawn(record_committed(
+                        nodes.clone(),
+                        from,
+                        set.clone(),
+                        out,
+                        drain.clone(),
+                    )),
+                ))
+            }
+            _ => None,
+        };
         let mut tasks = Vec::new();
         match args.mode {
             Mode::Surety => {
-                for s in senders {
+                for (i, s) in senders.into_iter().enumerate() {
                     tasks.push(tokio::spawn(surety_sender(
-                        rpc.clone(),
+                        nodes.clone(),
+                        i,
                         s,
                         chain_id.clone(),
                         sink.clone(),
                         stop.clone(),
                         sent.clone(),
+                        ours.clone(),
+                        pace,
                     )));
                 }
             }
             Mode::Kvstore => {
                 for id in 0..args.senders {
                     tasks.push(tokio::spawn(kvstore_sender(
-                        rpc.clone(),
+                        nodes.clone(),
                         id,
                         args.tx_size,
                         stop.clone(),
                         sent.clone(),
+                        ours.clone(),
+                        pace,
                     )));
                 }
             }
         }
-        tokio::time::sleep(Duration::from_secs(args.warmup_secs)).await;
-        let h0 = latest_height(&rpc).await?;
-        let stats0 = app_stats(&rpc).await;
+        let mut interrupted =
+            sleep_or_signal(Duration::from_secs(args.warmup_secs), &mut term).await;
+        let h0 = nodes.latest_height().await?;
+        let stats0 = nodes.app_stats().await;
         let started = Instant::now();
-        tokio::time::sleep(Duration::from_secs(args.measure_secs)).await;
-        let h1 = latest_height(&rpc).await?;
-        let stats1 = app_stats(&rpc).await;
+        if !interrupted {
+            interrupted = sleep_or_signal(Duration::from_secs(args.measure_secs), &mut term).await;
+        }
+        let h1 = nodes.latest_height().await?;
+        let stats1 = nodes.app_stats().await;
         let accepted = sent.load(Ordering::Relaxed);
         stop.store(true, Ordering::Relaxed);
         for t in tasks {
             let _ = t.await;
         }
+        let recorded = match recorder {
+            Some((path, task)) => {
+                drain.store(true, Ordering::Relaxed);
+                let n = task
+                    .await
+                    .map_err(|e| anyhow::anyhow!("the recorder task failed: {e}"))?
+                    .with_context(|| format!("recording committed txs to {}", path.display()))?;
+                Some((path, n))
+            }
+            None => None,
+        };
         if h1 <= h0 + 1 {
             bail!("the chain did not advance during the measurement ({h0} → {h1})");
         }
-        let (ok, all, window) = committed_between(&rpc, h0, h1).await?;
+        let (ok, all, window) = committed_between(&nodes, h0, h1).await?;
         let mut out = json!({
             "mode": if args.mode == Mode::Surety { "surety" } else { "kvstore" },
             "committed_tps": (ok as f64 / window * 10.0).round() / 10.0,
@@ -359,18 +684,31 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             "accepted_by_mempool": accepted,
             "wall_secs": started.elapsed().as_secs(),
         });
-        if let (Some(a), Some(b)) = (stats0, stats1) {
-            let d = |k: &str| {
-                b[k].as_u64()
-                    .unwrap_or(0)
-                    .saturating_sub(a[k].as_u64().unwrap_or(0)) as f64
-            };
-            out["check_tx_us_per_tx"] =
-                json!((per(d("check_tx_nanos"), d("check_tx_count")) * 10.0).round() / 10.0);
-            out["finalize_block_us_per_tx"] =
-                json!((per(d("finalize_block_nanos"), d("block_txs")) * 10.0).round() / 10.0);
-            out["commit_ms_per_block"] =
-                json!((per(d("commit_nanos"), d("blocks")) / 10.0).round() / 100.0);
+        if nodes.len() > 1 {
+            out["nodes"] = json!(nodes.len());
+            out["rpc_failovers"] = json!(nodes.failovers.load(Ordering::Relaxed));
+        }
+        if let Some((path, n)) = recorded {
+            out["recorded_txs"] = json!(n);
+            out["record_file"] = json!(path.display().to_string());
+        }
+        if interrupted {
+            out["stopped_by_signal"] = json!(true);
+        }
+        if let (Some((ka, a)), Some((kb, b))) = (stats0, stats1) {
+            if ka == kb {
+                let d = |k: &str| {
+                    b[k].as_u64()
+                        .unwrap_or(0)
+                        .saturating_sub(a[k].as_u64().unwrap_or(0)) as f64
+                };
+                out["check_tx_us_per_tx"] =
+                    json!((per(d("check_tx_nanos"), d("check_tx_count")) * 10.0).round() / 10.0);
+                out["finalize_block_us_per_tx"] =
+                    json!((per(d("finalize_block_nanos"), d("block_txs")) * 10.0).round() / 10.0);
+                out["commit_ms_per_block"] =
+                    json!((per(d("commit_nanos"), d("blocks")) / 10.0).round() / 100.0);
+            }
         }
         ctx.print(&out);
         Ok(())

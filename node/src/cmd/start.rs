@@ -51,7 +51,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         .parse()
         .map_err(anyhow::Error::msg)
         .context("minimum_gas_prices")?;
-    let app = App::new(storage, AppConfig { min_gas_prices });
+    let app = App::new(
+        storage,
+        AppConfig {
+            min_gas_prices,
+            query_gas_limit: cfg.query_gas_limit,
+        },
+    );
     tracing::info!(height = app.storage().latest_version(), "state loaded");
 
     let server = tendermint_abci::ServerBuilder::default()

@@ -1,0 +1,184 @@
+//! The policy keeper over a real (in-memory) state with real pools.
+
+use crate::keeper::Keeper;
+use surety_framework::error::Error;
+use surety_framework::state::{Entries, Overlay, StateRead};
+use surety_framework::{accounts, Address, BlockInfo, Coins, Ctx, ExecMode, GasMeter};
+use surety_pool::PoolState;
+use surety_proto::surety::policy::v1::{ClaimMode, CoverType, Product};
+use surety_proto::surety::pool::v1::{Params, Pool, ProductWeight, Reinsurance};
+
+const T0: i64 = 1_700_000_000;
+const USDC: u128 = 1_000_000;
+
+struct Empty;
+impl StateRead for Empty {
+    fn get(&self, _: &'static str, _: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        Ok(None)
+    }
+    fn prefix(&self, _: &'static str, _: &[u8]) -> Result<Entries, Error> {
+        Ok(Vec::new())
+    }
+}
+
+fn k() -> Keeper {
+    Keeper::default()
+}
+
+fn user(n: u8) -> Address {
+    Address([n; 20])
+}
+
+fn fund(ctx: &mut Ctx, who: &Address, amount: u128) {
+    let coins = Coins::of(amount, "uusdc");
+    let bank = k().pool.bank;
+    bank.mint(ctx, accounts::TREASURY, &coins).unwrap();
+    bank.send_from_module(ctx, accounts::TREASURY, who, &coins)
+        .unwrap();
+}
+
+fn product() -> Product {
+    Product {
+        name: "Aave".into(),
+        protocol: "aave-v3".into(),
+        cover_type: CoverType::Protocol as i32,
+        denom: "uusdc".into(),
+        annual_base_rate_bps: 200,
+        min_term_days: 1,
+        max_term_days: 365,
+        max_cover: (10_000_000 * USDC).to_string(),
+        claim_mode: ClaimMode::Parametric as i32,
+        ..Default::default()
+    }
+}
+
+/// A reinsurer (pool 1) that also writes product 1 directly, and pool 2 that writes product 1
+/// and cedes half of it to pool 1. Each has `capital`; one incident must be payable.
+fn market(ctx: &mut Ctx, capital: u128) {
+    surety_pool::state::set_params(
+        ctx,
+        &Params {
+            cooldown_secs: 0,
+            treasury_bps: 1_000,
+            capital_incidents: 1,
+        },
+    )
+    .unwrap();
+    let pool = |reinsurance| Pool {
+        name: "p".into(),
+        denom: "uusdc".into(),
+        products: vec![ProductWeight {
+            product_id: 1,
+            weight_bps: 10_000,
+        }],
+        leverage_bps: 100_000,
+        reinsurance,
+        ..Default::default()
+    };
+    let p = k().pool;
+    for treaty in [
+        None,
+        Some(Reinsurance {
+            reinsurer_pool_id: 1,
+            quota_share_bps: 5_000,
+            xol_retention: "0".into(),
+            xol_limit: "0".into(),
+            xol_premium_bps: 0,
+        }),
+    ] {
+        let id = p
+            .create_pool(ctx, PoolState::from_proto(&pool(treaty)).unwrap())
+            .unwrap();
+        p.check_treaty(ctx, id).unwrap();
+        fund(ctx, &user(9), capital);
+        p.deposit(ctx, &user(9), id, capital).unwrap();
+    }
+    assert_eq!(k().create_product(ctx, product()).unwrap(), 1);
+}
+
+fn run<T>(f: impl FnOnce(&mut Ctx) -> T) -> T {
+    let mut state = Overlay::new(&Empty);
+    let block = BlockInfo {
+        height: 1,
+        time_unix_secs: T0,
+        ..Default::default()
+    };
+    let mut ctx = Ctx::new(&mut state, block, ExecMode::Deliver, GasMeter::infinite());
+    f(&mut ctx)
+}
+
+#[test]
+fn a_purchase_split_between_a_pool_and_its_reinsurer_is_checked_as_one() {
+    run(|ctx| {
+        market(ctx, 100 * USDC);
+        // Equal room, so a purchase splits evenly. 120 → 60 each: pool 1 would hold 60 of its
+        // own and 30 ceded = 90 ≤ 100.
+        let q = k().quote(ctx, 1, 120 * USDC, 30).unwrap();
+        assert_eq!(
+            q.allocations.iter().map(|a| a.1).collect::<Vec<_>>(),
+            vec![60 * USDC, 60 * USDC]
+        );
+        // 140 → 70 each: 70 + 35 = 105 > 100, though each part alone (70, or 35) would fit.
+        let err = k().quote(ctx, 1, 140 * USDC, 30).unwrap_err();
+        assert_eq!((err.codespace, err.code), ("pool", 6), "{}", err.log);
+
+        // The quote is exactly what the purchase charges.
+        fund(ctx, &user(1), 1_000 * USDC);
+        let (id, premium) = ctx
+            .branch(|c| k().buy(c, &user(1), 1, 120 * USDC, 30, q.premium))
+            .unwrap();
+        assert_eq!(premium, q.premium);
+        let policy = k().policy(ctx, id).unwrap();
+        assert_eq!(policy.end - policy.start, 30 * 86_400);
+        assert_eq!(
+            k().pool.bank.balance(ctx, &user(1), "uusdc").unwrap(),
+            1_000 * USDC - premium
+        );
+        // One unit of slippage short: refused, nothing charged.
+        let before = k().pool.bank.balance(ctx, &user(1), "uusdc").unwrap();
+        let q = k().quote(ctx, 1, USDC, 30).unwrap();
+        let err = ctx
+            .branch(|c| k().buy(c, &user(1), 1, USDC, 30, q.premium - 1))
+            .unwrap_err();
+        assert_eq!((err.codespace, err.code), ("policy", 7));
+        assert_eq!(
+            k().pool.bank.balance(ctx, &user(1), "uusdc").unwrap(),
+            before
+        );
+    });
+}
+
+#[test]
+fn purchases_at_the_edge_of_time_and_amounts_fail_cleanly() {
+    run(|ctx| {
+        market(ctx, 100 * USDC);
+        fund(ctx, &user(1), 1_000 * USDC);
+        for (cover, days) in [(0, 30), (10_000_000 * USDC + 1, 30), (USDC, 0), (USDC, 366)] {
+            assert!(
+                k().quote(ctx, 1, cover, days).is_err(),
+                "{cover} for {days} days"
+            );
+        }
+        assert!(k().quote(ctx, 2, USDC, 30).is_err(), "no such product");
+        ctx.block.time_unix_secs = i64::MAX - 1_000;
+        let err = ctx
+            .branch(|c| k().buy(c, &user(1), 1, USDC, 30, 1_000 * USDC))
+            .unwrap_err();
+        assert_eq!(err.codespace, "sdk", "{}", err.log);
+    });
+}
+
+#[test]
+fn a_policy_goes_only_to_another_plain_account_of_its_owners_choosing() {
+    run(|ctx| {
+        market(ctx, 100 * USDC);
+        fund(ctx, &user(1), 1_000 * USDC);
+        let (id, _) = k().buy(ctx, &user(1), 1, USDC, 30, 1_000 * USDC).unwrap();
+        let err = k().transfer(ctx, &user(2), id, &user(3)).unwrap_err();
+        assert_eq!((err.codespace, err.code), ("policy", 9));
+        assert!(k().transfer(ctx, &user(1), id, &user(1)).is_err());
+        assert!(k().transfer(ctx, &user(1), id + 1, &user(2)).is_err());
+        k().transfer(ctx, &user(1), id, &user(2)).unwrap();
+        assert_eq!(k().policy(ctx, id).unwrap().owner, user(2).to_string());
+    });
+}
