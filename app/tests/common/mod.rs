@@ -10,10 +10,7 @@ use surety_genesis::AppState;
 use surety_proto::cometbft::abci::*;
 use surety_proto::cosmos::bank::v1beta1::{MsgSend, QueryBalanceRequest, QueryBalanceResponse};
 use surety_proto::cosmos::crypto::ed25519::PubKey as Ed25519PubKey;
-use surety_proto::cosmos::crypto::secp256k1::PubKey;
 use surety_proto::cosmos::staking::v1beta1::{CommissionRates, Description, MsgCreateValidator};
-use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
-use surety_proto::cosmos::tx::v1beta1::*;
 use surety_proto::{to_any, Any};
 use surety_store::{Storage, StorageConfig};
 use tendermint_abci::Application;
@@ -51,45 +48,18 @@ impl Default for SignOpts {
 }
 
 pub fn sign(key: &SigningKey, msgs: Vec<Any>, o: &SignOpts) -> Vec<u8> {
-    use k256::ecdsa::signature::Signer;
-    let body = TxBody {
-        messages: msgs,
-        memo: o.memo.clone(),
-        ..Default::default()
-    };
-    let auth_info = AuthInfo {
-        signer_infos: vec![SignerInfo {
-            public_key: Some(to_any(&PubKey {
-                key: key
-                    .verifying_key()
-                    .to_encoded_point(true)
-                    .as_bytes()
-                    .to_vec(),
-            })),
-            mode_info: Some(ModeInfo {
-                sum: Some(mode_info::Sum::Single(mode_info::Single {
-                    mode: SignMode::Direct as i32,
-                })),
-            }),
+    surety_app::testing::sign_tx(
+        key,
+        msgs,
+        &surety_app::testing::SignOpts {
+            chain_id: o.chain_id.clone(),
+            account_number: o.account_number,
             sequence: o.sequence,
-        }],
-        fee: Some(Fee {
-            amount: o.fee.parse::<Coins>().unwrap().to_proto(),
-            gas_limit: o.gas,
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let (body_bytes, auth_info_bytes) = (body.encode_to_vec(), auth_info.encode_to_vec());
-    let doc =
-        surety_auth::sign_doc_bytes(&body_bytes, &auth_info_bytes, &o.chain_id, o.account_number);
-    let sig: k256::ecdsa::Signature = key.sign(&doc);
-    TxRaw {
-        body_bytes,
-        auth_info_bytes,
-        signatures: vec![sig.to_bytes().to_vec()],
-    }
-    .encode_to_vec()
+            gas: o.gas,
+            fee: o.fee.to_string(),
+            memo: o.memo.clone(),
+        },
+    )
 }
 
 pub fn send(from: &SigningKey, to: &Address, amount: &str) -> Any {

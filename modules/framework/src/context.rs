@@ -292,17 +292,9 @@ impl<'a> Ctx<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{Overlay, StateRead};
+    use crate::state::Overlay;
 
-    struct Empty;
-    impl StateRead for Empty {
-        fn get(&self, _: &'static str, _: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-            Ok(None)
-        }
-        fn prefix(&self, _: &'static str, _: &[u8]) -> Result<crate::state::Entries, Error> {
-            Ok(Vec::new())
-        }
-    }
+    use crate::testing::EmptyState as Empty;
 
     #[test]
     fn failed_branch_leaves_no_writes_but_pays_gas() {

@@ -18,6 +18,7 @@ pub mod msgs;
 pub mod oracle;
 pub mod queue;
 pub mod state;
+pub mod testing;
 pub mod validate;
 
 pub use address::{Address, ACCOUNT_PREFIX, VALIDATOR_PREFIX};

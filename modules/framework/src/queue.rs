@@ -86,18 +86,10 @@ impl DeadlineQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{Entries, Overlay, StateRead};
+    use crate::state::Overlay;
     use crate::{BlockInfo, ExecMode, GasMeter};
 
-    struct Empty;
-    impl StateRead for Empty {
-        fn get(&self, _: &'static str, _: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-            Ok(None)
-        }
-        fn prefix(&self, _: &'static str, _: &[u8]) -> Result<Entries, Error> {
-            Ok(Vec::new())
-        }
-    }
+    use crate::testing::EmptyState as Empty;
 
     #[test]
     fn takes_due_items_in_time_order_within_budget() {

@@ -1,8 +1,7 @@
 //! The policy keeper over a real (in-memory) state with real pools.
 
 use crate::keeper::Keeper;
-use surety_framework::error::Error;
-use surety_framework::state::{Entries, Overlay, StateRead};
+use surety_framework::state::Overlay;
 use surety_framework::{accounts, Address, BlockInfo, Coins, Ctx, ExecMode, GasMeter};
 use surety_pool::PoolState;
 use surety_proto::surety::policy::v1::{ClaimMode, CoverType, Product};
@@ -11,15 +10,7 @@ use surety_proto::surety::pool::v1::{Params, Pool, ProductWeight, Reinsurance};
 const T0: i64 = 1_700_000_000;
 const USDC: u128 = 1_000_000;
 
-struct Empty;
-impl StateRead for Empty {
-    fn get(&self, _: &'static str, _: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        Ok(None)
-    }
-    fn prefix(&self, _: &'static str, _: &[u8]) -> Result<Entries, Error> {
-        Ok(Vec::new())
-    }
-}
+use surety_framework::testing::EmptyState as Empty;
 
 fn k() -> Keeper {
     Keeper::default()

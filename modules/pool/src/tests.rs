@@ -5,7 +5,7 @@
 use crate::keeper::{parse, Keeper, LossItem, Sale, EXPIRY_BUDGET, EXPIRY_RETRY_SECS};
 use crate::state::{self, PoolState, EXPIRIES, RATE_SCALE};
 use surety_framework::error::Error;
-use surety_framework::state::{Entries, Overlay, StateRead};
+use surety_framework::state::Overlay;
 use surety_framework::{accounts, Address, BlockInfo, Coins, Ctx, ExecMode, GasMeter};
 use surety_proto::surety::pool::v1::{Params, Pool, ProductWeight, Reinsurance};
 
@@ -13,15 +13,7 @@ const T0: i64 = 1_700_000_000;
 const DAY: i64 = 86_400;
 const USDC: u128 = 1_000_000;
 
-struct Empty;
-impl StateRead for Empty {
-    fn get(&self, _: &'static str, _: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        Ok(None)
-    }
-    fn prefix(&self, _: &'static str, _: &[u8]) -> Result<Entries, Error> {
-        Ok(Vec::new())
-    }
-}
+use surety_framework::testing::EmptyState as Empty;
 
 fn run<T>(f: impl FnOnce(&mut Ctx) -> T) -> T {
     let mut state = Overlay::new(&Empty);
