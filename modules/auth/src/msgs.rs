@@ -1,7 +1,7 @@
 //! Stateless checks of auth's messages: governance's `MsgUpdateParams`.
 
 use surety_framework::validate::{MAX_LIST, MAX_TEXT};
-use surety_framework::{require_authority, sdk, Address, Error};
+use surety_framework::{sdk, Address, Error};
 use surety_proto::cosmos::auth::v1beta1::{MsgUpdateParams, Params};
 
 /// Upper bounds keep the ante handler's `cost × size` products far inside `u64` and leave every
@@ -44,13 +44,7 @@ pub fn check_params(p: &Params) -> Result<(), Error> {
 }
 
 pub fn check_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
-    let signer = require_authority(&m.authority)?;
-    check_params(
-        m.params
-            .as_ref()
-            .ok_or_else(|| sdk::invalid_request("params: missing"))?,
-    )?;
-    Ok(vec![signer])
+    surety_framework::msgs::update_params(&m.authority, m.params.as_ref(), check_params)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Stateless checks of distribution's messages.
 
-use surety_framework::{require_authority, sdk, signer, validate, Address, Error};
+use surety_framework::{require_authority, signer, validate, Address, Error};
 use surety_proto::cosmos::distribution::v1beta1::{
     MsgCommunityPoolSpend, MsgUpdateParams, MsgWithdrawDelegatorReward,
     MsgWithdrawValidatorCommission, Params,
@@ -45,13 +45,7 @@ pub fn check_params(p: &Params) -> Result<(), Error> {
 }
 
 pub fn check_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
-    let signer = require_authority(&m.authority)?;
-    check_params(
-        m.params
-            .as_ref()
-            .ok_or_else(|| sdk::invalid_request("params: missing"))?,
-    )?;
-    Ok(vec![signer])
+    surety_framework::msgs::update_params(&m.authority, m.params.as_ref(), check_params)
 }
 
 #[cfg(test)]

@@ -94,3 +94,15 @@ fn decode<M: Message + Default + TypeUrl>(msg: &Any) -> Result<M, Error> {
 pub fn signer(address: &str, field: &str) -> Result<Vec<Address>, Error> {
     crate::validate::address(address, field).map(|a| vec![a])
 }
+
+/// The check every module's `MsgUpdateParams` shares: signed by the gov authority, with params
+/// present that pass the module's own `check`.
+pub fn update_params<P>(
+    authority: &str,
+    params: Option<&P>,
+    check: impl FnOnce(&P) -> Result<(), Error>,
+) -> Result<Vec<Address>, Error> {
+    let signer = crate::require_authority(authority)?;
+    check(params.ok_or_else(|| sdk::invalid_request("params: missing"))?)?;
+    Ok(vec![signer])
+}
