@@ -60,7 +60,10 @@ impl Modules {
                 registry: policy,
             }),
             Box::new(surety_pool::PoolModule { keeper: pool }),
-            Box::new(surety_policy::PolicyModule { keeper: policy }),
+            Box::new(surety_policy::PolicyModule {
+                keeper: policy,
+                oracle: std::sync::Arc::new(surety_oracle::Oracle::default()),
+            }),
             Box::new(surety_claims::ClaimsModule::new(
                 policy,
                 surety_oracle::Oracle::default(),

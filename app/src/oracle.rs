@@ -118,21 +118,28 @@ impl App {
                 .ok_or("the block's first item is not the oracle votes")?
                 .map_err(|e| e.log)?;
             let last_commit = req.proposed_last_commit.clone().unwrap_or_default();
-            let validators = self
-                .latest_state(|ctx| surety_staking::Staking::default().consensus_validators(ctx))
-                .and_then(Result::ok)
+            // The keys of the validators in the block's last commit (CometBFT's set two heights
+            // back may hold validators the app has since removed): one lookup per vote.
+            let keys: std::collections::BTreeMap<Vec<u8>, [u8; 32]> = self
+                .latest_state(|ctx| {
+                    let staking = surety_staking::Staking::default();
+                    last_commit
+                        .votes
+                        .iter()
+                        .filter_map(|v| v.validator.as_ref())
+                        .filter_map(|v| {
+                            let found = staking.by_consensus_address(ctx, &v.address).ok()??;
+                            Some((v.address.to_vec(), found.consensus_pubkey))
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             votes::verify_injected(
                 &injected,
                 &last_commit,
                 req.height,
                 &self.chain_id(),
-                |address| {
-                    validators
-                        .iter()
-                        .find(|v| v.address == address)
-                        .map(|v| v.pubkey)
-                },
+                |address| keys.get(address).copied(),
             )
             .map_err(|e| e.log)?;
         }

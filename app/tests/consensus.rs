@@ -346,3 +346,59 @@ fn double_sign_evidence_from_cometbft_slashes_and_tombstones() {
     assert!(infos.iter().any(|i| i.tombstoned), "{infos:?}");
     net.app.check_invariants().unwrap();
 }
+
+/// The genesis block gas limit (100 000 000 here, the default) bounds every block: the proposer
+/// leaves out what does not fit, in mempool order, and a proposal asking for more is rejected.
+#[test]
+fn proposals_stay_within_the_block_gas_limit() {
+    let chain = Chain::new("");
+    let alice = key(2);
+    let bob = address(&key(3));
+    let txs: Vec<Vec<u8>> = (0..3)
+        .map(|sequence| {
+            sign(
+                &alice,
+                vec![send(&alice, &bob, "1usure")],
+                &SignOpts {
+                    account_number: 1,
+                    sequence,
+                    gas: 40_000_000,
+                    fee: "",
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    for tx in &txs {
+        let r = chain.app.check_tx(RequestCheckTx {
+            tx: tx.clone().into(),
+            r#type: 0,
+        });
+        assert_eq!(r.code, 0, "{}", r.log);
+    }
+    let height = chain.height + 1;
+    let prepared = chain.app.prepare_proposal(RequestPrepareProposal {
+        max_tx_bytes: 1_000_000,
+        txs: txs.iter().cloned().map(Into::into).collect(),
+        height,
+        ..Default::default()
+    });
+    assert_eq!(
+        prepared.txs.len(),
+        2,
+        "80 000 000 gas fits, 120 000 000 does not"
+    );
+    let status = |txs: &[Vec<u8>]| {
+        chain
+            .app
+            .process_proposal(RequestProcessProposal {
+                txs: txs.iter().cloned().map(Into::into).collect(),
+                height,
+                ..Default::default()
+            })
+            .status
+    };
+    use response_process_proposal::ProposalStatus;
+    assert_eq!(status(&txs[..2]), ProposalStatus::Accept as i32);
+    assert_eq!(status(&txs), ProposalStatus::Reject as i32);
+}

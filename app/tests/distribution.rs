@@ -1,65 +1,76 @@
-//! Rewards through the real modules and store: fees in the fee collector are allocated over the
-//! last commit's votes, less the community tax; validators keep their commission; delegators
-//! share the rest by stake, lazily (F1); a delegation change settles rewards first; and what is
-//! withdrawn plus what remains equals the fees collected, to the unit.
+//! Rewards through the real modules and store: transaction fees reach the fee collector and are
+//! allocated over the last commit's votes (CometBFT's powers), less the community tax; validators
+//! keep their commission; delegators share the rest by stake, lazily (F1); a delegation change
+//! settles rewards first; and what is withdrawn plus what remains equals the fees collected, to
+//! the unit. The genesis validator (power 1) earns its share like any other.
 
 mod support;
 
 use support::*;
-use surety_app::testing::{Block, Harness};
-use surety_framework::{Address, Coins, CommitVote};
+use surety_app::testing::{TestChain, Tx};
+use surety_framework::{Address, Coins, Evidence};
+use surety_proto::cosmos::bank::v1beta1::MsgSend;
 use surety_proto::cosmos::base::v1beta1::Coin;
 use surety_proto::cosmos::distribution::v1beta1 as distribution;
 use surety_proto::to_any;
 
-fn votes(powers: &[(u8, i64)]) -> Vec<CommitVote> {
-    powers
-        .iter()
-        .map(|&(key, power)| CommitVote {
-            address: consensus_address(key),
-            power,
-            signed: true,
-        })
-        .collect()
-}
-
-fn collect_fees(b: &mut Block, usure: u128, uusdc: u128) {
-    let fees = Coins::of(usure, "usure")
-        .checked_add(&Coins::of(uusdc, "uusdc"))
+/// Dave pays `fee` on a transaction of his own (a unit to himself), in a block of its own; the
+/// next block allocates it over this block's commit.
+fn pay_fee(h: &mut TestChain, fee: &str) {
+    let before = Coins::of(balance(h, &dave(), "usure"), "usure")
+        .checked_add(&Coins::of(balance(h, &dave(), "uusdc"), "uusdc"))
         .unwrap();
-    surety_bank::Bank::default()
-        .send_to_module(b.ctx, &dave(), surety_auth::FEE_COLLECTOR, &fees)
+    let send = Tx::new(
+        &dave(),
+        to_any(&MsgSend {
+            from_address: dave().to_bech32(),
+            to_address: dave().to_bech32(),
+            amount: vec![Coin {
+                denom: "usure".into(),
+                amount: "1".into(),
+            }],
+        }),
+    )
+    .fee(fee);
+    let t = h.time + 5;
+    h.block(t, vec![send]).remove(0).unwrap();
+    let after = Coins::of(balance(h, &dave(), "usure"), "usure")
+        .checked_add(&Coins::of(balance(h, &dave(), "uusdc"), "uusdc"))
         .unwrap();
-}
-
-fn withdraw(b: &mut Block, who: &Address, from: &Address) -> Coins {
-    let r: distribution::MsgWithdrawDelegatorRewardResponse = decode(
-        b.deliver(
-            who,
-            to_any(&distribution::MsgWithdrawDelegatorReward {
-                delegator_address: who.to_bech32(),
-                validator_address: valoper(from),
-            }),
-        )
-        .unwrap(),
+    assert_eq!(
+        after.checked_add(&fee.parse().unwrap()).unwrap(),
+        before,
+        "dave paid the fee"
     );
+}
+
+fn withdraw_tx(who: &Address, from: &Address) -> Tx {
+    Tx::new(
+        who,
+        to_any(&distribution::MsgWithdrawDelegatorReward {
+            delegator_address: who.to_bech32(),
+            validator_address: valoper(from),
+        }),
+    )
+}
+
+fn commission_tx(validator: &Address) -> Tx {
+    Tx::new(
+        validator,
+        to_any(&distribution::MsgWithdrawValidatorCommission {
+            validator_address: valoper(validator),
+        }),
+    )
+}
+
+/// The coins a withdrawal of rewards or commission paid.
+fn paid(r: Result<Vec<u8>, surety_framework::Error>) -> Coins {
+    // Both responses carry the amount in field 1.
+    let r: distribution::MsgWithdrawDelegatorRewardResponse = decode(r.unwrap());
     Coins::from_proto(&r.amount).unwrap()
 }
 
-fn commission(b: &mut Block, validator: &Address) -> Coins {
-    let r: distribution::MsgWithdrawValidatorCommissionResponse = decode(
-        b.deliver(
-            validator,
-            to_any(&distribution::MsgWithdrawValidatorCommission {
-                validator_address: valoper(validator),
-            }),
-        )
-        .unwrap(),
-    );
-    Coins::from_proto(&r.amount).unwrap()
-}
-
-fn distribution_balance(h: &Harness, denom: &str) -> u128 {
+fn distribution_balance(h: &TestChain, denom: &str) -> u128 {
     balance(
         h,
         &Address::module(surety_distribution::DISTRIBUTION_ACCOUNT),
@@ -67,125 +78,153 @@ fn distribution_balance(h: &Harness, denom: &str) -> u128 {
     )
 }
 
+/// CometBFT's powers for the next block, highest first.
+fn powers(h: &TestChain) -> Vec<i64> {
+    h.validator_set().iter().map(|(_, p)| *p).collect()
+}
+
+/// Creates validators (and delegations) in one block, then an empty one: CometBFT applies the
+/// updates two heights later, so the next block is the first they sign.
+fn bond(h: &mut TestChain, txs: Vec<Tx>) {
+    let r = h.block(GENESIS_TIME + 10, txs);
+    assert!(r.iter().all(|r| r.is_ok()), "{r:?}");
+    h.block(h.time + 5, vec![]);
+}
+
 #[test]
 fn rewards_follow_power_commission_and_stake_to_the_unit() {
-    let (mut h, _dir) = demo();
-    // Alice validates with 1 000 SURE (carol adds 300), bob with 500; both charge 10%.
-    h.block(GENESIS_TIME + 10, |b| {
-        create_validator(b, &alice(), 1, 1_000).unwrap();
-        create_validator(b, &bob(), 2, 500).unwrap();
-        delegate_to(b, &carol(), &alice(), 300).unwrap();
-    })
-    .unwrap();
-    h.block(h.time + 5, |b| collect_fees(b, 1_000_000, 200_000))
-        .unwrap();
-    // The next block allocates them over the last commit: alice 1 300, bob 500.
-    h.next_commit = votes(&[(1, 1_300), (2, 500)]);
-    h.block(h.time + 5, |_| ()).unwrap();
+    let mut h = demo();
+    // Alice validates with 1 000 SURE (carol adds 300), bob with 500; both charge 10%, as does
+    // the genesis validator (1 SURE).
+    bond(
+        &mut h,
+        vec![
+            create_validator(&alice(), 1, 1_000),
+            create_validator(&bob(), 2, 500),
+            delegate_to(&carol(), &alice(), 300),
+        ],
+    );
+    assert_eq!(powers(&h), vec![1_300, 500, 1]);
+    pay_fee(&mut h, "1000000usure,200000uusdc");
+    // The next block allocates them over the fee block's commit: 1 300, 500 and 1 of 1 801.
+    h.block(h.time + 5, vec![]);
 
     let (usure0, uusdc0) = (
         balance(&h, &alice(), "usure"),
         balance(&h, &alice(), "uusdc"),
     );
-    let paid = h
-        .block(h.time + 5, |b| {
-            (
-                withdraw(b, &alice(), &alice()),
-                commission(b, &alice()),
-                withdraw(b, &carol(), &alice()),
-                withdraw(b, &bob(), &bob()),
-                commission(b, &bob()),
-            )
-        })
-        .unwrap();
-    // 1 000 000 less 2% tax = 980 000: alice's validator 13/18 = 707 777.7…, bob's 272 222.2….
-    // Commission 10%: 70 777.7… and 27 222.2…; alice's delegators share 637 000 by stake
-    // (1 000 : 300 → 490 000 and 147 000); bob's get 245 000.
-    assert_eq!(paid.0.amount_of("usure"), 490_000);
-    assert_eq!(paid.1.amount_of("usure"), 70_777);
-    assert_eq!(paid.2.amount_of("usure"), 147_000);
-    assert_eq!(paid.3.amount_of("usure"), 245_000);
-    assert_eq!(paid.4.amount_of("usure"), 27_222);
-    assert_eq!(balance(&h, &alice(), "usure") - usure0, 490_000 + 70_777);
-    assert!(
-        balance(&h, &alice(), "uusdc") > uusdc0,
-        "the protocol's premium share pays too"
+    let genesis_validator = addr(GENESIS_VALIDATOR);
+    let r = h.block(
+        h.time + 5,
+        vec![
+            withdraw_tx(&alice(), &alice()),
+            commission_tx(&alice()),
+            withdraw_tx(&carol(), &alice()),
+            withdraw_tx(&bob(), &bob()),
+            commission_tx(&bob()),
+            withdraw_tx(&genesis_validator, &genesis_validator),
+            commission_tx(&genesis_validator),
+        ],
     );
-
-    // What was paid plus what remains (the 2% tax and sub-unit commission) is what came in.
-    let withdrawn: u128 = [&paid.0, &paid.1, &paid.2, &paid.3, &paid.4]
-        .iter()
-        .map(|c| c.amount_of("usure"))
-        .sum();
-    assert_eq!(withdrawn + distribution_balance(&h, "usure"), 1_000_000);
+    let paid: Vec<Coins> = r.into_iter().map(paid).collect();
+    let usure: Vec<u128> = paid.iter().map(|c| c.amount_of("usure")).collect();
+    // 1 000 000 less 2% tax = 980 000: alice's validator 1 300/1 801 = 707 384.78…, bob's
+    // 500/1 801 = 272 071.07…, the genesis validator's 1/1 801 = 544.14…. Commission 10%:
+    // 70 738.47…, 27 207.10… and 54.41…; alice's delegators share 636 646.30… by stake
+    // (1 000 : 300 → 489 727.92… and 146 918.37…); bob's get 244 863.96…, the genesis
+    // validator's 489.72…. Each payout is the whole units.
     assert_eq!(
-        distribution_balance(&h, "usure"),
-        20_000 + 1,
-        "tax plus 0.78 + 0.22 of commission"
+        usure,
+        vec![489_727, 70_738, 146_918, 244_863, 27_207, 489, 54]
     );
+    assert_eq!(balance(&h, &alice(), "usure") - usure0, 489_727 + 70_738);
+    // The 200 000 uusdc of fees split the same way: alice 97 945.58… and 14 147.69….
+    assert_eq!(balance(&h, &alice(), "uusdc") - uusdc0, 97_945 + 14_147);
+
+    // What was paid plus what remains is what came in: the 2% tax and four units made of the
+    // seven payouts' fractions (0.93 + 0.48 + 0.38 + 0.96 + 0.11 + 0.73 + 0.41).
+    let withdrawn: u128 = usure.iter().sum();
+    assert_eq!(withdrawn + distribution_balance(&h, "usure"), 1_000_000);
+    assert_eq!(distribution_balance(&h, "usure"), 20_000 + 4);
     h.invariants().unwrap();
 }
 
 #[test]
 fn a_delegation_change_settles_rewards_first_and_a_slash_reduces_what_follows() {
-    let (mut h, _dir) = demo();
-    h.block(GENESIS_TIME + 10, |b| {
-        create_validator(b, &alice(), 1, 1_000).unwrap();
-        delegate_to(b, &carol(), &alice(), 1_000).unwrap();
-    })
-    .unwrap();
-    h.block(h.time + 5, |b| collect_fees(b, 1_000_000, 0))
-        .unwrap();
-    h.next_commit = votes(&[(1, 2_000)]);
-    h.block(h.time + 5, |_| ()).unwrap();
-    // Carol doubles her stake: her rewards so far (half of 882 000) are paid out on the spot.
+    let mut h = demo();
+    bond(
+        &mut h,
+        vec![
+            create_validator(&alice(), 1, 1_000),
+            delegate_to(&carol(), &alice(), 1_000),
+        ],
+    );
+    assert_eq!(powers(&h), vec![2_000, 1]);
+    pay_fee(&mut h, "1000000usure");
+    h.block(h.time + 5, vec![]);
+    // Carol doubles her stake: her rewards so far are paid out on the spot. Alice's validator
+    // earned 2 000/2 001 of 980 000 (the genesis validator the rest), 881 559.22… after
+    // commission; carol's half is 440 779.61….
     let before = balance(&h, &carol(), "usure");
-    h.block(h.time + 5, |b| delegate_to(b, &carol(), &alice(), 1_000))
-        .unwrap()
+    let t = h.time + 5;
+    h.block(t, vec![delegate_to(&carol(), &alice(), 1_000)])
+        .remove(0)
         .unwrap();
     assert_eq!(
         balance(&h, &carol(), "usure"),
-        before - 1_000 * SURE + 441_000
+        before - 1_000 * SURE + 440_779
     );
+    // One more block, so CometBFT's set (and the next commit) has alice's 3 000.
+    h.block(h.time + 5, vec![]);
+    assert_eq!(powers(&h), vec![3_000, 1]);
 
     // Alice double-signs: 5% of every stake is gone, and rewards after it follow the smaller
-    // stake. Carol now holds 2 000 of 3 000.
-    h.next_evidence = vec![surety_framework::Evidence {
+    // stake. Carol now holds 2 000 of 3 000. The fees paid in the evidence block are allocated
+    // over its commit, which alice signed with 3 000 before she was jailed.
+    h.next_evidence.push(Evidence {
         address: consensus_address(1),
-        height: h.height as i64,
-    }];
-    h.block(h.time + 5, |b| collect_fees(b, 1_000_000, 0))
+        height: h.height,
+    });
+    pay_fee(&mut h, "1000000usure");
+    let v = h
+        .read(|ctx| {
+            surety_staking::Staking::default().by_consensus_address(ctx, &consensus_address(1))
+        })
+        .unwrap()
         .unwrap();
-    h.next_commit = votes(&[(1, 2_850)]);
-    h.block(h.time + 5, |_| ()).unwrap();
-    let paid = h
-        .block(h.time + 5, |b| withdraw(b, &carol(), &alice()))
-        .unwrap();
-    // 882 000 for the delegators, two thirds to carol: 588 000, whatever the slash did to the
-    // stake — both stakes shrank by the same 5%. The per-token ratio keeps 18 decimals, as
-    // Cosmos SDK's does (882 000 / 2 850 000 000 is not exact), so the payout truncates to one
-    // unit under: never over, and the unit stays in the distribution account.
-    assert_eq!(paid.amount_of("usure"), 587_999);
+    assert!(v.proto.jailed);
+    assert_eq!(v.tokens, 2_850 * SURE, "5% of 3 000");
+    h.block(h.time + 5, vec![]);
+    let t = h.time + 5;
+    let r = h.block(t, vec![withdraw_tx(&carol(), &alice())]).remove(0);
+    // Alice's validator earned 3 000/3 001 of 980 000, 881 706.09… for its delegators; two
+    // thirds to carol: 587 804.06…, whatever the slash did to the stake — both stakes shrank by
+    // the same 5%. (Paid at her pre-slash 2 000 of 2 850 it would be 618 741.)
+    assert_eq!(paid(r).amount_of("usure"), 587_804);
     h.invariants().unwrap();
 }
 
 #[test]
 fn governance_spends_from_the_community_pool() {
-    use surety_proto::cosmos::gov::v1 as gov;
-    let (mut h, _dir) = demo();
-    h.block(GENESIS_TIME + 10, |b| {
-        create_validator(b, &alice(), 1, 1_000)
-    })
-    .unwrap()
-    .unwrap();
-    h.block(h.time + 5, |b| collect_fees(b, 1_000_000, 0))
+    let mut h = demo();
+    bond(&mut h, vec![create_validator(&alice(), 1, 1_000)]);
+    pay_fee(&mut h, "1000000usure");
+    h.block(h.time + 5, vec![]);
+    // 2% of 1 000 000 went to the community pool (alice and the genesis validator share the
+    // rest, 1 000 : 1).
+    let pool: distribution::QueryCommunityPoolResponse = h
+        .query(
+            "/cosmos.distribution.v1beta1.Query/CommunityPool",
+            &distribution::QueryCommunityPoolRequest {},
+        )
         .unwrap();
-    h.next_commit = votes(&[(1, 1_000)]);
-    h.block(h.time + 5, |_| ()).unwrap();
-    // 2% of 1 000 000 went to the community pool.
+    assert_eq!(
+        pool.pool[0].amount.parse::<u128>().unwrap() / 10u128.pow(18),
+        20_000
+    );
     let spend = |amount: u128| {
         to_any(&distribution::MsgCommunityPoolSpend {
-            authority: surety_framework::gov_authority().to_bech32(),
+            authority: gov_authority().to_bech32(),
             recipient: carol().to_bech32(),
             amount: vec![Coin {
                 denom: "usure".into(),
@@ -194,64 +233,14 @@ fn governance_spends_from_the_community_pool() {
         })
     };
     let before = balance(&h, &carol(), "usure");
-    let (ok, too_much) = h
-        .block(h.time + 5, |b| {
-            let mut ids = Vec::new();
-            for amount in [15_000, 25_000] {
-                let r: gov::MsgSubmitProposalResponse = decode(
-                    b.deliver(
-                        &dave(),
-                        to_any(&gov::MsgSubmitProposal {
-                            messages: vec![spend(amount)],
-                            initial_deposit: vec![Coin {
-                                denom: "usure".into(),
-                                amount: (10 * SURE).to_string(),
-                            }],
-                            proposer: dave().to_bech32(),
-                            metadata: String::new(),
-                            title: "grant".into(),
-                            summary: String::new(),
-                            expedited: false,
-                        }),
-                    )
-                    .unwrap(),
-                );
-                b.deliver(
-                    &alice(),
-                    to_any(&gov::MsgVote {
-                        proposal_id: r.proposal_id,
-                        voter: alice().to_bech32(),
-                        option: gov::VoteOption::Yes as i32,
-                        metadata: String::new(),
-                    }),
-                )
-                .unwrap();
-                ids.push(r.proposal_id);
-            }
-            (ids[0], ids[1])
-        })
-        .unwrap();
-    h.block(h.time + 3 * DAY, |_| ()).unwrap();
-    let status = |id: u64| {
-        let r: gov::QueryProposalResponse = h
-            .query(
-                "/cosmos.gov.v1.Query/Proposal",
-                &gov::QueryProposalRequest { proposal_id: id },
-            )
-            .unwrap();
-        r.proposal.unwrap()
-    };
-    assert_eq!(status(ok).status, gov::ProposalStatus::Passed as i32);
-    let failed = status(too_much);
-    assert_eq!(
-        failed.status,
-        gov::ProposalStatus::Failed as i32,
-        "the pool held 5 000 after the first"
-    );
+    gov(&mut h, spend(15_000)).unwrap();
+    assert_eq!(balance(&h, &carol(), "usure"), before + 15_000);
+    // The pool held 5 000 after the first: the second passes its vote and fails to execute.
+    let failed = gov(&mut h, spend(25_000)).unwrap_err();
     assert!(
-        failed.failed_reason.contains("community pool"),
+        failed.log.contains("Failed") && failed.log.contains("community pool"),
         "{}",
-        failed.failed_reason
+        failed.log
     );
     assert_eq!(balance(&h, &carol(), "usure"), before + 15_000);
     h.invariants().unwrap();

@@ -171,3 +171,117 @@ fn simulate_reports_gas_and_changes_nothing() {
     assert_eq!(chain.balance(&bob, "usure"), 10);
     assert_eq!(chain.app.simulate(&[1, 2, 3]).unwrap_err().code, 2);
 }
+
+/// More products than one query may read under the node's query gas limit: listing them at
+/// once fails out of gas (as the unpaginated query did), but page by page, over ABCI and the
+/// real store, every product comes back exactly once, in order.
+#[test]
+fn a_list_too_long_for_the_query_gas_limit_is_read_page_by_page() {
+    use surety_proto::cosmos::base::query::v1beta1::PageRequest;
+    use surety_proto::surety::policy::v1::{
+        ClaimMode, CoverType, Product, QueryProductsRequest, QueryProductsResponse,
+    };
+    const PRODUCTS: u64 = 1_200;
+    let products: Vec<Product> = (1..=PRODUCTS)
+        .map(|n| Product {
+            name: format!("cover {n}"),
+            protocol: format!("protocol-{n}"),
+            cover_type: CoverType::Protocol as i32,
+            denom: "uusdc".into(),
+            annual_base_rate_bps: 200,
+            min_term_days: 1,
+            max_term_days: 365,
+            max_cover: "1000000000".into(),
+            claim_mode: ClaimMode::Parametric as i32,
+            ..Default::default()
+        })
+        .collect();
+    let genesis = genesis_with([9; 32], |state| {
+        state
+            .modules
+            .insert("policy".into(), serde_json::json!({ "products": products }));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let storage =
+        surety_store::Storage::open(dir.path(), surety_store::StorageConfig { keep_recent: 0 })
+            .unwrap();
+    let app = surety_app::App::new(
+        storage,
+        surety_app::AppConfig {
+            query_gas_limit: 100_000,
+            ..Default::default()
+        },
+    );
+    app.init_chain(surety_proto::cometbft::abci::RequestInitChain {
+        chain_id: CHAIN.into(),
+        app_state_bytes: genesis.into(),
+        initial_height: 1,
+        ..Default::default()
+    });
+    let mut chain = Chain {
+        app,
+        height: 0,
+        _dir: dir,
+    };
+    chain.block(vec![]);
+
+    let ask = |page: PageRequest| {
+        chain.app.query(RequestQuery {
+            path: "/surety.policy.v1.Query/Products".into(),
+            data: QueryProductsRequest {
+                pagination: Some(page),
+            }
+            .encode_to_vec()
+            .into(),
+            ..Default::default()
+        })
+    };
+    let too_many = ask(PageRequest {
+        limit: 1_000,
+        ..Default::default()
+    });
+    assert_eq!(
+        (too_many.code, too_many.codespace.as_str()),
+        (11, "sdk"),
+        "{}",
+        too_many.log
+    );
+
+    let mut ids = Vec::new();
+    let mut key = Vec::new();
+    let mut pages = 0;
+    loop {
+        let r = ask(PageRequest {
+            key: key.clone(),
+            ..Default::default()
+        });
+        assert_eq!(r.code, 0, "{}", r.log);
+        let r = QueryProductsResponse::decode(r.value.as_ref()).unwrap();
+        assert_eq!(r.products.len(), if pages < 12 { 100 } else { 0 });
+        ids.extend(r.products.iter().map(|p| p.id));
+        pages += 1;
+        key = r.pagination.unwrap().next_key;
+        if key.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(pages, 12, "the last full page says it is the last");
+    assert_eq!(ids, (1..=PRODUCTS).collect::<Vec<_>>());
+
+    // By offset: reads what it skips, so a small offset fits and gives the next key.
+    let r = ask(PageRequest {
+        offset: 150,
+        ..Default::default()
+    });
+    assert_eq!(r.code, 0, "{}", r.log);
+    let r = QueryProductsResponse::decode(r.value.as_ref()).unwrap();
+    assert_eq!(r.products.first().map(|p| p.id), Some(151));
+    assert_eq!(r.products.len(), 100);
+    assert_eq!(r.pagination.unwrap().next_key, 251u64.to_be_bytes());
+    // Counting the total reads the whole list: gas pays for it, and here it is too long.
+    let r = ask(PageRequest {
+        count_total: true,
+        ..Default::default()
+    });
+    assert_eq!(r.code, 11, "{}", r.log);
+}

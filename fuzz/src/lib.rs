@@ -8,7 +8,8 @@
 //! - that each transaction that failed would have changed nothing but its fee and sequence;
 //! - that an honest proposal is accepted by ProcessProposal.
 //!
-//! A second run with the same seed must reach the same app hash ([`Report::app_hash`]).
+//! A second run with the same seed, side by side, must end every chain at the same app hash
+//! ([`Report::chain_hashes`]); a long run starts over from genesis every few hundred blocks.
 
 pub mod gen;
 
@@ -24,9 +25,7 @@ use surety_framework::Address;
 use surety_genesis::AppState;
 use surety_proto::cometbft::abci::*;
 use surety_proto::cosmos::auth::v1beta1::{QueryAccountRequest, QueryAccountResponse};
-use surety_proto::cosmos::crypto::ed25519::PubKey as Ed25519PubKey;
-use surety_proto::cosmos::staking::v1beta1::{CommissionRates, Description, MsgCreateValidator};
-use surety_proto::{to_any, Any};
+use surety_proto::Any;
 use surety_store::{Storage, StorageConfig};
 use tendermint_abci::Application;
 
@@ -43,6 +42,9 @@ pub struct Config {
     pub txs_per_block: usize,
     /// Raw decoder inputs per block.
     pub raw_per_block: usize,
+    /// Blocks before the run starts over from genesis (the random stream goes on). Keeps each
+    /// block's invariant checks cheap and exercises genesis again; 0 never restarts.
+    pub blocks_per_chain: u64,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             iterations: 10_000,
             txs_per_block: 24,
             raw_per_block: 200,
+            blocks_per_chain: 0,
         }
     }
 }
@@ -65,7 +68,8 @@ pub struct Report {
     pub check_tx_rejected: u64,
     /// Each problem found, with the block it was found in.
     pub findings: Vec<String>,
-    pub app_hash: Vec<u8>,
+    /// The app hash each chain ended at, in order; the last is where the run ended.
+    pub chain_hashes: Vec<Vec<u8>>,
     /// Successful transactions by message type: proof the generator reaches the handlers.
     pub ok_by_type: std::collections::BTreeMap<String, u64>,
     /// Transactions refused or failed, by `codespace/code`, with one example message each.
@@ -107,44 +111,13 @@ fn genesis(keys: &[SigningKey]) -> Vec<u8> {
             .expect("account");
     }
     surety_genesis::demo::apply(&mut state);
-    #[allow(deprecated)]
-    let create = MsgCreateValidator {
-        description: Some(Description {
-            moniker: "fuzz".into(),
-            ..Default::default()
-        }),
-        commission: Some(CommissionRates {
-            rate: "100000000000000000".into(),
-            max_rate: "200000000000000000".into(),
-            max_change_rate: "10000000000000000".into(),
-        }),
-        min_self_delegation: "1".into(),
-        delegator_address: String::new(),
-        validator_address: key_address(&keys[0]).to_bech32_with(surety_framework::VALIDATOR_PREFIX),
-        pubkey: Some(to_any(&Ed25519PubKey { key: vec![7; 32] })),
-        value: Some(
-            "100000000000usure"
-                .parse::<surety_framework::Coin>()
-                .expect("coin")
-                .to_proto(),
-        ),
-    };
-    let gentx = sign_tx(
-        &keys[0],
-        vec![to_any(&create)],
-        &SignOpts {
-            chain_id: CHAIN_ID.into(),
-            account_number: 0,
-            sequence: 0,
-            gas: 1_000_000,
-            fee: String::new(),
-            memo: String::new(),
-        },
+    let create = surety_app::testing::create_validator_msg(
+        &key_address(&keys[0]),
+        "fuzz",
+        [7; 32],
+        "100000000000usure",
     );
-    state.genutil.gen_txs = vec![base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        gentx,
-    )];
+    state.genutil.gen_txs = vec![surety_app::testing::gentx(&keys[0], create, CHAIN_ID)];
     serde_json::to_vec(&state).expect("genesis serializes")
 }
 
@@ -176,8 +149,16 @@ pub struct Fuzzer {
     pub report: Report,
 }
 
-impl Fuzzer {
-    pub fn new(seed: u64) -> Fuzzer {
+/// One chain from genesis: its app, store and funded accounts.
+struct Chain {
+    app: App,
+    _dir: tempfile::TempDir,
+    accounts: Vec<Account>,
+    genesis: Vec<u8>,
+}
+
+impl Chain {
+    fn start() -> Chain {
         let dir = tempfile::tempdir().expect("temp dir");
         let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 2 }).expect("store");
         let app = App::new(storage, AppConfig::default());
@@ -208,13 +189,30 @@ impl Fuzzer {
                 number: 0,
                 sequence: 0,
             })
-            .collect::<Vec<_>>();
+            .collect();
+        Chain {
+            app,
+            _dir: dir,
+            accounts,
+            genesis,
+        }
+    }
+}
+
+impl Fuzzer {
+    pub fn new(seed: u64) -> Fuzzer {
+        let Chain {
+            app,
+            _dir,
+            accounts,
+            genesis,
+        } = Chain::start();
         let addresses = accounts.iter().map(|a| a.address.to_bech32()).collect();
         let type_urls: Vec<&str> = app.modules().msg_types().copied().collect();
         let gen = gen::Generator::new(&type_urls, gen::Dictionary::new(addresses));
         let mut fuzzer = Fuzzer {
             app,
-            _dir: dir,
+            _dir,
             rng: ChaCha8Rng::seed_from_u64(seed),
             accounts,
             gen,
@@ -226,6 +224,28 @@ impl Fuzzer {
         fuzzer.block(Vec::new());
         fuzzer.refresh_accounts();
         fuzzer
+    }
+
+    /// Ends the current chain (recording its app hash) and starts a fresh one from genesis.
+    fn restart(&mut self) {
+        self.report.chain_hashes.push(self.app_hash());
+        let chain = Chain::start();
+        self.app = chain.app;
+        self._dir = chain._dir;
+        self.accounts = chain.accounts;
+        self.genesis = chain.genesis;
+        self.height = 0;
+        self.time = GENESIS_TIME;
+        self.block(Vec::new());
+        self.refresh_accounts();
+    }
+
+    fn app_hash(&self) -> Vec<u8> {
+        self.app
+            .storage()
+            .latest_app_hash()
+            .map(|h| h.to_vec())
+            .unwrap_or_default()
     }
 
     /// Message types the generator can build (those in the node's descriptor set).
@@ -509,6 +529,9 @@ impl Fuzzer {
     /// Runs until `cfg.iterations` inputs have been tried or something is found.
     pub fn run(&mut self, cfg: &Config, mut progress: impl FnMut(&Report)) {
         while self.report.inputs() < cfg.iterations && self.report.findings.is_empty() {
+            if cfg.blocks_per_chain > 0 && self.height as u64 > cfg.blocks_per_chain {
+                self.restart();
+            }
             let mut mempool = Vec::new();
             let mut last_valid: Option<Vec<u8>> = None;
             for _ in 0..cfg.txs_per_block {
@@ -547,12 +570,8 @@ impl Fuzzer {
             self.refresh_accounts();
             progress(&self.report);
         }
-        self.report.app_hash = self
-            .app
-            .storage()
-            .latest_app_hash()
-            .map(|h| h.to_vec())
-            .unwrap_or_default();
+        let last = self.app_hash();
+        self.report.chain_hashes.push(last);
     }
 }
 
@@ -560,20 +579,45 @@ fn hex_str(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Runs `cfg` twice from its seed and reports the first run, with a finding if the two runs
-/// end at different app hashes.
-pub fn run_twice(cfg: &Config, mut progress: impl FnMut(&Report)) -> Report {
-    let mut first = Fuzzer::new(cfg.seed);
-    first.run(cfg, &mut progress);
-    let mut second = Fuzzer::new(cfg.seed);
-    second.run(cfg, |_| {});
-    let mut report = first.report;
-    if report.app_hash != second.report.app_hash {
+/// Runs `cfg` twice from its seed, the two runs side by side on two threads, and reports the
+/// first run, with a finding if any chain of the second ended at a different app hash.
+pub fn run_twice(cfg: &Config, progress: impl FnMut(&Report) + Send) -> Report {
+    let (first, second) = std::thread::scope(|s| {
+        let first = s.spawn(|| {
+            let mut f = Fuzzer::new(cfg.seed);
+            f.run(cfg, progress);
+            f.report
+        });
+        let second = s.spawn(|| {
+            let mut f = Fuzzer::new(cfg.seed);
+            f.run(cfg, |_| {});
+            f.report
+        });
+        (
+            first.join().expect("first run"),
+            second.join().expect("second run"),
+        )
+    });
+    let mut report = first;
+    let differs = report
+        .chain_hashes
+        .iter()
+        .zip(&second.chain_hashes)
+        .position(|(a, b)| a != b);
+    if let Some(i) = differs {
         report.findings.push(format!(
-            "non-determinism: seed {} ended at app hash {} and then at {}",
+            "non-determinism: seed {} chain {} ended at app hash {} and then at {}",
             cfg.seed,
-            hex_str(&report.app_hash),
-            hex_str(&second.report.app_hash)
+            i + 1,
+            hex_str(&report.chain_hashes[i]),
+            hex_str(&second.chain_hashes[i])
+        ));
+    } else if report.chain_hashes.len() != second.chain_hashes.len() && report.findings.is_empty() {
+        report.findings.push(format!(
+            "non-determinism: seed {} ran {} chains and then {}",
+            cfg.seed,
+            report.chain_hashes.len(),
+            second.chain_hashes.len()
         ));
     }
     report

@@ -17,6 +17,9 @@ struct Args {
     txs_per_block: usize,
     #[arg(long, default_value_t = 200)]
     raw_per_block: usize,
+    /// Blocks before starting over from genesis (0: one chain for the whole run).
+    #[arg(long, default_value_t = 400)]
+    blocks_per_chain: u64,
 }
 
 fn main() {
@@ -26,6 +29,7 @@ fn main() {
         iterations: args.iterations,
         txs_per_block: args.txs_per_block,
         raw_per_block: args.raw_per_block,
+        blocks_per_chain: args.blocks_per_chain,
     };
     let started = Instant::now();
     let mut last = Instant::now();
@@ -44,6 +48,11 @@ fn main() {
         }
     });
     println!("seed                 {}", cfg.seed);
+    println!(
+        "chains               {} of up to {} blocks, each ending at the same app hash in both runs",
+        report.chain_hashes.len(),
+        cfg.blocks_per_chain
+    );
     println!(
         "inputs tried         {} (each run twice for determinism)",
         report.inputs()

@@ -11,6 +11,7 @@ fn short_fuzz_run_finds_nothing_and_is_deterministic() {
         iterations: 6_000,
         txs_per_block: 24,
         raw_per_block: 150,
+        blocks_per_chain: 20,
     };
     let report = run_twice(&cfg, |_| {});
     assert!(
@@ -19,6 +20,10 @@ fn short_fuzz_run_finds_nothing_and_is_deterministic() {
         report.findings
     );
     assert!(report.inputs() >= cfg.iterations);
+    assert!(
+        report.chain_hashes.len() >= 2,
+        "the run should start over at least once"
+    );
     assert!(report.blocks > 10, "too few blocks: {}", report.blocks);
     assert!(
         report.txs_ok > 0 && report.ok_by_type.len() >= 3,

@@ -4,8 +4,33 @@ use anyhow::{bail, Context as _, Result};
 use prost::Message;
 use std::time::{Duration, Instant};
 use surety_proto::cosmos::auth::v1beta1::{BaseAccount, QueryAccountRequest, QueryAccountResponse};
+use surety_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use surety_proto::from_any;
 use tendermint_rpc::{client::CompatMode, Client as _, HttpClient};
+
+/// Items asked for per page when the CLI lists everything (the node's default page).
+pub const PAGE_LIMIT: u64 = 100;
+
+/// Collects every page: `fetch` gets the page starting at a key (empty: the first) and returns
+/// its items and the next page's key (empty after the last page).
+pub fn follow_pages<T>(
+    mut fetch: impl FnMut(Vec<u8>) -> Result<(Vec<T>, Vec<u8>)>,
+) -> Result<Vec<T>> {
+    let mut all = Vec::new();
+    let mut key = Vec::new();
+    loop {
+        let (items, next) = fetch(key.clone())?;
+        all.extend(items);
+        if next.is_empty() {
+            return Ok(all);
+        }
+        // Pages go forward in key order; anything else would never end.
+        if next <= key {
+            bail!("the node returned a page key that does not go forward; stopping");
+        }
+        key = next;
+    }
+}
 
 pub struct Client {
     rpc: HttpClient,
@@ -56,20 +81,60 @@ impl Client {
         path: &str,
         request: &Req,
     ) -> Result<Resp> {
+        Ok(self.query_at(path, request, None)?.0)
+    }
+
+    /// [`Client::query`] against the state at `height` (`None`: the latest); also returns the
+    /// height the node read.
+    pub fn query_at<Req: Message, Resp: Message + Default>(
+        &self,
+        path: &str,
+        request: &Req,
+        height: Option<u64>,
+    ) -> Result<(Resp, u64)> {
+        let height = height
+            .map(tendermint::block::Height::try_from)
+            .transpose()
+            .context("query height")?;
         let response = self
             .runtime
             .block_on(self.rpc.abci_query(
                 Some(path.to_string()),
                 request.encode_to_vec(),
-                None,
+                height,
                 false,
             ))
             .map_err(|e| self.unreachable(e))?;
         if response.code.is_err() {
             bail!("{} (code {})", response.log, response.code.value());
         }
-        Resp::decode(response.value.as_slice())
-            .with_context(|| format!("decoding the answer to {path}"))
+        let value = Resp::decode(response.value.as_slice())
+            .with_context(|| format!("decoding the answer to {path}"))?;
+        Ok((value, response.height.value()))
+    }
+
+    /// Every item of a paginated list query: asks for page after page, following `next_key`,
+    /// all at the height the first page was read at, so that they make one consistent list.
+    /// `request` makes the request for a page; `page` takes a response apart into its items
+    /// and its `PageResponse`.
+    pub fn query_all<Req: Message, Resp: Message + Default, T>(
+        &self,
+        path: &str,
+        request: impl Fn(PageRequest) -> Req,
+        page: impl Fn(Resp) -> (Vec<T>, Option<PageResponse>),
+    ) -> Result<Vec<T>> {
+        let mut height = None;
+        follow_pages(|key| {
+            let req = request(PageRequest {
+                key,
+                limit: PAGE_LIMIT,
+                ..Default::default()
+            });
+            let (resp, at) = self.query_at(path, &req, height)?;
+            height = Some(at);
+            let (items, pagination) = page(resp);
+            Ok((items, pagination.unwrap_or_default().next_key))
+        })
     }
 
     /// The account's number and sequence, or `None` if it does not exist yet.
@@ -168,5 +233,48 @@ impl Client {
             }
             std::thread::sleep(Duration::from_millis(250));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follow_pages_collects_every_page_once_in_order() {
+        let items: Vec<u64> = (1..=250).collect();
+        let mut asked = Vec::new();
+        let all = follow_pages(|key| {
+            asked.push(key.clone());
+            let start = if key.is_empty() {
+                0
+            } else {
+                u64::from_be_bytes(key.try_into().unwrap()) as usize
+            };
+            let end = (start + 100).min(items.len());
+            let next = if end < items.len() {
+                (end as u64).to_be_bytes().to_vec()
+            } else {
+                Vec::new()
+            };
+            Ok((items[start..end].to_vec(), next))
+        })
+        .unwrap();
+        assert_eq!(all, items);
+        assert_eq!(asked.len(), 3);
+        assert!(asked[0].is_empty());
+    }
+
+    #[test]
+    fn follow_pages_stops_on_a_key_that_does_not_go_forward() {
+        let mut calls = 0;
+        let r: Result<Vec<u8>> = follow_pages(|_| {
+            calls += 1;
+            Ok((vec![1], vec![5]))
+        });
+        assert!(r.is_err());
+        assert_eq!(calls, 2);
+        let e = follow_pages(|_| Err::<(Vec<u8>, _), _>(anyhow::anyhow!("down"))).unwrap_err();
+        assert_eq!(e.to_string(), "down");
     }
 }

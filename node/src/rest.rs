@@ -1008,4 +1008,23 @@ mod tests {
         );
         assert!(encode(pool(), input, &[("pagination.limit".into(), "ten".into())]).is_err());
     }
+
+    #[test]
+    fn surety_list_requests_take_pagination_parameters_too() {
+        use surety_proto::surety::claims::v1::QueryClaimsRequest;
+        let params = query_pairs("policy_id=3&pagination.limit=10&pagination.key=AQI%3D");
+        let (input, _) = &pool().methods["/surety.claims.v1.Query/Claims"];
+        let bytes = encode(pool(), input, &params).unwrap();
+        assert_eq!(
+            QueryClaimsRequest::decode(bytes.as_slice()).unwrap(),
+            QueryClaimsRequest {
+                policy_id: 3,
+                pagination: Some(PageRequest {
+                    key: vec![1, 2],
+                    limit: 10,
+                    ..Default::default()
+                }),
+            }
+        );
+    }
 }

@@ -37,8 +37,12 @@ pub fn step(msg: impl AsRef<str>) {
 
 /// The workspace root (`/…/main`).
 pub fn workspace_root() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.parent().unwrap_or(here).to_path_buf()
+    // Cargo sets it when it runs the test; the compile-time value can name another checkout
+    // that built into the same (shared, cached) target directory.
+    let here = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    here.parent().map_or(here.clone(), Path::to_path_buf)
 }
 
 /// The cargo profile directory the test executable was built into

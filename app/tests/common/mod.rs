@@ -5,12 +5,10 @@
 use k256::ecdsa::SigningKey;
 use prost::Message;
 use surety_app::{App, AppConfig};
-use surety_framework::{Address, Coins, VALIDATOR_PREFIX};
+use surety_framework::{Address, Coins};
 use surety_genesis::AppState;
 use surety_proto::cometbft::abci::*;
 use surety_proto::cosmos::bank::v1beta1::{MsgSend, QueryBalanceRequest, QueryBalanceResponse};
-use surety_proto::cosmos::crypto::ed25519::PubKey as Ed25519PubKey;
-use surety_proto::cosmos::staking::v1beta1::{CommissionRates, Description, MsgCreateValidator};
 use surety_proto::{to_any, Any};
 use surety_store::{Storage, StorageConfig};
 use tendermint_abci::Application;
@@ -94,42 +92,13 @@ pub fn genesis_with(consensus_key: [u8; 32], edit: impl FnOnce(&mut AppState)) -
     state
         .add_account(&address(&key(3)), &"10usure".parse().unwrap())
         .unwrap();
-    #[allow(deprecated)]
-    let msg = MsgCreateValidator {
-        description: Some(Description {
-            moniker: "v0".into(),
-            ..Default::default()
-        }),
-        commission: Some(CommissionRates {
-            rate: "100000000000000000".into(),
-            max_rate: "200000000000000000".into(),
-            max_change_rate: "10000000000000000".into(),
-        }),
-        min_self_delegation: "1".into(),
-        delegator_address: String::new(),
-        validator_address: address(&validator).to_bech32_with(VALIDATOR_PREFIX),
-        pubkey: Some(to_any(&Ed25519PubKey {
-            key: consensus_key.to_vec(),
-        })),
-        value: Some(
-            "100000000usure"
-                .parse::<surety_framework::Coin>()
-                .unwrap()
-                .to_proto(),
-        ),
-    };
-    let gentx = sign(
-        &validator,
-        vec![to_any(&msg)],
-        &SignOpts {
-            fee: "",
-            ..Default::default()
-        },
+    let create = surety_app::testing::create_validator_msg(
+        &address(&validator),
+        "v0",
+        consensus_key,
+        "100000000usure",
     );
-    state.genutil.gen_txs = vec![base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        gentx,
-    )];
+    state.genutil.gen_txs = vec![surety_app::testing::gentx(&validator, create, CHAIN)];
     edit(&mut state);
     serde_json::to_vec(&state).unwrap()
 }

@@ -3,21 +3,24 @@
 #![allow(dead_code)]
 
 use prost::Message;
-use surety_app::testing::{Block, Harness};
+use surety_app::testing::{self, TestChain, Tx, TxResult};
+#[allow(unused_imports)] // not every test file needs it
+pub use surety_framework::gov_authority;
 use surety_framework::oracle::OracleView;
-use surety_framework::{gov_authority, Address, Coins, Ctx, Dec, Error};
+use surety_framework::{Address, Coins, Dec, Error};
 use surety_genesis::AppState;
 use surety_proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
-use surety_proto::surety::oracle::v1::IncidentStatus;
 use surety_proto::surety::{claims, policy, pool};
 use surety_proto::{to_any, Any, TypeUrl};
 
 pub const USDC: u128 = 1_000_000;
+pub const SURE: u128 = 1_000_000;
 pub const DAY: i64 = 86_400;
 pub const GENESIS_TIME: i64 = 1_800_000_000;
 
+/// Test account `n`: an address whose key the test chain holds.
 pub fn addr(n: u8) -> Address {
-    Address([n; 20])
+    testing::account(n)
 }
 pub fn alice() -> Address {
     addr(1)
@@ -31,8 +34,17 @@ pub fn carol() -> Address {
 pub fn dave() -> Address {
     addr(4)
 }
+/// Reports incidents (and bonds them); funded with SURE only, so USDC balances stay clean.
+pub fn reporter() -> Address {
+    addr(199)
+}
+/// The genesis validator's operator and consensus key number: a validator with one SURE of
+/// power, there because CometBFT needs a validator at genesis, and enough to pass governance
+/// when no test validator exists.
+pub const GENESIS_VALIDATOR: u8 = 200;
 
-/// Genesis with `accounts` funded with `coins` each and the demo market, edited by `edit`.
+/// Genesis with `accounts` funded with `coins` each, the genesis validator, a reporter, the demo
+/// market and a governance voting period of ten minutes, edited by `edit`.
 pub fn genesis(
     accounts: &[Address],
     coins: &str,
@@ -43,25 +55,40 @@ pub fn genesis(
     for a in accounts {
         state.add_account(a, &coins).unwrap();
     }
+    let sure: Coins = "1000000000000usure".parse().unwrap();
+    state.add_account(&reporter(), &sure).unwrap();
+    state.add_account(&addr(GENESIS_VALIDATOR), &sure).unwrap();
+    state.genutil.gen_txs = vec![testing::gentx(
+        &testing::account_key(GENESIS_VALIDATOR),
+        create_validator_msg(&addr(GENESIS_VALIDATOR), GENESIS_VALIDATOR, 1),
+        testing::CHAIN_ID,
+    )];
     surety_genesis::demo::apply(&mut state);
+    // Tests that set their own gov section replace this one.
+    set_section(
+        &mut state,
+        "gov",
+        &serde_json::json!({ "params": {
+            "voting_period": "600s",
+            "expedited_voting_period": "300s",
+        } }),
+    );
     edit(&mut state);
     serde_json::to_value(&state).unwrap()
 }
 
 /// A market of four funded people on the demo pools and products.
-pub fn demo() -> (Harness, tempfile::TempDir) {
+pub fn demo() -> TestChain {
     market(|_| {})
 }
 
-pub fn market(edit: impl FnOnce(&mut AppState)) -> (Harness, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
+pub fn market(edit: impl FnOnce(&mut AppState)) -> TestChain {
     let g = genesis(
         &[alice(), bob(), carol(), dave()],
         "10000000000000usure,10000000000000uusdc",
         edit,
     );
-    let h = Harness::new(dir.path(), &g, GENESIS_TIME).unwrap();
-    (h, dir)
+    TestChain::new(&g, GENESIS_TIME)
 }
 
 /// Replaces a genesis section with a typed value.
@@ -71,7 +98,7 @@ pub fn set_section<T: serde::Serialize>(state: &mut AppState, name: &str, sectio
         .insert(name.into(), serde_json::to_value(section).unwrap());
 }
 
-pub fn balance(h: &Harness, who: &Address, denom: &str) -> u128 {
+pub fn balance(h: &TestChain, who: &Address, denom: &str) -> u128 {
     let r: QueryBalanceResponse = h
         .query(
             "/cosmos.bank.v1beta1.Query/Balance",
@@ -84,11 +111,11 @@ pub fn balance(h: &Harness, who: &Address, denom: &str) -> u128 {
     r.balance.unwrap().amount.parse().unwrap()
 }
 
-pub fn usdc(h: &Harness, who: &Address) -> u128 {
+pub fn usdc(h: &TestChain, who: &Address) -> u128 {
     balance(h, who, "uusdc")
 }
 
-pub fn pool_view(h: &Harness, id: u64) -> pool::v1::PoolView {
+pub fn pool_view(h: &TestChain, id: u64) -> pool::v1::PoolView {
     let r: pool::v1::QueryPoolResponse = h
         .query(
             "/surety.pool.v1.Query/Pool",
@@ -98,16 +125,16 @@ pub fn pool_view(h: &Harness, id: u64) -> pool::v1::PoolView {
     r.pool.unwrap()
 }
 
-pub fn pool_cash(h: &Harness, id: u64) -> u128 {
+pub fn pool_cash(h: &TestChain, id: u64) -> u128 {
     pool_view(h, id).pool.unwrap().cash.parse().unwrap()
 }
 
-pub fn capital(h: &Harness, id: u64) -> u128 {
+pub fn capital(h: &TestChain, id: u64) -> u128 {
     pool_view(h, id).capital.parse().unwrap()
 }
 
 pub fn quote(
-    h: &Harness,
+    h: &TestChain,
     product: u64,
     cover: u128,
     days: u32,
@@ -122,7 +149,7 @@ pub fn quote(
     )
 }
 
-pub fn policy_of(h: &Harness, id: u64) -> policy::v1::Policy {
+pub fn policy_of(h: &TestChain, id: u64) -> policy::v1::Policy {
     let r: policy::v1::QueryPolicyResponse = h
         .query(
             "/surety.policy.v1.Query/Policy",
@@ -132,7 +159,7 @@ pub fn policy_of(h: &Harness, id: u64) -> policy::v1::Policy {
     r.policy.unwrap()
 }
 
-pub fn claim_of(h: &Harness, id: u64) -> claims::v1::Claim {
+pub fn claim_of(h: &TestChain, id: u64) -> claims::v1::Claim {
     let r: claims::v1::QueryClaimResponse = h
         .query(
             "/surety.claims.v1.Query/Claim",
@@ -150,8 +177,8 @@ pub fn any<M: Message + TypeUrl>(m: &M) -> Any {
     to_any(m)
 }
 
-pub fn deposit(b: &mut Block, who: &Address, pool_id: u64, amount: u128) -> Result<Vec<u8>, Error> {
-    b.deliver(
+pub fn deposit_tx(who: &Address, pool_id: u64, amount: u128) -> Tx {
+    Tx::new(
         who,
         any(&pool::v1::MsgDeposit {
             provider: who.to_bech32(),
@@ -161,15 +188,14 @@ pub fn deposit(b: &mut Block, who: &Address, pool_id: u64, amount: u128) -> Resu
     )
 }
 
-/// Buys cover; returns (policy id, premium).
-pub fn buy(
-    b: &mut Block,
-    who: &Address,
-    product: u64,
-    cover: u128,
-    days: u32,
-) -> Result<(u64, u128), Error> {
-    let r: policy::v1::MsgBuyCoverResponse = decode(b.deliver(
+/// Deposits in a block of its own, a second after the last.
+pub fn deposit(h: &mut TestChain, who: &Address, pool_id: u64, amount: u128) -> TxResult {
+    let t = h.time + 1;
+    h.block(t, vec![deposit_tx(who, pool_id, amount)]).remove(0)
+}
+
+pub fn buy_tx(who: &Address, product: u64, cover: u128, days: u32) -> Tx {
+    Tx::new(
         who,
         any(&policy::v1::MsgBuyCover {
             buyer: who.to_bech32(),
@@ -178,18 +204,32 @@ pub fn buy(
             term_days: days,
             max_premium: u128::MAX.to_string(),
         }),
-    )?);
+    )
+}
+
+/// (policy id, premium) of a purchase's result.
+pub fn bought(r: TxResult) -> Result<(u64, u128), Error> {
+    let r: policy::v1::MsgBuyCoverResponse = decode(r?);
     Ok((r.policy_id, r.premium.parse().unwrap()))
 }
 
-pub fn file(
-    b: &mut Block,
+/// Buys cover in a block of its own, a second after the last; returns (policy id, premium).
+pub fn buy(
+    h: &mut TestChain,
     who: &Address,
-    policy: u64,
-    incident: &str,
-    loss: u128,
-) -> Result<claims::v1::MsgFileClaimResponse, Error> {
-    Ok(decode(b.deliver(
+    product: u64,
+    cover: u128,
+    days: u32,
+) -> Result<(u64, u128), Error> {
+    let t = h.time + 1;
+    bought(
+        h.block(t, vec![buy_tx(who, product, cover, days)])
+            .remove(0),
+    )
+}
+
+pub fn file_tx(who: &Address, policy: u64, incident: &str, loss: u128) -> Tx {
+    Tx::new(
         who,
         any(&claims::v1::MsgFileClaim {
             claimant: who.to_bech32(),
@@ -198,28 +238,44 @@ pub fn file(
             loss: loss.to_string(),
             evidence: "https://example.com/postmortem".into(),
         }),
-    )?))
+    )
 }
 
-pub fn gov(b: &mut Block, msg: Any) -> Result<Vec<u8>, Error> {
-    b.deliver(&gov_authority(), msg)
+/// Files a claim in a block of its own, a second after the last.
+pub fn file(
+    h: &mut TestChain,
+    who: &Address,
+    policy: u64,
+    incident: &str,
+    loss: u128,
+) -> Result<claims::v1::MsgFileClaimResponse, Error> {
+    let t = h.time + 1;
+    Ok(decode(
+        h.block(t, vec![file_tx(who, policy, incident, loss)])
+            .remove(0)?,
+    ))
 }
 
-/// Records a confirmed incident of `protocol` at `time`; returns its id.
-pub fn confirmed_incident(ctx: &mut Ctx, protocol: &str, time: i64) -> u64 {
-    surety_oracle::Oracle::default()
-        .record_incident(ctx, protocol, time, "exploit", IncidentStatus::Confirmed)
-        .unwrap()
+/// Passes `msg` through a governance proposal the validators vote for.
+pub fn gov(h: &mut TestChain, msg: Any) -> Result<(), Error> {
+    h.govern(vec![msg])
 }
 
-pub fn set_price(ctx: &mut Ctx, feed: &str, price: &str) {
-    surety_oracle::Oracle::default()
-        .record_price(ctx, feed, price.parse::<Dec>().unwrap())
-        .unwrap()
+/// Reports an incident of `protocol` at `time` and has the validators confirm it; returns its
+/// id.
+pub fn confirmed_incident(h: &mut TestChain, protocol: &str, time: i64) -> u64 {
+    h.confirm_incident(&reporter(), protocol, time)
 }
 
-pub fn price_now(h: &Harness, feed: &str) -> Option<Dec> {
-    h.read(|_, ctx| {
+/// The validators report `price` for `feed` from the next block on; one block records it.
+pub fn set_price(h: &mut TestChain, feed: &str, price: &str) {
+    h.observed.insert(feed.into(), price.into());
+    let t = h.time + 1;
+    h.block(t, vec![]);
+}
+
+pub fn price_now(h: &TestChain, feed: &str) -> Option<Dec> {
+    h.read(|ctx| {
         surety_oracle::Oracle::default()
             .price_at(ctx, feed, i64::MAX)
             .unwrap()
@@ -262,61 +318,35 @@ pub fn simple_pool(products: u64) -> pool::v1::Pool {
     }
 }
 
-pub const SURE: u128 = 1_000_000;
-
 pub fn valoper(a: &Address) -> String {
     a.to_bech32_with(surety_framework::VALIDATOR_PREFIX)
 }
 
-/// CometBFT's address of the validator whose ed25519 key is `[key; 32]`.
+/// CometBFT's address of test validator `key`.
 pub fn consensus_address(key: u8) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    Sha256::digest([key; 32])[..20].to_vec()
+    testing::consensus_address(key)
 }
 
-/// Makes `operator` a validator with consensus key `[key; 32]`, bonding `bond` SURE at 10%
-/// commission.
-pub fn create_validator(
-    b: &mut Block,
-    operator: &Address,
-    key: u8,
-    bond: u128,
-) -> Result<Vec<u8>, Error> {
-    use surety_proto::cosmos::staking::v1beta1 as staking;
-    #[allow(deprecated)]
-    let msg = staking::MsgCreateValidator {
-        description: Some(staking::Description {
-            moniker: format!("v{key}"),
-            ..Default::default()
-        }),
-        commission: Some(staking::CommissionRates {
-            rate: "100000000000000000".into(),
-            max_rate: "200000000000000000".into(),
-            max_change_rate: "10000000000000000".into(),
-        }),
-        min_self_delegation: "1".into(),
-        delegator_address: String::new(),
-        validator_address: valoper(operator),
-        pubkey: Some(to_any(&surety_proto::cosmos::crypto::ed25519::PubKey {
-            key: vec![key; 32],
-        })),
-        value: Some(surety_proto::cosmos::base::v1beta1::Coin {
-            denom: "usure".into(),
-            amount: (bond * SURE).to_string(),
-        }),
-    };
-    b.deliver(operator, to_any(&msg))
+/// `MsgCreateValidator` for `operator` with test consensus key `key`, bonding `bond` SURE at
+/// 10% commission.
+pub fn create_validator_msg(operator: &Address, key: u8, bond: u128) -> Any {
+    testing::create_validator_msg(
+        operator,
+        &format!("v{key}"),
+        testing::consensus_pubkey(key),
+        &format!("{}usure", bond * SURE),
+    )
+}
+
+/// Makes `operator` a validator with test consensus key `key`, bonding `bond` SURE.
+pub fn create_validator(operator: &Address, key: u8, bond: u128) -> Tx {
+    Tx::new(operator, create_validator_msg(operator, key, bond))
 }
 
 /// `who` delegates `amount` SURE to `to`'s validator.
-pub fn delegate_to(
-    b: &mut Block,
-    who: &Address,
-    to: &Address,
-    amount: u128,
-) -> Result<Vec<u8>, Error> {
+pub fn delegate_to(who: &Address, to: &Address, amount: u128) -> Tx {
     use surety_proto::cosmos::staking::v1beta1 as staking;
-    b.deliver(
+    Tx::new(
         who,
         to_any(&staking::MsgDelegate {
             delegator_address: who.to_bech32(),

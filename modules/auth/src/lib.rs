@@ -86,9 +86,7 @@ impl Module for Auth {
     fn msgs(&self) -> Msgs {
         // Governance's params: memo and signature limits and signature gas costs.
         Msgs::new().add(msgs::check_update_params, |ctx, m: MsgUpdateParams| {
-            let params = m
-                .params
-                .ok_or_else(|| sdk::invalid_request("params: missing"))?;
+            let params = surety_framework::msgs::present(m.params)?;
             state::save_params(ctx, &params)?;
             Ok(MsgUpdateParamsResponse {})
         })

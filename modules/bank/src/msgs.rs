@@ -4,7 +4,7 @@
 use crate::Bank;
 use surety_framework::coins::validate_denom;
 use surety_framework::validate::{self, MAX_LIST};
-use surety_framework::{require_authority, sdk, signer, Address, Coin, Coins, Ctx, Error, Event};
+use surety_framework::{sdk, signer, Address, Coin, Coins, Ctx, Error, Event};
 use surety_proto::cosmos::bank::v1beta1::{
     Input, MsgMultiSend, MsgMultiSendResponse, MsgSend, MsgSendResponse, MsgUpdateParams,
     MsgUpdateParamsResponse, Output, Params,
@@ -112,18 +112,14 @@ pub fn check_multi_send(m: &MsgMultiSend) -> Result<Vec<Address>, Error> {
 
 #[allow(deprecated)]
 pub fn check_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
-    let signer = require_authority(&m.authority)?;
-    let p = m
-        .params
-        .as_ref()
-        .ok_or_else(|| sdk::invalid_request("params: missing"))?;
-    for s in &p.send_enabled {
-        validate_denom(&s.denom)?;
-    }
-    validate::unique_list(&p.send_enabled, "params.send_enabled", MAX_LIST, |s| {
-        s.denom.clone()
-    })?;
-    Ok(vec![signer])
+    surety_framework::msgs::update_params(&m.authority, m.params.as_ref(), |p| {
+        for s in &p.send_enabled {
+            validate_denom(&s.denom)?;
+        }
+        validate::unique_list(&p.send_enabled, "params.send_enabled", MAX_LIST, |s| {
+            s.denom.clone()
+        })
+    })
 }
 
 pub fn send(bank: &Bank, ctx: &mut Ctx, m: MsgSend) -> Result<MsgSendResponse, Error> {
@@ -156,9 +152,7 @@ pub fn multi_send(
 }
 
 pub fn update_params(ctx: &mut Ctx, m: MsgUpdateParams) -> Result<MsgUpdateParamsResponse, Error> {
-    let p = m
-        .params
-        .ok_or_else(|| sdk::invalid_request("params: missing"))?;
+    let p = surety_framework::msgs::present(m.params)?;
     ctx.put_msg(crate::STORE, PARAMS.to_vec(), &p)?;
     Ok(MsgUpdateParamsResponse {})
 }

@@ -10,7 +10,7 @@ use surety_framework::math::{add, mul_div, parse_amount, sub, Round, Wide};
 use surety_framework::oracle::{IncidentView, OracleView, PricePoint};
 use surety_framework::{sdk, Address, Coin, Coins, Ctx, Error, Event};
 use surety_pool::LossItem;
-use surety_proto::surety::claims::v1::{Assessor, Claim, ClaimStatus, Vote};
+use surety_proto::surety::claims::v1::{Assessor, Claim, ClaimStatus, RewardRound, Vote};
 use surety_proto::surety::policy::v1::{ClaimMode, Policy};
 
 /// The module account holding claim deposits, fees, appeal bonds and assessors' stake.
@@ -123,6 +123,7 @@ impl<O: OracleView> Keeper<O> {
         }
         let cover = amount(&policy.cover)?;
         let id = ctx.next_id(STORE, state::NEXT_CLAIM_ID)?;
+        state::index_new_claim(ctx, policy_id, id)?;
         let mut claim = Claim {
             id,
             policy_id,
@@ -361,6 +362,7 @@ impl<O: OracleView> Keeper<O> {
             return Err(errors::not_appealed(format!("claim {claim_id}")));
         }
         state::remove_deadline(ctx, claim.appeal_deadline, claim_id)?;
+        state::close_appeal(ctx, claim_id)?;
         let claimant = Address::from_bech32(&claim.claimant)?;
         let held = coin(&claim.deposit)?.checked_add(&coin(&claim.appeal_bond)?)?;
         if approve {
@@ -489,6 +491,9 @@ impl<O: OracleView> Keeper<O> {
                 Err(e) => self.retry_deadline(ctx, id, e)?,
             }
         }
+        // Moving coins out of the module's own account fails only if the account is short,
+        // which an invariant guards: the round stays and is retried next block.
+        let _ = ctx.isolate("assessment rewards", |c| self.pay_rewards(c, REWARD_BUDGET))?;
         Ok(())
     }
 
@@ -538,6 +543,7 @@ impl<O: OracleView> Keeper<O> {
             // Governance did not decide in time: the claim stays rejected, and the claimant,
             // who did nothing wrong, gets deposit and bond back.
             ClaimStatus::Appealed if now >= claim.appeal_deadline => {
+                state::close_appeal(ctx, claim.id)?;
                 let claimant = Address::from_bech32(&claim.claimant)?;
                 let held = coin(&claim.deposit)?.checked_add(&coin(&claim.appeal_bond)?)?;
                 self.pay_from_account(ctx, &claimant, &held)?;
@@ -592,30 +598,87 @@ impl<O: OracleView> Keeper<O> {
         Ok(())
     }
 
+    /// Opens the round that pays the fee to the voters on the winning side; [`Keeper::pay_rewards`]
+    /// pays it a bounded number of votes per block.
     fn reward_voters(&self, ctx: &mut Ctx, claim: &Claim, approved: bool) -> Result<(), Error> {
-        let fee = coin(&claim.fee)?;
-        let Some(fee_coin) = fee.iter().next().cloned() else {
+        let Some(fee) = coin(&claim.fee)?.iter().next().cloned() else {
             return Ok(());
         };
-        let winners: Vec<Vote> = state::votes(ctx, claim.id)?
-            .into_iter()
-            .filter(|v| v.approve == approved)
-            .collect();
-        let weight = winners
-            .iter()
-            .try_fold(0u128, |sum, v| add(sum, amount(&v.weight)?))?;
-        let mut paid = 0u128;
-        if weight > 0 {
-            for v in &winners {
-                let share = mul_div(fee_coin.amount, amount(&v.weight)?, weight, Round::Down)?;
+        let weight = if approved {
+            &claim.approve_weight
+        } else {
+            &claim.reject_weight
+        };
+        ctx.put_msg(
+            STORE,
+            reward_round_key(claim.id),
+            &RewardRound {
+                claim_id: claim.id,
+                approved,
+                fee: Some(fee.to_proto()),
+                weight: amount(weight)?.to_string(),
+                paid: "0".into(),
+                cursor: Vec::new(),
+            },
+        )
+    }
+
+    /// Pays at most `budget` votes of the open reward rounds, oldest claim first; a round whose
+    /// votes are all paid forfeits the rounding remainder (and the whole fee when nobody won)
+    /// and closes.
+    pub fn pay_rewards(&self, ctx: &mut Ctx, budget: usize) -> Result<(), Error> {
+        let mut left = budget;
+        for (key, bytes) in ctx.range(STORE, &[state::REWARD_ROUNDS], None, budget.max(1))? {
+            if left == 0 {
+                break;
+            }
+            let mut round: RewardRound = state::decode(&bytes)?;
+            let prefix = state::votes_prefix(round.claim_id);
+            // Exclusive of the cursor: the key just after it.
+            let start = (!round.cursor.is_empty())
+                .then(|| [prefix.as_slice(), &round.cursor, &[0]].concat());
+            let votes = ctx.range(STORE, &prefix, start.as_deref(), left)?;
+            let done = votes.len() < left;
+            left = left.saturating_sub(votes.len().max(1));
+            let fee = coin_of(&round.fee)?;
+            let weight = amount(&round.weight)?;
+            let mut paid = amount(&round.paid)?;
+            for (vote_key, vote) in &votes {
+                let vote: Vote = state::decode(vote)?;
+                round.cursor = vote_key.get(prefix.len()..).unwrap_or_default().to_vec();
+                if vote.approve != round.approved || weight == 0 {
+                    continue;
+                }
+                let share = mul_div(fee.amount, amount(&vote.weight)?, weight, Round::Down)?;
                 paid = add(paid, share)?;
-                let to = Address::from_bech32(&v.assessor)?;
-                self.pay_from_account(ctx, &to, &Coins::of(share, &fee_coin.denom))?;
+                let to = Address::from_bech32(&vote.assessor)?;
+                self.pay_from_account(ctx, &to, &Coins::of(share, &fee.denom))?;
+            }
+            round.paid = paid.to_string();
+            if done {
+                let rest = sub(fee.amount, paid, "unpaid assessment fee")?;
+                self.forfeit(ctx, &Coins::of(rest, &fee.denom))?;
+                ctx.delete(STORE, key)?;
+            } else {
+                ctx.put_msg(STORE, key, &round)?;
             }
         }
-        let rest = sub(fee_coin.amount, paid, "unpaid assessment fee")?;
-        self.forfeit(ctx, &Coins::of(rest, &fee_coin.denom))
+        Ok(())
     }
+}
+
+fn reward_round_key(claim: u64) -> Vec<u8> {
+    [&[state::REWARD_ROUNDS][..], &claim.to_be_bytes()].concat()
+}
+
+fn coin_of(c: &Option<surety_proto::cosmos::base::v1beta1::Coin>) -> Result<Coin, Error> {
+    let c = c
+        .as_ref()
+        .ok_or_else(|| sdk::internal("reward round without its fee"))?;
+    Ok(Coin {
+        denom: c.denom.clone(),
+        amount: parse_amount(&c.amount, "reward fee")?,
+    })
 }
 
 fn state_total(ctx: &mut Ctx) -> Result<u128, Error> {
@@ -657,6 +720,8 @@ fn claim_event(kind: &str, c: &Claim) -> Event {
 
 /// Due claims handled per block; the rest wait for the next.
 pub const DEADLINE_BUDGET: usize = 100;
+/// Votes whose assessment rewards one block pays.
+pub const REWARD_BUDGET: usize = 500;
 /// A failed deadline is retried this much later per failed attempt, at most [`MAX_RETRY_SECS`].
 const RETRY_SECS: i64 = 3_600;
 const MAX_RETRY_SECS: i64 = 86_400;
@@ -967,5 +1032,80 @@ mod tests {
         assert!(Wide::product(&[big, 10_000]).unwrap() > Wide::product(&[5_000, big]).unwrap());
         assert!(later(i64::MAX, 1).is_err());
         assert_eq!(later(10, 5).unwrap(), 15);
+    }
+
+    #[test]
+    fn assessment_rewards_are_paid_a_budget_of_votes_per_block() {
+        let base = Empty;
+        let mut state = Overlay::new(&base);
+        let k = keeper();
+        let voters = REWARD_BUDGET + 5;
+        let fee = 1_000_003u128;
+        {
+            let mut ctx = block(&mut state, 1, 100);
+            fund_claims_account(&mut ctx, fee);
+            for i in 0..voters {
+                let mut who = [0u8; 20];
+                who[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                // Every other voter is on the losing side.
+                let vote = Vote {
+                    claim_id: 7,
+                    assessor: Address(who).to_bech32(),
+                    approve: i % 2 == 0,
+                    weight: "1".into(),
+                };
+                ctx.put_msg(STORE, state::vote_key(7, &Address(who)), &vote)
+                    .unwrap();
+            }
+            let winners = voters.div_ceil(2) as u128;
+            let claim = Claim {
+                id: 7,
+                fee: Some(Coin::new(fee, "uusdc").to_proto()),
+                approve_weight: winners.to_string(),
+                reject_weight: (voters as u128 - winners).to_string(),
+                ..Default::default()
+            };
+            k.reward_voters(&mut ctx, &claim, true).unwrap();
+        }
+        let bank = surety_bank::Bank::default();
+        let paid = |ctx: &mut Ctx| {
+            (0..voters)
+                .map(|i| {
+                    let mut who = [0u8; 20];
+                    who[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                    bank.balance(ctx, &Address(who), "uusdc").unwrap()
+                })
+                .collect::<Vec<_>>()
+        };
+        let winners = voters.div_ceil(2) as u128;
+        let share = fee / winners;
+        let mut ctx = block(&mut state, 2, 200);
+        k.end_block(&mut ctx).unwrap();
+        // The first block reads a budget of votes: the winners among them are paid.
+        let first = paid(&mut ctx);
+        assert!(first[..REWARD_BUDGET]
+            .iter()
+            .enumerate()
+            .all(|(i, b)| *b == if i % 2 == 0 { share } else { 0 }));
+        assert!(first[REWARD_BUDGET..].iter().all(|b| *b == 0));
+        drop(ctx);
+        let mut ctx = block(&mut state, 3, 300);
+        k.end_block(&mut ctx).unwrap();
+        let all = paid(&mut ctx);
+        assert_eq!(all.iter().sum::<u128>(), share * winners);
+        assert!(all
+            .iter()
+            .enumerate()
+            .all(|(i, b)| *b == if i % 2 == 0 { share } else { 0 }));
+        // The remainder is forfeited and the round closes.
+        let treasury = Address::module(TREASURY);
+        assert_eq!(
+            bank.balance(&mut ctx, &treasury, "uusdc").unwrap(),
+            fee - share * winners
+        );
+        assert!(ctx
+            .prefix(STORE, &[state::REWARD_ROUNDS])
+            .unwrap()
+            .is_empty());
     }
 }

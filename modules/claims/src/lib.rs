@@ -88,7 +88,7 @@ impl<O: OracleView + Clone + 'static> Module for ClaimsModule<O> {
                 Ok(MsgResolveAppealResponse {})
             })
             .add(msgs::update_params, |ctx, m: MsgUpdateParams| {
-                state::set_params(ctx, &m.params.unwrap_or_default())?;
+                state::set_params(ctx, &surety_framework::msgs::present(m.params)?)?;
                 Ok(MsgUpdateParamsResponse {})
             })
     }
@@ -152,7 +152,35 @@ impl<O: OracleView + Clone + 'static> Module for ClaimsModule<O> {
                     "assessors hold {staked}, total stake is {total}"
                 )));
             }
-            for c in state::claims(ctx)? {
+            let claims = state::claims(ctx)?;
+            // The list indexes hold exactly the claims they list.
+            let by_policy = ctx.prefix(STORE, &state::by_policy_prefix())?.len();
+            let appealed = ctx.prefix(STORE, &state::appealed_prefix())?.len();
+            let appealed_status = ClaimStatus::Appealed as i32;
+            let want_appealed = claims
+                .iter()
+                .filter(|c| c.status == appealed_status)
+                .count();
+            for c in &claims {
+                if ctx
+                    .get(STORE, &state::policy_claim_key(c.policy_id, c.id))?
+                    .is_none()
+                {
+                    return Ok(Err(format!("claim {} is not indexed by policy", c.id)));
+                }
+                let is_appealed = c.status == appealed_status;
+                if ctx.get(STORE, &state::appealed_key(c.id))?.is_some() != is_appealed {
+                    return Ok(Err(format!("claim {} is misindexed as appealed", c.id)));
+                }
+            }
+            if by_policy != claims.len() || appealed != want_appealed {
+                return Ok(Err(format!(
+                    "claim indexes list {by_policy} claims by policy and {appealed} appeals, \
+                     for {} claims and {want_appealed} appeals",
+                    claims.len()
+                )));
+            }
+            for c in claims {
                 if c.status != ClaimStatus::Paid as i32 {
                     continue;
                 }

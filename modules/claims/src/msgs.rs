@@ -2,7 +2,7 @@
 //! signers each names.
 
 use surety_framework::validate::{self, MAX_NAME, MAX_TEXT};
-use surety_framework::{require_authority, sdk, signer, Address, Error};
+use surety_framework::{require_authority, signer, Address, Error};
 use surety_proto::surety::claims::v1::*;
 
 /// Longest incident reference: an oracle incident id or a short free-text name.
@@ -45,12 +45,11 @@ pub fn resolve_appeal(m: &MsgResolveAppeal) -> Result<Vec<Address>, Error> {
 }
 
 pub fn update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
-    let params = m
-        .params
-        .as_ref()
-        .ok_or_else(|| sdk::invalid_request("params must be set"))?;
-    crate::state::validate_params(params)?;
-    Ok(vec![require_authority(&m.authority)?])
+    surety_framework::msgs::update_params(
+        &m.authority,
+        m.params.as_ref(),
+        crate::state::validate_params,
+    )
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use surety_framework::validate::{self, MAX_AMOUNT};
 use surety_framework::{sdk, Address, Coin, Ctx, DeadlineQueue, Error};
 use surety_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
-use surety_proto::surety::claims::v1::{Assessor, Claim, Params, Vote};
+use surety_proto::surety::claims::v1::{Assessor, Claim, ClaimStatus, Params, Vote};
 
 pub const STORE: &str = "claims";
 
@@ -27,10 +27,39 @@ pub const PAYOUT_FAILED: u8 = 0x0b;
 pub const DEADLINE_FAILED: u8 = 0x0c;
 
 /// The deadline queue: keys `[DEADLINES][time][claim id]`, as [`DeadlineQueue`] reads them.
+/// `[tag][claim id] → RewardRound`: assessment fees being paid out.
+pub const REWARD_ROUNDS: u8 = 0x0d;
 pub const DEADLINE_QUEUE: DeadlineQueue = DeadlineQueue::new(STORE, DEADLINES);
+/// `[tag][policy id][claim id] → ()`: every claim of a policy, for `Query/Claims` by policy.
+const CLAIMS_BY_POLICY: u8 = 0x0e;
+/// `[tag][claim id] → ()`: the claims now appealed to governance, for `Query/Appeals`.
+const APPEALED: u8 = 0x0f;
 
 pub fn claim_key(id: u64) -> Vec<u8> {
     [&[CLAIMS][..], &id.to_be_bytes()].concat()
+}
+pub fn claims_prefix() -> Vec<u8> {
+    vec![CLAIMS]
+}
+pub fn policy_claim_key(policy: u64, claim: u64) -> Vec<u8> {
+    [
+        &[CLAIMS_BY_POLICY][..],
+        &policy.to_be_bytes(),
+        &claim.to_be_bytes(),
+    ]
+    .concat()
+}
+pub fn by_policy_prefix() -> Vec<u8> {
+    vec![CLAIMS_BY_POLICY]
+}
+pub fn policy_claims_prefix(policy: u64) -> Vec<u8> {
+    [&[CLAIMS_BY_POLICY][..], &policy.to_be_bytes()].concat()
+}
+pub fn appealed_key(claim: u64) -> Vec<u8> {
+    [&[APPEALED][..], &claim.to_be_bytes()].concat()
+}
+pub fn appealed_prefix() -> Vec<u8> {
+    vec![APPEALED]
 }
 pub fn vote_key(claim: u64, assessor: &Address) -> Vec<u8> {
     [&[VOTES][..], &claim.to_be_bytes(), &assessor.0].concat()
@@ -113,8 +142,24 @@ pub fn claim(ctx: &mut Ctx, id: u64) -> Result<Claim, Error> {
         .ok_or_else(|| crate::errors::claim_not_found(format!("claim {id}")))
 }
 
+/// Saves a claim; an appealed one also goes into the appeals index (which [`close_appeal`]
+/// takes it out of when the appeal ends).
 pub fn save_claim(ctx: &mut Ctx, c: &Claim) -> Result<(), Error> {
-    ctx.put_msg(STORE, claim_key(c.id), c)
+    ctx.put_msg(STORE, claim_key(c.id), c)?;
+    if c.status == ClaimStatus::Appealed as i32 {
+        ctx.put(STORE, appealed_key(c.id), Vec::new())?;
+    }
+    Ok(())
+}
+
+/// Indexes a new claim under its policy.
+pub fn index_new_claim(ctx: &mut Ctx, policy: u64, claim: u64) -> Result<(), Error> {
+    ctx.put(STORE, policy_claim_key(policy, claim), Vec::new())
+}
+
+/// Takes a claim whose appeal ended (decided or expired) out of the appeals index.
+pub fn close_appeal(ctx: &mut Ctx, claim: u64) -> Result<(), Error> {
+    ctx.delete(STORE, appealed_key(claim))
 }
 
 pub fn claims(ctx: &mut Ctx) -> Result<Vec<Claim>, Error> {

@@ -138,9 +138,20 @@ fn impermanent_loss(
     cover: u128,
     at: i64,
 ) -> Result<Triggered, Error> {
-    let entry = oracle
-        .price_at(ctx, &t.feed, policy.start)?
-        .ok_or_else(|| errors::no_price(format!("{} at the policy's start", t.feed)))?;
+    // Frozen at purchase; policies sold before it was, read the oracle's history.
+    let entry = if policy.entry_price.is_empty() {
+        oracle
+            .price_at(ctx, &t.feed, policy.start)?
+            .ok_or_else(|| errors::no_price(format!("{} at the policy's start", t.feed)))?
+    } else {
+        PricePoint {
+            time: policy.start,
+            price: policy
+                .entry_price
+                .parse()
+                .map_err(|_| errors::no_price(format!("{} entry price is corrupt", t.feed)))?,
+        }
+    };
     let exit = oracle
         .price_at(ctx, &t.feed, at)?
         .ok_or_else(|| errors::no_price(format!("{} now", t.feed)))?;

@@ -530,9 +530,7 @@ impl Module for DistributionModule {
                 },
             )
             .add(msgs::check_update_params, |ctx, m: MsgUpdateParams| {
-                let p = m
-                    .params
-                    .ok_or_else(|| sdk::invalid_request("params: missing"))?;
+                let p = surety_framework::msgs::present(m.params)?;
                 ctx.put_msg(STORE, PARAMS.to_vec(), &p)?;
                 Ok(MsgUpdateParamsResponse {})
             })

@@ -16,6 +16,7 @@ pub mod math;
 pub mod module;
 pub mod msgs;
 pub mod oracle;
+pub mod paginate;
 pub mod queue;
 pub mod state;
 pub mod testing;
@@ -32,6 +33,7 @@ pub use module::{
     decode_msg, decode_query, gov_authority, require_authority, Module, ValidatorUpdate,
 };
 pub use msgs::{signer, MsgHandler, Msgs};
+pub use paginate::{paginate, PageRequest, PageResponse};
 pub use queue::DeadlineQueue;
 pub use state::{Changes, Entries, Overlay, StateRead, StateWrite};
 pub mod serde_str;

@@ -23,17 +23,6 @@ pub trait Module: Send + Sync {
         crate::Msgs::new()
     }
 
-    // LEGACY (removed once every module registers `msgs`): no longer called by the app.
-    fn msg_types(&self) -> &'static [&'static str] {
-        &[]
-    }
-    fn signers(&self, msg: &Any) -> Result<Vec<Address>, Error> {
-        Err(sdk::unknown_request(msg.type_url.clone()))
-    }
-    fn deliver(&self, _ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
-        Err(sdk::unknown_request(msg.type_url.clone()))
-    }
-
     /// Full gRPC method names this module answers, e.g. `/cosmos.bank.v1beta1.Query/Balance`.
     fn query_paths(&self) -> &'static [&'static str] {
         &[]
@@ -100,31 +89,6 @@ pub fn require_authority(authority: &str) -> Result<Address, Error> {
         )));
     }
     Ok(given)
-}
-
-/// The one signer a message names in its signer field.
-pub fn signer_address(field: &str) -> Result<Vec<Address>, Error> {
-    Address::from_bech32(field)
-        .map(|a| vec![a])
-        .map_err(|e| sdk::invalid_address(format!("invalid signer: {}", e.log)))
-}
-
-/// The signers of one of the listed message types, each naming its signer in a field:
-/// `signers_of!(msg; MsgDeposit => provider, MsgUpdateParams => authority)`.
-#[macro_export]
-macro_rules! signers_of {
-    ($msg:expr; $($ty:ty => $field:ident),* $(,)?) => {{
-        let msg: &surety_proto::Any = $msg;
-        match msg.type_url.as_str() {
-            $(<$ty as surety_proto::TypeUrl>::TYPE_URL => {
-                let m: $ty = $crate::decode_msg(msg)?;
-                $crate::module::signer_address(&m.$field)
-            })*
-            other => Err($crate::sdk::unknown_request(format!(
-                "unrecognized message type: {other}"
-            ))),
-        }
-    }};
 }
 
 /// A module's genesis section parsed into its type; errors name the module.

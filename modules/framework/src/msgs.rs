@@ -103,6 +103,11 @@ pub fn update_params<P>(
     check: impl FnOnce(&P) -> Result<(), Error>,
 ) -> Result<Vec<Address>, Error> {
     let signer = crate::require_authority(authority)?;
-    check(params.ok_or_else(|| sdk::invalid_request("params: missing"))?)?;
+    check(present(params)?)?;
     Ok(vec![signer])
+}
+
+/// The params a `MsgUpdateParams` carries, which [`update_params`] checked are there.
+pub fn present<P>(params: Option<P>) -> Result<P, Error> {
+    params.ok_or_else(|| sdk::invalid_request("params: missing"))
 }

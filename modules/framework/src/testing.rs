@@ -29,3 +29,30 @@ pub fn block<'a>(state: &'a mut Overlay<'_>, height: u64, time: i64) -> Ctx<'a> 
         GasMeter::infinite(),
     )
 }
+
+/// Lists a paginated query to the end: asks for the first page with `limit`, then follows
+/// `next_key`; returns the items of each page. Panics if a page is longer than `limit`, reports
+/// a total it was not asked for, or a next key does not go forward.
+pub fn pages<T>(
+    limit: u64,
+    mut list: impl FnMut(crate::PageRequest) -> (Vec<T>, Option<crate::PageResponse>),
+) -> Vec<Vec<T>> {
+    let mut pages = Vec::new();
+    let mut key: Vec<u8> = Vec::new();
+    loop {
+        let (items, resp) = list(crate::PageRequest {
+            key: key.clone(),
+            limit,
+            ..Default::default()
+        });
+        let resp = resp.expect("a list response carries its pagination");
+        assert!(items.len() as u64 <= limit, "a page over its limit");
+        assert_eq!(resp.total, 0, "a key page reports no total");
+        pages.push(items);
+        if resp.next_key.is_empty() {
+            return pages;
+        }
+        assert!(resp.next_key > key, "next_key goes forward");
+        key = resp.next_key;
+    }
+}

@@ -452,9 +452,7 @@ impl Module for GovModule {
                 Ok(MsgVoteWeightedResponse {})
             })
             .add(msgs::check_update_params, move |ctx, m: MsgUpdateParams| {
-                let params = m
-                    .params
-                    .ok_or_else(|| sdk::invalid_request("params must be set"))?;
+                let params = surety_framework::msgs::present(m.params)?;
                 k.set_params(ctx, &params)?;
                 Ok(MsgUpdateParamsResponse {})
             })

@@ -5,7 +5,7 @@
 
 use crate::{invalid_proposal, invalid_vote, metadata_too_long};
 use surety_framework::validate::{self, MAX_LIST};
-use surety_framework::{require_authority, sdk, signer, Address, Coins, Dec, Error};
+use surety_framework::{sdk, signer, Address, Coins, Dec, Error};
 use surety_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use surety_proto::cosmos::gov::v1::{
     MsgDeposit, MsgSubmitProposal, MsgUpdateParams, MsgVote, MsgVoteWeighted, Params, VoteOption,
@@ -152,13 +152,7 @@ pub fn check_vote_weighted(m: &MsgVoteWeighted) -> Result<Vec<Address>, Error> {
 }
 
 pub fn check_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
-    let authority = require_authority(&m.authority)?;
-    let params = m
-        .params
-        .as_ref()
-        .ok_or_else(|| sdk::invalid_request("params must be set"))?;
-    check_params(params)?;
-    Ok(vec![authority])
+    surety_framework::msgs::update_params(&m.authority, m.params.as_ref(), check_params)
 }
 
 /// A period in whole seconds, positive and at most ten years.

@@ -225,6 +225,17 @@ impl Oracle {
             .collect()
     }
 
+    /// A page of incidents, by id.
+    pub fn incidents_page(
+        &self,
+        ctx: &mut Ctx,
+        page: Option<&surety_framework::PageRequest>,
+    ) -> Result<(Vec<Incident>, surety_framework::PageResponse), Error> {
+        surety_framework::paginate(ctx, STORE, &[INCIDENTS], page, |_, _, v| {
+            decode(v).map(Some)
+        })
+    }
+
     pub fn attestations(&self, ctx: &mut Ctx, id: u64) -> Result<Vec<Attestation>, Error> {
         ctx.prefix(STORE, &[&[ATTESTATIONS][..], &id.to_be_bytes()].concat())?
             .into_iter()
@@ -617,7 +628,7 @@ impl<R: ProtocolRegistry + Clone + 'static> Module for OracleModule<R> {
                 Ok(MsgAttestIncidentResponse {})
             })
             .add(msgs::update_params, move |ctx, m: MsgUpdateParams| {
-                update.set_params(ctx, &m.params.unwrap_or_default())?;
+                update.set_params(ctx, &surety_framework::msgs::present(m.params)?)?;
                 Ok(MsgUpdateParamsResponse {})
             })
     }

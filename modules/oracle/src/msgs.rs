@@ -1,7 +1,7 @@
 //! Stateless checks of the oracle messages (`ValidateBasic`) and of its params.
 
 use surety_framework::validate::{self, MAX_AMOUNT, MAX_LIST, MAX_NAME, MAX_TEXT};
-use surety_framework::{require_authority, sdk, signer, Address, Coin, Error};
+use surety_framework::{sdk, signer, Address, Coin, Error};
 use surety_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use surety_proto::surety::oracle::v1::*;
 
@@ -31,12 +31,7 @@ pub fn attest_incident(m: &MsgAttestIncident) -> Result<Vec<Address>, Error> {
 }
 
 pub fn update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
-    let params = m
-        .params
-        .as_ref()
-        .ok_or_else(|| sdk::invalid_request("params must be set"))?;
-    validate_params(params)?;
-    Ok(vec![require_authority(&m.authority)?])
+    surety_framework::msgs::update_params(&m.authority, m.params.as_ref(), validate_params)
 }
 
 fn coin(c: &Option<ProtoCoin>, field: &str) -> Result<(), Error> {

@@ -53,10 +53,68 @@ pub fn handle(k: &Oracle, ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<V
             }
             .encode_to_vec()
         }
-        INCIDENTS => QueryIncidentsResponse {
-            incidents: k.incidents(ctx)?,
+        INCIDENTS => {
+            let req: QueryIncidentsRequest = decode_query(request)?;
+            let (incidents, pagination) = k.incidents_page(ctx, req.pagination.as_ref())?;
+            QueryIncidentsResponse {
+                incidents,
+                pagination: Some(pagination),
+            }
+            .encode_to_vec()
         }
-        .encode_to_vec(),
         other => return Err(sdk::unknown_request(format!("unknown query path {other}"))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{block, Empty};
+    use surety_framework::state::Overlay;
+    use surety_framework::testing::pages;
+
+    #[test]
+    fn incidents_list_a_page_at_a_time() {
+        let mut state = Overlay::new(&Empty);
+        let mut ctx = block(&mut state, 1, 100);
+        for id in 1..=250u64 {
+            let incident = Incident {
+                id,
+                protocol: "aave-v3".into(),
+                ..Default::default()
+            };
+            ctx.put_msg(crate::STORE, crate::incident_key(id), &incident)
+                .unwrap();
+        }
+        let k = Oracle::default();
+        let mut ask = |req: QueryIncidentsRequest| {
+            let bytes = handle(&k, &mut ctx, INCIDENTS, &req.encode_to_vec()).unwrap();
+            QueryIncidentsResponse::decode(bytes.as_slice()).unwrap()
+        };
+        let all = pages(100, |page| {
+            let r = ask(QueryIncidentsRequest {
+                pagination: Some(page),
+            });
+            (
+                r.incidents.iter().map(|i| i.id).collect::<Vec<_>>(),
+                r.pagination,
+            )
+        });
+        assert_eq!(all.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
+        assert_eq!(all.concat(), (1..=250).collect::<Vec<_>>());
+        // No pagination: the first 100; by offset with the total.
+        let r = ask(QueryIncidentsRequest::default());
+        assert_eq!(r.incidents.len(), 100);
+        let r = ask(QueryIncidentsRequest {
+            pagination: Some(surety_framework::PageRequest {
+                offset: 200,
+                count_total: true,
+                ..Default::default()
+            }),
+        });
+        assert_eq!(r.incidents.first().map(|i| i.id), Some(201));
+        let page = r.pagination.unwrap();
+        assert_eq!((r.incidents.len(), page.total), (50, 250));
+        assert!(page.next_key.is_empty());
+    }
 }

@@ -10,4 +10,5 @@ surety_framework::errors! { "policy";
     policy_not_found = 8, "policy not found";
     not_owner = 9, "not the policy owner";
     invalid_product = 10, "invalid product";
+    no_entry_price = 11, "no oracle price to start the cover at";
 }

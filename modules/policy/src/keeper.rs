@@ -6,7 +6,7 @@ use crate::state::{self, STORE};
 use prost::Message;
 use sha2::{Digest, Sha256};
 use surety_framework::math::{add, mul_div, parse_amount, sub, Round};
-use surety_framework::{sdk, Address, Coins, Ctx, Error, Event};
+use surety_framework::{sdk, Address, Coins, Ctx, Dec, Error, Event};
 use surety_pool::{Sale, POOL_ACCOUNT};
 use surety_proto::surety::policy::v1::{Allocation, Policy, Product};
 
@@ -19,6 +19,18 @@ pub struct Quote {
     /// (pool id, cover, premium), ascending by pool.
     pub allocations: Vec<(u64, u128, u128)>,
     pub annual_rate_bps: u32,
+}
+
+/// What a buyer asks for.
+#[derive(Clone, Debug)]
+pub struct Order {
+    pub product_id: u64,
+    pub cover: u128,
+    pub days: u32,
+    /// The most the buyer will pay: the purchase fails if the premium moved above it.
+    pub max_premium: u128,
+    /// Liquidity cover: the trigger feed's price now, frozen on the policy.
+    pub entry_price: Option<Dec>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -157,15 +169,14 @@ impl Keeper {
 
     /// Sells cover: charges the quoted premium (at most `max_premium`), writes the cover into
     /// the pools and issues the policy certificate with the product's terms frozen in it.
-    pub fn buy(
-        &self,
-        ctx: &mut Ctx,
-        buyer: &Address,
-        product_id: u64,
-        cover: u128,
-        days: u32,
-        max_premium: u128,
-    ) -> Result<(u64, u128), Error> {
+    pub fn buy(&self, ctx: &mut Ctx, buyer: &Address, order: Order) -> Result<(u64, u128), Error> {
+        let Order {
+            product_id,
+            cover,
+            days,
+            max_premium,
+            entry_price,
+        } = order;
         let quote = self.quote(ctx, product_id, cover, days)?;
         if quote.premium > max_premium {
             return Err(errors::premium_exceeds_max(format!(
@@ -198,6 +209,7 @@ impl Keeper {
             denom: product.denom.clone(),
             start,
             end,
+            entry_price: entry_price.map(|p| p.to_string()).unwrap_or_default(),
             premium: quote.premium.to_string(),
             allocations: quote
                 .allocations

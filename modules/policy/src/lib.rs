@@ -15,16 +15,19 @@ pub mod state;
 #[cfg(test)]
 mod tests;
 
-pub use keeper::{Keeper, Quote};
+pub use keeper::{Keeper, Order, Quote};
 pub use state::STORE;
 
 use surety_framework::module::{genesis_json, genesis_section};
+use surety_framework::oracle::OracleView;
 use surety_framework::{Ctx, Error, Module, Msgs};
 use surety_proto::surety::policy::v1::*;
 
-#[derive(Clone, Copy, Default)]
+#[derive(Clone)]
 pub struct PolicyModule {
     pub keeper: Keeper,
+    /// Prices liquidity cover starts from.
+    pub oracle: std::sync::Arc<dyn OracleView>,
 }
 
 impl Module for PolicyModule {
@@ -34,6 +37,7 @@ impl Module for PolicyModule {
 
     fn msgs(&self) -> Msgs {
         let k = self.keeper;
+        let oracle = self.oracle.clone();
         Msgs::new()
             .add(msgs::check_create_product, move |ctx, m| {
                 msgs::create_product(&k, ctx, m)
@@ -45,7 +49,7 @@ impl Module for PolicyModule {
                 msgs::set_product_paused(&k, ctx, m)
             })
             .add(msgs::check_buy_cover, move |ctx, m| {
-                msgs::buy_cover(&k, ctx, m)
+                msgs::buy_cover(&k, oracle.as_ref(), ctx, m)
             })
             .add(msgs::check_transfer_policy, move |ctx, m| {
                 msgs::transfer_policy(&k, ctx, m)

@@ -6,6 +6,7 @@ use crate::{errors, state};
 use surety_bank::Bank;
 use surety_framework::coins::validate_denom;
 use surety_framework::math::{Dec, BPS};
+use surety_framework::oracle::OracleView;
 use surety_framework::validate::{self, MAX_NAME};
 use surety_framework::{require_authority, sdk, signer, Address, Ctx, Error};
 use surety_proto::surety::policy::v1::*;
@@ -210,13 +211,7 @@ pub fn check_transfer_policy(m: &MsgTransferPolicy) -> Result<Vec<Address>, Erro
 }
 
 pub fn check_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
-    let authority = require_authority(&m.authority)?;
-    check_params(
-        m.params
-            .as_ref()
-            .ok_or_else(|| sdk::invalid_request("params: missing"))?,
-    )?;
-    Ok(vec![authority])
+    surety_framework::msgs::update_params(&m.authority, m.params.as_ref(), check_params)
 }
 
 pub fn create_product(
@@ -248,20 +243,51 @@ pub fn set_product_paused(
     Ok(MsgSetProductPausedResponse {})
 }
 
-pub fn buy_cover(k: &Keeper, ctx: &mut Ctx, m: MsgBuyCover) -> Result<MsgBuyCoverResponse, Error> {
+pub fn buy_cover(
+    k: &Keeper,
+    oracle: &dyn OracleView,
+    ctx: &mut Ctx,
+    m: MsgBuyCover,
+) -> Result<MsgBuyCoverResponse, Error> {
     let buyer = validate::address(&m.buyer, "buyer")?;
-    let (policy_id, premium) = k.buy(
-        ctx,
-        &buyer,
-        m.product_id,
-        validate::amount(&m.cover, "cover")?,
-        m.term_days,
-        max_premium(&m.max_premium)?,
-    )?;
+    let product = state::product(ctx, m.product_id)?;
+    let entry = entry_price(oracle, ctx, &product)?;
+    let order = crate::Order {
+        product_id: m.product_id,
+        cover: validate::amount(&m.cover, "cover")?,
+        days: m.term_days,
+        max_premium: max_premium(&m.max_premium)?,
+        entry_price: entry,
+    };
+    let (policy_id, premium) = k.buy(ctx, &buyer, order)?;
     Ok(MsgBuyCoverResponse {
         policy_id,
         premium: premium.to_string(),
     })
+}
+
+/// Liquidity cover starts from the trigger feed's current price, frozen on the policy; it is not
+/// sold while the oracle has none.
+fn entry_price(
+    oracle: &dyn OracleView,
+    ctx: &mut Ctx,
+    product: &Product,
+) -> Result<Option<Dec>, Error> {
+    if product.cover_type != CoverType::Liquidity as i32 {
+        return Ok(None);
+    }
+    let feed = product
+        .trigger
+        .as_ref()
+        .map(|t| t.feed.as_str())
+        .unwrap_or_default();
+    let now = ctx.block.time_unix_secs;
+    match oracle.price_at(ctx, feed, now)? {
+        Some(p) if p.price > Dec::ZERO => Ok(Some(p.price)),
+        _ => Err(errors::no_entry_price(format!(
+            "{feed} has no price to start liquidity cover from"
+        ))),
+    }
 }
 
 pub fn transfer_policy(
@@ -276,9 +302,7 @@ pub fn transfer_policy(
 }
 
 pub fn update_params(ctx: &mut Ctx, m: MsgUpdateParams) -> Result<MsgUpdateParamsResponse, Error> {
-    let params = m
-        .params
-        .ok_or_else(|| sdk::invalid_request("params: missing"))?;
+    let params = surety_framework::msgs::present(m.params)?;
     state::set_params(ctx, &params)?;
     Ok(MsgUpdateParamsResponse {})
 }

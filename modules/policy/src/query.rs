@@ -4,7 +4,8 @@ use crate::keeper::Keeper;
 use crate::state;
 use prost::Message;
 use surety_framework::math::parse_amount;
-use surety_framework::{decode_query, sdk, Address, Ctx, Error};
+use surety_framework::paginate::trailing_id;
+use surety_framework::{decode_query, paginate, sdk, Address, Ctx, Error};
 use surety_proto::surety::policy::v1::*;
 
 pub const PARAMS: &str = "/surety.policy.v1.Query/Params";
@@ -29,10 +30,21 @@ pub fn handle(k: &Keeper, ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<V
             }
             .encode_to_vec()
         }
-        PRODUCTS => QueryProductsResponse {
-            products: state::products(ctx)?,
+        PRODUCTS => {
+            let req: QueryProductsRequest = decode_query(request)?;
+            let (products, pagination) = paginate(
+                ctx,
+                state::STORE,
+                &state::products_prefix(),
+                req.pagination.as_ref(),
+                |_, _, v| state::decode(v).map(Some),
+            )?;
+            QueryProductsResponse {
+                products,
+                pagination: Some(pagination),
+            }
+            .encode_to_vec()
         }
-        .encode_to_vec(),
         QUOTE => {
             let req: QueryQuoteRequest = decode_query(request)?;
             let quote = k.quote(
@@ -65,16 +77,43 @@ pub fn handle(k: &Keeper, ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<V
         }
         POLICIES => {
             let req: QueryPoliciesRequest = decode_query(request)?;
-            let policies = if req.owner.is_empty() {
-                state::all_policies(ctx)?
+            let page = req.pagination.as_ref();
+            let (policies, pagination) = if req.owner.is_empty() {
+                paginate(
+                    ctx,
+                    state::STORE,
+                    &state::policies_prefix(),
+                    page,
+                    |_, _, v| state::decode(v).map(Some),
+                )?
             } else {
                 let owner = Address::from_bech32(&req.owner)?;
-                state::ids_under(ctx, &state::owner_prefix(&owner))?
+                // After the owner's prefix comes exactly the id: a longer key is another
+                // owner's, whose address starts with this one's.
+                let (ids, pagination) = paginate(
+                    ctx,
+                    state::STORE,
+                    &state::owner_prefix(&owner),
+                    page,
+                    |_, k, _| {
+                        Ok(if k.len() == 8 {
+                            Some(trailing_id(k)?)
+                        } else {
+                            None
+                        })
+                    },
+                )?;
+                let policies = ids
                     .into_iter()
                     .map(|id| state::policy(ctx, id))
-                    .collect::<Result<_, _>>()?
+                    .collect::<Result<_, _>>()?;
+                (policies, pagination)
             };
-            QueryPoliciesResponse { policies }.encode_to_vec()
+            QueryPoliciesResponse {
+                policies,
+                pagination: Some(pagination),
+            }
+            .encode_to_vec()
         }
         other => return Err(sdk::unknown_request(format!("unknown query path {other}"))),
     })

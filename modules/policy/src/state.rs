@@ -13,6 +13,12 @@ const BY_OWNER: u8 = 0x04;
 pub const NEXT_POLICY_ID: &[u8] = &[0x05];
 const BY_PRODUCT: u8 = 0x06;
 
+pub fn products_prefix() -> Vec<u8> {
+    vec![PRODUCTS]
+}
+pub fn policies_prefix() -> Vec<u8> {
+    vec![POLICIES]
+}
 pub fn product_key(id: u64) -> Vec<u8> {
     [&[PRODUCTS][..], &id.to_be_bytes()].concat()
 }

@@ -116,7 +116,7 @@ fn a_purchase_split_between_a_pool_and_its_reinsurer_is_checked_as_one() {
         // The quote is exactly what the purchase charges.
         fund(ctx, &user(1), 1_000 * USDC);
         let (id, premium) = ctx
-            .branch(|c| k().buy(c, &user(1), 1, 120 * USDC, 30, q.premium))
+            .branch(|c| k().buy(c, &user(1), order(120 * USDC, q.premium)))
             .unwrap();
         assert_eq!(premium, q.premium);
         let policy = k().policy(ctx, id).unwrap();
@@ -129,7 +129,7 @@ fn a_purchase_split_between_a_pool_and_its_reinsurer_is_checked_as_one() {
         let before = k().pool.bank.balance(ctx, &user(1), "uusdc").unwrap();
         let q = k().quote(ctx, 1, USDC, 30).unwrap();
         let err = ctx
-            .branch(|c| k().buy(c, &user(1), 1, USDC, 30, q.premium - 1))
+            .branch(|c| k().buy(c, &user(1), order(USDC, q.premium - 1)))
             .unwrap_err();
         assert_eq!((err.codespace, err.code), ("policy", 7));
         assert_eq!(
@@ -153,7 +153,7 @@ fn purchases_at_the_edge_of_time_and_amounts_fail_cleanly() {
         assert!(k().quote(ctx, 2, USDC, 30).is_err(), "no such product");
         ctx.block.time_unix_secs = i64::MAX - 1_000;
         let err = ctx
-            .branch(|c| k().buy(c, &user(1), 1, USDC, 30, 1_000 * USDC))
+            .branch(|c| k().buy(c, &user(1), order(USDC, 1_000 * USDC)))
             .unwrap_err();
         assert_eq!(err.codespace, "sdk", "{}", err.log);
     });
@@ -164,7 +164,7 @@ fn a_policy_goes_only_to_another_plain_account_of_its_owners_choosing() {
     run(|ctx| {
         market(ctx, 100 * USDC);
         fund(ctx, &user(1), 1_000 * USDC);
-        let (id, _) = k().buy(ctx, &user(1), 1, USDC, 30, 1_000 * USDC).unwrap();
+        let (id, _) = k().buy(ctx, &user(1), order(USDC, 1_000 * USDC)).unwrap();
         let err = k().transfer(ctx, &user(2), id, &user(3)).unwrap_err();
         assert_eq!((err.codespace, err.code), ("policy", 9));
         assert!(k().transfer(ctx, &user(1), id, &user(1)).is_err());
@@ -172,4 +172,108 @@ fn a_policy_goes_only_to_another_plain_account_of_its_owners_choosing() {
         k().transfer(ctx, &user(1), id, &user(2)).unwrap();
         assert_eq!(k().policy(ctx, id).unwrap().owner, user(2).to_string());
     });
+}
+
+fn ask<Resp: prost::Message + Default>(
+    ctx: &mut Ctx,
+    path: &str,
+    req: impl prost::Message,
+) -> Resp {
+    let bytes = crate::query::handle(&k(), ctx, path, &req.encode_to_vec()).unwrap();
+    Resp::decode(bytes.as_slice()).unwrap()
+}
+
+#[test]
+fn products_and_policies_list_a_page_at_a_time() {
+    use crate::query::{POLICIES, PRODUCTS};
+    use surety_framework::testing::pages;
+    use surety_proto::surety::policy::v1::*;
+    run(|ctx| {
+        market(ctx, 1_000 * USDC);
+        for _ in 2..=250 {
+            k().create_product(ctx, product()).unwrap();
+        }
+        let products = pages(100, |page| {
+            let r: QueryProductsResponse = ask(
+                ctx,
+                PRODUCTS,
+                QueryProductsRequest {
+                    pagination: Some(page),
+                },
+            );
+            (r.products.iter().map(|p| p.id).collect(), r.pagination)
+        });
+        assert_eq!(
+            products.iter().map(Vec::len).collect::<Vec<_>>(),
+            [100, 100, 50]
+        );
+        assert_eq!(products.concat(), (1..=250).collect::<Vec<u64>>());
+
+        // 250 policies, every third user 1's, the rest user 2's; then user 1 gives one away.
+        fund(ctx, &user(1), 1_000 * USDC);
+        fund(ctx, &user(2), 1_000 * USDC);
+        for id in 1..=250u64 {
+            let buyer = if id % 3 == 0 { user(1) } else { user(2) };
+            let (bought, _) = k().buy(ctx, &buyer, order(USDC, 1_000 * USDC)).unwrap();
+            assert_eq!(bought, id);
+        }
+        k().transfer(ctx, &user(1), 3, &user(2)).unwrap();
+        let list = |ctx: &mut Ctx, owner: String, limit| {
+            pages(limit, |page| {
+                let r: QueryPoliciesResponse = ask(
+                    ctx,
+                    POLICIES,
+                    QueryPoliciesRequest {
+                        owner: owner.clone(),
+                        pagination: Some(page),
+                    },
+                );
+                assert!(r
+                    .policies
+                    .iter()
+                    .all(|p| owner.is_empty() || p.owner == owner));
+                (
+                    r.policies.iter().map(|p| p.id).collect::<Vec<_>>(),
+                    r.pagination,
+                )
+            })
+        };
+        let all = list(ctx, String::new(), 100);
+        assert_eq!(all.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
+        assert_eq!(all.concat(), (1..=250).collect::<Vec<_>>());
+        let mine = list(ctx, user(1).to_bech32(), 40);
+        assert_eq!(mine.iter().map(Vec::len).collect::<Vec<_>>(), [40, 40, 2]);
+        assert_eq!(mine.concat(), (6..=250).step_by(3).collect::<Vec<_>>());
+        let theirs = list(ctx, user(2).to_bech32(), 1_000);
+        assert_eq!(theirs.len(), 1);
+        assert_eq!(theirs[0].len(), 168);
+
+        // Offset pages report the total when asked.
+        let r: QueryPoliciesResponse = ask(
+            ctx,
+            POLICIES,
+            QueryPoliciesRequest {
+                owner: user(1).to_bech32(),
+                pagination: Some(surety_framework::PageRequest {
+                    offset: 80,
+                    count_total: true,
+                    ..Default::default()
+                }),
+            },
+        );
+        let ids: Vec<u64> = r.policies.iter().map(|p| p.id).collect();
+        assert_eq!(ids, [246, 249]);
+        assert_eq!(r.pagination.unwrap().total, 82);
+    });
+}
+
+/// An order for `cover` of product 1 over 30 days, paying at most `max_premium`.
+fn order(cover: u128, max_premium: u128) -> crate::Order {
+    crate::Order {
+        product_id: 1,
+        cover,
+        days: 30,
+        max_premium,
+        entry_price: None,
+    }
 }

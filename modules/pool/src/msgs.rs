@@ -114,13 +114,7 @@ pub fn check_complete_withdraw(m: &MsgCompleteWithdraw) -> Result<Vec<Address>, 
 }
 
 pub fn check_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
-    let authority = require_authority(&m.authority)?;
-    check_params(
-        m.params
-            .as_ref()
-            .ok_or_else(|| invalid("params", "missing"))?,
-    )?;
-    Ok(vec![authority])
+    surety_framework::msgs::update_params(&m.authority, m.params.as_ref(), check_params)
 }
 
 pub fn create_pool(
@@ -167,7 +161,7 @@ pub fn complete_withdraw(
 }
 
 pub fn update_params(ctx: &mut Ctx, m: MsgUpdateParams) -> Result<MsgUpdateParamsResponse, Error> {
-    let params = m.params.ok_or_else(|| invalid("params", "missing"))?;
+    let params = surety_framework::msgs::present(m.params)?;
     state::set_params(ctx, &params)?;
     Ok(MsgUpdateParamsResponse {})
 }

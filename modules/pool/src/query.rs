@@ -4,7 +4,8 @@ use crate::keeper::{parse, Keeper};
 use crate::state::{self, PoolState};
 use prost::Message;
 use surety_framework::math::Round;
-use surety_framework::{decode_query, Address, Ctx, Dec, Error};
+use surety_framework::paginate::trailing_id;
+use surety_framework::{decode_query, paginate, Address, Ctx, Dec, Error};
 use surety_proto::surety::pool::v1::*;
 
 pub const PARAMS: &str = "/surety.pool.v1.Query/Params";
@@ -45,11 +46,24 @@ pub fn handle(k: &Keeper, ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<V
             .encode_to_vec()
         }
         POOLS => {
-            let mut pools = Vec::new();
-            for pool in k.pools(ctx)? {
+            let req: QueryPoolsRequest = decode_query(request)?;
+            let (ids, pagination) = paginate(
+                ctx,
+                state::STORE,
+                &state::pools_prefix(),
+                req.pagination.as_ref(),
+                |_, key, _| trailing_id(key).map(Some),
+            )?;
+            let mut pools = Vec::with_capacity(ids.len());
+            for id in ids {
+                let pool = k.load(ctx, id)?;
                 pools.push(view(k, ctx, &pool)?);
             }
-            QueryPoolsResponse { pools }.encode_to_vec()
+            QueryPoolsResponse {
+                pools,
+                pagination: Some(pagination),
+            }
+            .encode_to_vec()
         }
         POSITION => {
             let req: QueryPositionRequest = decode_query(request)?;

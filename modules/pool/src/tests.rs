@@ -454,3 +454,44 @@ fn accrual_arithmetic_never_panics_on_extremes() {
         invariants(ctx);
     });
 }
+
+#[test]
+fn pools_list_a_page_at_a_time_with_their_figures() {
+    use crate::query::{handle, POOLS};
+    use prost::Message;
+    use surety_framework::testing::pages;
+    use surety_proto::surety::pool::v1::{QueryPoolsRequest, QueryPoolsResponse};
+    run(|ctx| {
+        for n in 1..=250u128 {
+            create(ctx, pool(&[1], None), n * USDC);
+        }
+        let mut ask = |req: QueryPoolsRequest| {
+            let bytes = handle(&k(), ctx, POOLS, &req.encode_to_vec()).unwrap();
+            QueryPoolsResponse::decode(bytes.as_slice()).unwrap()
+        };
+        let all = pages(100, |page| {
+            let r = ask(QueryPoolsRequest {
+                pagination: Some(page),
+            });
+            for view in &r.pools {
+                let id = view.pool.as_ref().unwrap().id;
+                assert_eq!(view.capital, (u128::from(id) * USDC).to_string());
+                assert_eq!(view.share_price, "1.000000000000000000");
+            }
+            let ids = r.pools.iter().map(|v| v.pool.as_ref().unwrap().id);
+            (ids.collect::<Vec<_>>(), r.pagination)
+        });
+        assert_eq!(all.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
+        assert_eq!(all.concat(), (1..=250).collect::<Vec<_>>());
+        let r = ask(QueryPoolsRequest {
+            pagination: Some(surety_framework::PageRequest {
+                offset: 249,
+                limit: 5,
+                count_total: true,
+                ..Default::default()
+            }),
+        });
+        assert_eq!(r.pools.len(), 1);
+        assert_eq!(r.pagination.unwrap().total, 250);
+    });
+}

@@ -9,8 +9,8 @@
 
 use prost::Message;
 use surety_framework::{
-    decode_query, require_authority, sdk, validate, Address, Ctx, Dec, Error, Event, Module, Msgs,
-    ValidatorUpdate, VALIDATOR_PREFIX,
+    decode_query, sdk, validate, Address, Ctx, Dec, Error, Event, Module, Msgs, ValidatorUpdate,
+    VALIDATOR_PREFIX,
 };
 use surety_proto::cosmos::slashing::v1beta1::*;
 use tendermint_proto::google::protobuf::{Duration, Timestamp};
@@ -96,13 +96,7 @@ pub fn check_unjail(m: &MsgUnjail) -> Result<Vec<Address>, Error> {
 }
 
 pub fn check_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
-    let signer = require_authority(&m.authority)?;
-    check_params(
-        m.params
-            .as_ref()
-            .ok_or_else(|| sdk::invalid_request("params: missing"))?,
-    )?;
-    Ok(vec![signer])
+    surety_framework::msgs::update_params(&m.authority, m.params.as_ref(), check_params)
 }
 
 fn overflow(what: &str) -> Error {
@@ -334,9 +328,7 @@ impl Module for SlashingModule {
                 Ok(MsgUnjailResponse {})
             })
             .add(check_update_params, |ctx, m: MsgUpdateParams| {
-                let p = m
-                    .params
-                    .ok_or_else(|| sdk::invalid_request("params: missing"))?;
+                let p = surety_framework::msgs::present(m.params)?;
                 ctx.put_msg(STORE, PARAMS.to_vec(), &p)?;
                 Ok(MsgUpdateParamsResponse {})
             })

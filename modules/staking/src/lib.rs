@@ -50,13 +50,12 @@ impl Staking {
         state::all_validators(ctx)
     }
 
-    /// Every validator with its consensus address (the first 20 bytes of sha256 of the ed25519
-    /// key, as CometBFT names validators) and the power CometBFT last got for it (0 when not
-    /// bonded).
+    /// The validators CometBFT was last given, with their consensus addresses (the first 20
+    /// bytes of sha256 of the ed25519 key, as CometBFT names validators) and powers: at most
+    /// `max_validators`, however many validators exist.
     pub fn consensus_validators(&self, ctx: &mut Ctx) -> Result<Vec<ConsensusValidator>, Error> {
         let mut out = Vec::new();
-        for v in state::all_validators(ctx)? {
-            let power = state::last_power(ctx, &v.operator)?.unwrap_or(0);
+        for (v, power) in self.last_set(ctx)? {
             out.push(ConsensusValidator {
                 address: consensus_address(&v.consensus_pubkey),
                 pubkey: v.consensus_pubkey,
@@ -69,10 +68,25 @@ impl Staking {
 
     /// Validators in the active set.
     pub fn bonded_validators(&self, ctx: &mut Ctx) -> Result<Vec<StoredValidator>, Error> {
-        Ok(state::all_validators(ctx)?
+        Ok(self
+            .last_set(ctx)?
             .into_iter()
+            .map(|(v, _)| v)
             .filter(|v| v.proto.status == BondStatus::Bonded as i32 && !v.proto.jailed)
             .collect())
+    }
+
+    fn last_set(&self, ctx: &mut Ctx) -> Result<Vec<(StoredValidator, i64)>, Error> {
+        let mut out = Vec::new();
+        for (operator, power) in state::last_powers(ctx)? {
+            let v = state::load_validator(ctx, &operator)?.ok_or_else(|| {
+                surety_framework::error::fatal::invariant(format!(
+                    "staking: {operator} has power but no validator"
+                ))
+            })?;
+            out.push((v, power));
+        }
+        Ok(out)
     }
 
     /// The validator CometBFT names by `address` in votes and evidence.
@@ -200,37 +214,46 @@ impl Staking {
 
 impl Staking {
     /// The `max_validators` with the most stake, not jailed and with at least one unit of power,
-    /// are bonded. This reads every validator: creating one costs a self-bond, and the number
-    /// is noted as a known limit (a power index would read only the top of the ranking).
+    /// are bonded. Reads the top of the power index and the set CometBFT was last given — both
+    /// at most `max_validators` — however many validators exist.
     fn validator_updates(&self, ctx: &mut Ctx) -> Result<Vec<ValidatorUpdate>, Error> {
         let max = delegation::params(ctx)?.max_validators as usize;
-        let mut ranked: Vec<StoredValidator> = state::all_validators(ctx)?;
-        ranked.sort_by(|a, b| b.tokens.cmp(&a.tokens).then(a.operator.cmp(&b.operator)));
+        let top = state::top_by_power(ctx, max)?;
+        let last: std::collections::BTreeMap<Address, i64> =
+            state::last_powers(ctx)?.into_iter().collect();
         let mut updates = Vec::new();
-        let mut seats = max;
-        for mut validator in ranked {
-            let bonded = seats > 0 && validator.power() > 0;
-            if bonded {
-                seats = seats.saturating_sub(1);
+        for operator in &top {
+            let mut v = state::load_validator(ctx, operator)?.ok_or_else(|| {
+                surety_framework::error::fatal::invariant(format!(
+                    "staking: the power index names {operator}, which is no validator"
+                ))
+            })?;
+            if v.proto.status != BondStatus::Bonded as i32 {
+                v.proto.status = BondStatus::Bonded as i32;
+                state::save_stored(ctx, &v)?;
             }
-            let status = if bonded {
-                BondStatus::Bonded
-            } else {
-                BondStatus::Unbonded
-            } as i32;
-            if validator.proto.status != status {
-                validator.proto.status = status;
-                state::save_stored(ctx, &validator)?;
-            }
-            let power = if bonded { validator.power() } else { 0 };
-            let last = state::last_power(ctx, &validator.operator)?;
-            if last != Some(power) && !(last.is_none() && power == 0) {
-                state::set_last_power(ctx, &validator.operator, power)?;
+            let power = v.power();
+            if last.get(operator) != Some(&power) {
+                state::set_last_power(ctx, operator, power)?;
                 updates.push(ValidatorUpdate {
-                    ed25519_pubkey: validator.consensus_pubkey,
+                    ed25519_pubkey: v.consensus_pubkey,
                     power,
                 });
             }
+        }
+        for operator in last.keys().filter(|op| !top.contains(op)) {
+            let Some(mut v) = state::load_validator(ctx, operator)? else {
+                continue;
+            };
+            if v.proto.status != BondStatus::Unbonded as i32 {
+                v.proto.status = BondStatus::Unbonded as i32;
+                state::save_stored(ctx, &v)?;
+            }
+            state::set_last_power(ctx, operator, 0)?;
+            updates.push(ValidatorUpdate {
+                ed25519_pubkey: v.consensus_pubkey,
+                power: 0,
+            });
         }
         Ok(updates)
     }
@@ -317,6 +340,16 @@ impl Module for Staking {
             if held != unbonding {
                 return Ok(Err(format!("staking: not-bonded pool holds {held}{BOND_DENOM}, unbonding entries {unbonding}")));
             }
+            let mut expected: Vec<Vec<u8>> = validators
+                .iter()
+                .filter_map(state::power_index_entry)
+                .collect();
+            expected.sort();
+            if state::power_index(ctx)? != expected {
+                return Ok(Err(
+                    "staking: the power index does not match the validators' stake".into(),
+                ));
+            }
             let delegations = delegation::all_delegations(ctx)?;
             for v in &validators {
                 let valoper = v
@@ -371,4 +404,65 @@ fn params_from_genesis(
     }
     msgs::check_params(&p).map_err(|e| format!("staking genesis: params: {}", e.log))?;
     Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use surety_framework::state::Overlay;
+    use surety_framework::testing::{block, EmptyState};
+    use surety_framework::VALIDATOR_PREFIX;
+    use surety_proto::cosmos::crypto::ed25519::PubKey;
+    use surety_proto::cosmos::staking::v1beta1::Validator;
+
+    fn validator(n: u16, tokens: u128) -> Validator {
+        let mut bytes = [0u8; 20];
+        bytes[..2].copy_from_slice(&n.to_be_bytes());
+        let mut key = vec![1u8; 32];
+        key[..2].copy_from_slice(&n.to_be_bytes());
+        Validator {
+            operator_address: Address(bytes).to_bech32_with(VALIDATOR_PREFIX),
+            consensus_pubkey: Some(surety_proto::to_any(&PubKey { key })),
+            tokens: tokens.to_string(),
+            delegator_shares: tokens.to_string(),
+            status: BondStatus::Unbonded as i32,
+            ..Default::default()
+        }
+    }
+
+    /// Bonds the top three of `count` validators (validator n has 1000 + n SURE: the same number
+    /// of digits, so the same bytes read), then returns the set and the gas a steady-state
+    /// EndBlock's validator-set update costs.
+    fn steady_state(count: u16) -> (Vec<i64>, u64) {
+        let mut overlay = Overlay::new(&EmptyState);
+        let mut ctx = block(&mut overlay, 2, 1_000);
+        let params = surety_proto::cosmos::staking::v1beta1::Params {
+            max_validators: 3,
+            ..delegation::default_params()
+        };
+        delegation::set_params(&mut ctx, &params).unwrap();
+        for n in 1..=count {
+            state::save_validator(
+                &mut ctx,
+                &validator(n, u128::from(1_000 + n) * POWER_REDUCTION),
+            )
+            .unwrap();
+        }
+        let staking = Staking::default();
+        let first = staking.validator_updates(&mut ctx).unwrap();
+        let powers = first.iter().map(|u| u.power).collect();
+        let before = ctx.gas.used();
+        assert!(staking.validator_updates(&mut ctx).unwrap().is_empty());
+        (powers, ctx.gas.used() - before)
+    }
+
+    #[test]
+    fn the_validator_set_update_reads_only_the_top_of_the_ranking() {
+        let (few, few_gas) = steady_state(5);
+        let (many, many_gas) = steady_state(2_000);
+        assert_eq!(few, vec![1_005, 1_004, 1_003]);
+        assert_eq!(many, vec![3_000, 2_999, 2_998]);
+        // Two thousand validators cost an EndBlock what five do.
+        assert_eq!(few_gas, many_gas);
+    }
 }

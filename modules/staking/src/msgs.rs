@@ -5,7 +5,7 @@
 use crate::delegation;
 use crate::{state, Staking, BOND_DENOM};
 use surety_framework::validate;
-use surety_framework::{require_authority, sdk, Address, Ctx, Dec, Error, Event};
+use surety_framework::{sdk, Address, Ctx, Dec, Error, Event};
 use surety_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use surety_proto::cosmos::crypto::ed25519::PubKey as Ed25519PubKey;
 use surety_proto::cosmos::staking::v1beta1::{
@@ -222,13 +222,7 @@ pub fn check_params(p: &Params) -> Result<(), Error> {
 }
 
 pub fn check_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
-    let signer = require_authority(&m.authority)?;
-    check_params(
-        m.params
-            .as_ref()
-            .ok_or_else(|| sdk::invalid_request("params: missing"))?,
-    )?;
-    Ok(vec![signer])
+    surety_framework::msgs::update_params(&m.authority, m.params.as_ref(), check_params)
 }
 
 fn timestamp(seconds: i64) -> Option<Timestamp> {
@@ -412,9 +406,7 @@ pub fn redelegate(
 }
 
 pub fn update_params(ctx: &mut Ctx, m: MsgUpdateParams) -> Result<MsgUpdateParamsResponse, Error> {
-    let p = m
-        .params
-        .ok_or_else(|| sdk::invalid_request("params: missing"))?;
+    let p = surety_framework::msgs::present(m.params)?;
     delegation::set_params(ctx, &p)?;
     Ok(MsgUpdateParamsResponse {})
 }

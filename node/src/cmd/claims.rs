@@ -225,15 +225,17 @@ pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
         }
         Query::Claims { policy, node } => {
             let client = node.client(ctx)?;
-            let r: QueryClaimsResponse = client.query(
+            let all = client.query_all(
                 "/surety.claims.v1.Query/Claims",
-                &QueryClaimsRequest {
+                |page| QueryClaimsRequest {
                     policy_id: policy.unwrap_or(0),
+                    pagination: Some(page),
                 },
+                |r: QueryClaimsResponse| (r.claims, r.pagination),
             )?;
             let mut denoms = std::collections::BTreeMap::new();
             let mut claims = Vec::new();
-            for c in &r.claims {
+            for c in &all {
                 let denom = match denoms.entry(c.policy_id) {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {

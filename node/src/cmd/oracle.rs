@@ -180,11 +180,14 @@ pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
             v
         }
         Query::Incidents { node } => {
-            let r: QueryIncidentsResponse = node.client(ctx)?.query(
+            let incidents = node.client(ctx)?.query_all(
                 "/surety.oracle.v1.Query/Incidents",
-                &QueryIncidentsRequest {},
+                |page| QueryIncidentsRequest {
+                    pagination: Some(page),
+                },
+                |r: QueryIncidentsResponse| (r.incidents, r.pagination),
             )?;
-            json!({"incidents": r.incidents.iter().map(incident_json).collect::<Vec<_>>()})
+            json!({"incidents": incidents.iter().map(incident_json).collect::<Vec<_>>()})
         }
     };
     ctx.print(&value);

@@ -249,6 +249,17 @@ pub fn run_tx(ctx: &Context, command: Tx) -> Result<()> {
     }
 }
 
+/// Every product, page by page.
+pub fn all_products(client: &crate::client::Client) -> Result<Vec<Product>> {
+    client.query_all(
+        "/surety.policy.v1.Query/Products",
+        |page| QueryProductsRequest {
+            pagination: Some(page),
+        },
+        |r: QueryProductsResponse| (r.products, r.pagination),
+    )
+}
+
 pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
     let value = match command {
         Query::Quote {
@@ -278,10 +289,8 @@ pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
             product_json(&product_of(&node.client(ctx)?, product_id)?)
         }
         Query::Products { node } => {
-            let r: QueryProductsResponse = node
-                .client(ctx)?
-                .query("/surety.policy.v1.Query/Products", &QueryProductsRequest {})?;
-            json!({"products": r.products.iter().map(product_json).collect::<Vec<_>>()})
+            let products = all_products(&node.client(ctx)?)?;
+            json!({"products": products.iter().map(product_json).collect::<Vec<_>>()})
         }
         Query::Policy { policy_id, node } => {
             let client = node.client(ctx)?;
@@ -295,13 +304,16 @@ pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
         Query::Policies { owner, node } => {
             let client = node.client(ctx)?;
             let now = client.latest_block_time()?;
-            let r: QueryPoliciesResponse = client.query(
+            let owner = owner.unwrap_or_default();
+            let policies = client.query_all(
                 "/surety.policy.v1.Query/Policies",
-                &QueryPoliciesRequest {
-                    owner: owner.unwrap_or_default(),
+                |page| QueryPoliciesRequest {
+                    owner: owner.clone(),
+                    pagination: Some(page),
                 },
+                |r: QueryPoliciesResponse| (r.policies, r.pagination),
             )?;
-            json!({"policies": r.policies.iter().map(|p| policy_json(p, now)).collect::<Vec<_>>()})
+            json!({"policies": policies.iter().map(|p| policy_json(p, now)).collect::<Vec<_>>()})
         }
     };
     ctx.print(&value);

@@ -168,10 +168,14 @@ pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
     let value = match command {
         Query::Pool { pool_id, node } => pool_json(&pool_view(&node.client(ctx)?, pool_id)?),
         Query::Pools { node } => {
-            let r: QueryPoolsResponse = node
-                .client(ctx)?
-                .query("/surety.pool.v1.Query/Pools", &QueryPoolsRequest {})?;
-            json!({"pools": r.pools.iter().map(pool_json).collect::<Vec<_>>()})
+            let pools = node.client(ctx)?.query_all(
+                "/surety.pool.v1.Query/Pools",
+                |page| QueryPoolsRequest {
+                    pagination: Some(page),
+                },
+                |r: QueryPoolsResponse| (r.pools, r.pagination),
+            )?;
+            json!({"pools": pools.iter().map(pool_json).collect::<Vec<_>>()})
         }
         Query::Position {
             pool_id,
@@ -241,16 +245,14 @@ fn capital_model(
 ) -> Result<Value> {
     use surety_capital_model::{calibrate_from_csv, try_simulate, write_exceedance_svg};
     use surety_capital_model::{Book, Exposure as ModelExposure, ProductLink};
-    use surety_proto::surety::policy::v1::{QueryProductsRequest, QueryProductsResponse};
     let view = pool_view(client, pool_id)?;
     let denom = view.pool.clone().unwrap_or_default().denom;
     let exposures: QueryExposuresResponse = client.query(
         "/surety.pool.v1.Query/Exposures",
         &QueryExposuresRequest { pool_id },
     )?;
-    let products: QueryProductsResponse =
-        client.query("/surety.policy.v1.Query/Products", &QueryProductsRequest {})?;
-    let product = |id: u64| products.products.iter().find(|p| p.id == id);
+    let products = super::policy::all_products(client)?;
+    let product = |id: u64| products.iter().find(|p| p.id == id);
     let mut book = Book {
         capital: exposures.capital.parse()?,
         exposures: Vec::new(),
