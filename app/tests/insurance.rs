@@ -434,6 +434,22 @@ fn impermanent_loss_cover_outlives_the_oracle_price_history() {
     h.invariants().unwrap();
 }
 
+/// Liquidity cover starts from the feed's price; while the oracle has none it is not sold.
+#[test]
+fn liquidity_cover_is_not_sold_without_a_price_to_start_from() {
+    let mut h = market(|s| {
+        let mut feeds = surety_genesis::demo::oracle_feeds();
+        feeds.prices.retain(|p| p.feed != "ETH/USD");
+        set_section(s, "oracle", &feeds);
+    });
+    deposit(&mut h, &alice(), 1, 300_000 * USDC).unwrap();
+    let before = usdc(&h, &dave());
+    let err = buy(&mut h, &dave(), 3, 10_000 * USDC, 60).unwrap_err();
+    assert_eq!((err.codespace, err.code), ("policy", 11), "{}", err.log);
+    assert_eq!(usdc(&h, &dave()), before);
+    h.invariants().unwrap();
+}
+
 fn stake_tx(who: &Address, amount: u128) -> Tx {
     Tx::new(
         who,
