@@ -178,7 +178,7 @@ pub fn policy_json(p: &Policy, now: i64) -> Value {
     } else {
         "active"
     };
-    json!({
+    let mut v = json!({
         "id": p.id.to_string(),
         "owner": p.owner,
         "product_id": p.product_id.to_string(),
@@ -194,7 +194,12 @@ pub fn policy_json(p: &Policy, now: i64) -> Value {
             "premium": amount(&a.premium, &p.denom),
         })).collect::<Vec<_>>(),
         "terms_hash": hex::encode(&p.terms_hash),
-    })
+    });
+    // Liquidity cover: the price it started from, frozen at purchase.
+    if !p.entry_price.is_empty() {
+        v["entry_price"] = json!(p.entry_price);
+    }
+    v
 }
 
 pub fn run_tx(ctx: &Context, command: Tx) -> Result<()> {
