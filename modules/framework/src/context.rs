@@ -299,12 +299,7 @@ mod tests {
     #[test]
     fn failed_branch_leaves_no_writes_but_pays_gas() {
         let mut state = Overlay::new(&Empty);
-        let mut ctx = Ctx::new(
-            &mut state,
-            BlockInfo::default(),
-            ExecMode::Deliver,
-            GasMeter::infinite(),
-        );
+        let mut ctx = crate::testing::block(&mut state, 0, 0);
         ctx.put("s", b"a".to_vec(), b"1".to_vec()).unwrap();
         let before = ctx.gas.used();
         let r: Result<(), Error> = ctx.branch(|c| {

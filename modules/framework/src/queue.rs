@@ -87,19 +87,13 @@ impl DeadlineQueue {
 mod tests {
     use super::*;
     use crate::state::Overlay;
-    use crate::{BlockInfo, ExecMode, GasMeter};
 
     use crate::testing::EmptyState as Empty;
 
     #[test]
     fn takes_due_items_in_time_order_within_budget() {
         let mut state = Overlay::new(&Empty);
-        let mut ctx = Ctx::new(
-            &mut state,
-            BlockInfo::default(),
-            ExecMode::Deliver,
-            GasMeter::infinite(),
-        );
+        let mut ctx = crate::testing::block(&mut state, 0, 0);
         let q = DeadlineQueue::new("s", 7);
         for (t, id) in [(30i64, 3u8), (-5, 9), (10, 1), (10, 2), (100, 4)] {
             q.push(&mut ctx, t, &[id]).unwrap();

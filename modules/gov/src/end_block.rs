@@ -243,7 +243,7 @@ mod tests {
     use super::*;
     use crate::{key, Tally, DEPOSITS, GOV_ACCOUNT};
     use surety_framework::state::{Entries, Overlay, StateRead};
-    use surety_framework::{Address, BlockInfo, Coins, ExecMode, GasMeter};
+    use surety_framework::{Address, Coins};
     use surety_proto::cosmos::gov::v1::Deposit;
 
     struct Empty;
@@ -253,14 +253,6 @@ mod tests {
         }
         fn prefix(&self, _: &'static str, _: &[u8]) -> Result<Entries, Error> {
             Ok(Vec::new())
-        }
-    }
-
-    fn block(time: i64) -> BlockInfo {
-        BlockInfo {
-            height: 1,
-            time_unix_secs: time,
-            ..Default::default()
         }
     }
 
@@ -302,12 +294,7 @@ mod tests {
     #[test]
     fn a_proposal_whose_refund_fails_does_not_stop_the_others() {
         let mut state = Overlay::new(&Empty);
-        let mut ctx = Ctx::new(
-            &mut state,
-            block(100),
-            ExecMode::Deliver,
-            GasMeter::infinite(),
-        );
+        let mut ctx = surety_framework::testing::block(&mut state, 1, 100);
         let gov = Gov::default();
         let alice = Address([1; 20]);
         // The gov account holds only the honest deposits (proposal 3's 70usure).
@@ -348,12 +335,7 @@ mod tests {
     #[test]
     fn a_failed_tally_or_refund_does_not_stop_the_other_closings() {
         let mut state = Overlay::new(&Empty);
-        let mut ctx = Ctx::new(
-            &mut state,
-            block(100),
-            ExecMode::Deliver,
-            GasMeter::infinite(),
-        );
+        let mut ctx = surety_framework::testing::block(&mut state, 1, 100);
         let gov = Gov::default();
         let alice = Address([1; 20]);
         gov.bank
@@ -413,12 +395,7 @@ mod tests {
     #[test]
     fn drops_are_bounded_per_block_and_resume_next_block() {
         let mut state = Overlay::new(&Empty);
-        let mut ctx = Ctx::new(
-            &mut state,
-            block(1_000),
-            ExecMode::Deliver,
-            GasMeter::infinite(),
-        );
+        let mut ctx = surety_framework::testing::block(&mut state, 1, 1_000);
         let gov = Gov::default();
         let total = DROPS_PER_BLOCK + 5;
         gov.bank
@@ -449,12 +426,7 @@ mod tests {
     #[test]
     fn a_stale_queue_entry_does_not_touch_the_proposal() {
         let mut state = Overlay::new(&Empty);
-        let mut ctx = Ctx::new(
-            &mut state,
-            block(100),
-            ExecMode::Deliver,
-            GasMeter::infinite(),
-        );
+        let mut ctx = surety_framework::testing::block(&mut state, 1, 100);
         let gov = Gov::default();
         gov.bank
             .mint(&mut ctx, GOV_ACCOUNT, &Coins::of(1, "usure"))
