@@ -169,6 +169,9 @@ impl App {
             );
         }
         let mut block = block_info(req.height, req.time.as_ref(), self.chain_id());
+        // Height 1 carries InitChain's hash, which no snapshot has; no IBC handshake reads it.
+        block.last_app_hash = snapshot.app_hash().map(|h| h.to_vec()).unwrap_or_default();
+        block.next_validators_hash = req.next_validators_hash.to_vec();
         block.last_commit = req
             .decided_last_commit
             .iter()

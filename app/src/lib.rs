@@ -204,8 +204,10 @@ impl App {
             height: version,
             ..self.next_block(&snapshot)
         };
+        let prover = query::SnapshotProver(&snapshot);
         let mut overlay = Overlay::new(&snapshot);
         let mut ctx = Ctx::new(&mut overlay, block, ExecMode::Query, gas);
+        ctx.prover = Some(&prover);
         Ok((f(&mut ctx), version))
     }
 }

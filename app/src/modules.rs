@@ -71,6 +71,8 @@ impl Modules {
             Box::new(surety_gov::GovModule {
                 keeper: surety_gov::Gov::default(),
             }),
+            // Last: payouts claims made in this block go home in the same block.
+            Box::new(surety_ibc::Ibc),
         ]);
         modules.hooks = Some(Box::new(distribution));
         modules
@@ -124,6 +126,10 @@ impl surety_framework::Router for Modules {
         self.hooks
             .as_deref()
             .map(|h| h as &dyn surety_framework::StakingHooks)
+    }
+
+    fn payout_hooks(&self) -> Option<&dyn surety_framework::PayoutHooks> {
+        Some(&surety_ibc::Ibc)
     }
 
     fn execute(

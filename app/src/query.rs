@@ -11,6 +11,7 @@ use surety_proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
 
 pub const SIMULATE: &str = "/cosmos.tx.v1beta1.Service/Simulate";
 pub const GET_NODE_INFO: &str = "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo";
+pub const NODE_CONFIG: &str = "/cosmos.base.node.v1beta1.Service/Config";
 /// Proof op type for a Jellyfish Merkle Tree ics23 proof (substore, then main tree).
 pub const PROOF_OP_TYPE: &str = "ics23:jmt";
 
@@ -51,6 +52,15 @@ impl App {
         match path {
             SIMULATE => self.simulate_query(request),
             GET_NODE_INFO => self.node_info(),
+            // Relayers read the node's minimum gas price here (Hermes's health check).
+            NODE_CONFIG => Ok((
+                surety_proto::cosmos::base::node::v1beta1::ConfigResponse {
+                    minimum_gas_price: self.inner.config.min_gas_prices.to_string(),
+                    ..Default::default()
+                }
+                .encode_to_vec(),
+                self.inner.storage.latest_version(),
+            )),
             "/app/stats" | "app/stats" => Ok((
                 self.inner.stats.to_json().to_string().into_bytes(),
                 self.inner.storage.latest_version(),
@@ -200,5 +210,28 @@ impl App {
                 .with_router(&self.inner.modules);
             self.runner().run(&mut ctx, tx)
         })
+    }
+}
+
+/// ICS-23's `MerkleProof` (ibc.core.commitment.v1): the proofs from the key up to the app hash.
+#[derive(Clone, PartialEq, prost::Message)]
+struct MerkleProof {
+    #[prost(message, repeated, tag = "1")]
+    proofs: Vec<surety_proto::ics23::CommitmentProof>,
+}
+
+/// Proofs for queries, from the snapshot they read.
+pub(crate) struct SnapshotProver<'s>(pub &'s surety_store::Snapshot);
+
+impl surety_framework::Prover for SnapshotProver<'_> {
+    fn prove(&self, store: &str, key: &[u8]) -> Result<Vec<u8>, Error> {
+        let (_, proofs) = self
+            .0
+            .get_with_proof(store, key)
+            .map_err(|e| sdk::invalid_request(e.to_string()))?;
+        Ok(MerkleProof {
+            proofs: proofs.to_vec(),
+        }
+        .encode_to_vec())
     }
 }

@@ -117,6 +117,27 @@ impl std::str::FromStr for MinGasPrices {
     }
 }
 
+impl std::fmt::Display for MinGasPrices {
+    /// As parsed: `"0.0025usure"`, Cosmos's `minimum-gas-prices` form.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(denom, scaled)| {
+                let whole = scaled / PRICE_SCALE;
+                let frac = format!("{:018}", scaled % PRICE_SCALE);
+                let frac = frac.trim_end_matches('0');
+                if frac.is_empty() {
+                    format!("{whole}{denom}")
+                } else {
+                    format!("{whole}.{frac}{denom}")
+                }
+            })
+            .collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
 impl MinGasPrices {
     /// The fee is enough if it pays the price in any one of the listed denoms (rounded up).
     fn check(&self, fee: &Coins, gas_limit: u64) -> Result<(), Error> {

@@ -165,9 +165,11 @@ pub fn oracle_feeds() -> oracle::v1::GenesisState {
     }
 }
 
-/// Periods short enough to watch on a localnet: a 60 s vote (30 s expedited), 2 minutes to
-/// unbond, and a 30-block liveness window with 30 s in jail.
-pub fn governance() -> [(&'static str, Value); 3] {
+/// Periods short enough to watch on a localnet: a 60 s vote (30 s expedited), 10 minutes
+/// to unbond (so IBC light clients of the localnet, trusted for 2/3 of it, outlive a relayer
+/// restart), a 30-block liveness window with 30 s in jail, and cross-chain payouts that time out
+/// after 20 s and are retried 5 s later.
+pub fn governance() -> [(&'static str, Value); 4] {
     [
         (
             "gov",
@@ -179,7 +181,7 @@ pub fn governance() -> [(&'static str, Value); 3] {
         ),
         (
             "staking",
-            serde_json::json!({"params": {"unbonding_time": "120s"}}),
+            serde_json::json!({"params": {"unbonding_time": "600s"}}),
         ),
         (
             "slashing",
@@ -188,6 +190,10 @@ pub fn governance() -> [(&'static str, Value); 3] {
                 "min_signed_per_window": "0.5",
                 "downtime_jail_duration": "30s",
             }}),
+        ),
+        (
+            "ibc",
+            serde_json::json!({"params": {"remit_timeout_secs": 20, "retry_delay_secs": 5}}),
         ),
     ]
 }

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod cli;
+pub mod ibc;
 pub mod procs;
 pub mod rpc;
 
@@ -907,6 +908,17 @@ impl Localnet {
                 home: home0.clone(),
             });
         }
+
+        // The IBC relayer's account (Hermes's key, `ibc::RELAYER_MNEMONIC`), so `--ibc` and the
+        // cross-chain tests can relay without a funding step.
+        sd.run_ok(&[
+            "genesis",
+            "add-account",
+            ibc::RELAYER_SURETY_ADDRESS,
+            DEMO_COINS,
+            "--home",
+            &h0,
+        ])?;
 
         // The demo market: pools, products, oracle feeds and short claim periods; and the
         // simulated feed every validator reads its prices from.

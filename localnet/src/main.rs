@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use surety_localnet::ibc::{self, launch, launch::IbcSide, IbcTools};
 use surety_localnet::{cli, procs, Localnet, LocalnetOptions, DEFAULT_FEES, STAKE_DENOM};
 
 #[derive(Parser, Debug)]
@@ -47,10 +48,10 @@ enum Cmd {
         #[arg(long)]
         fresh: bool,
         /// Added to every port (only when creating; default 0).
-        #[arg(long)]
+        #[arg(long, visible_alias = "port-offset")]
         offset: Option<u16>,
-        /// Chain id (only when creating).
-        #[arg(long)]
+        /// Chain id (only when creating; default surety-localnet, surety-a-1 with --ibc).
+        #[arg(long, conflicts_with = "ibc")]
         chain_id: Option<String>,
         /// CometBFT consensus.timeout_commit (only when creating).
         #[arg(long)]
@@ -61,6 +62,12 @@ enum Cmd {
         /// Create the network without oracle vote extensions (to measure what they cost).
         #[arg(long)]
         no_vote_extensions: bool,
+        /// IBC: run this network as surety-a-1 beside a second Surety network (surety-b-1, one
+        /// validator), an ibc-go chain (simd-1) and the Hermes relayer, linked by ICS-20
+        /// transfer channels. Needs simd and hermes ($SURETY_SIMD/$SURETY_HERMES, else
+        /// scripts/install-ibc-tools.sh builds them).
+        #[arg(long)]
+        ibc: bool,
     },
     /// Stop a running network (keeps its data).
     Stop,
@@ -128,6 +135,7 @@ fn main() -> ExitCode {
             timeout_commit,
             wait,
             no_vote_extensions,
+            ibc,
         } => start(
             &cli,
             *validators,
@@ -135,7 +143,7 @@ fn main() -> ExitCode {
             *offset,
             chain_id.clone(),
             timeout_commit.clone(),
-            (Duration::from_secs(*wait), !no_vote_extensions),
+            (Duration::from_secs(*wait), !no_vote_extensions, *ibc),
         ),
         Cmd::Stop => stop(&cli).map(|_| ()),
         Cmd::Wipe => wipe(&cli),
@@ -169,7 +177,7 @@ fn start(
     offset: Option<u16>,
     chain_id: Option<String>,
     timeout_commit: Option<String>,
-    (wait, vote_extensions): (Duration, bool),
+    (wait, vote_extensions, ibc): (Duration, bool, bool),
 ) -> Result<()> {
     let mut opts = options(cli);
     opts.vote_extensions = vote_extensions;
@@ -179,13 +187,24 @@ fn start(
     if let Some(o) = offset {
         opts.port_offset = o;
     }
-    let chain_id_given = chain_id.is_some();
+    // Under --ibc the main network must be surety-a-1 (clap refuses --chain-id with --ibc).
+    let chain_id_given = chain_id.is_some() || ibc;
     if let Some(c) = chain_id {
         opts.chain_id = c;
+    }
+    if ibc {
+        opts.chain_id = launch::SURETY_A_CHAIN_ID.to_owned();
     }
     if let Some(t) = timeout_commit {
         opts.timeout_commit = t;
     }
+    let tools = if ibc {
+        Some(IbcTools::locate().context(
+            "--ibc needs simd and hermes: set $SURETY_SIMD and $SURETY_HERMES, or run scripts/install-ibc-tools.sh",
+        )?)
+    } else {
+        None
+    };
     install_signal_handlers();
     let interrupted = Arc::new(AtomicBool::new(false));
     // Relay the signal flag into the Localnet's cancel flag.
@@ -210,60 +229,114 @@ fn start(
     let existing = Localnet::read_manifest(probe.root())?;
     drop(probe);
 
-    let mut net = match existing {
+    let reuse = match &existing {
         Some(m) if !fresh => {
             if validators.is_some_and(|n| n != m.validators)
                 || offset.is_some_and(|o| o != m.port_offset)
                 || (chain_id_given && opts.chain_id != m.chain_id)
             {
                 bail!(
-                    "the localnet in {} has {} validators, port offset {} and chain id {}; \
+                    "the localnet in {} has {} validators, port offset {} and chain id {}{}; \
                      pass --fresh to recreate it with other settings",
                     opts.root.display(),
                     m.validators,
                     m.port_offset,
-                    m.chain_id
+                    m.chain_id,
+                    if ibc && m.chain_id != opts.chain_id {
+                        format!(" (--ibc needs {})", opts.chain_id)
+                    } else {
+                        String::new()
+                    }
                 );
             }
             eprintln!(
                 "[localnet] reusing the network in {} (use --fresh for a new one)",
                 opts.root.display()
             );
-            Localnet::open(opts)?
+            true
         }
-        existing => {
-            let mut net = Localnet::new(opts)?;
-            if existing.is_some() {
-                eprintln!(
-                    "[localnet] --fresh: stopping and deleting {}",
-                    net.root().display()
-                );
-                net.stop()?;
-            }
-            net.set_cancel_flag(interrupted.clone());
-            net.create()?;
-            net
-        }
+        _ => false,
+    };
+    let mut net = if reuse {
+        Localnet::open(opts)?
+    } else {
+        Localnet::new(opts)?
     };
     net.set_cancel_flag(interrupted.clone());
+    // The IBC side is planned (ports checked) before anything is created.
+    let mut side = match tools {
+        Some(tools) => {
+            let mut side = IbcSide::new(tools, net.options())?;
+            side.set_cancel_flag(interrupted.clone());
+            Some(side)
+        }
+        None => None,
+    };
+    let t_create = Instant::now();
+    if !reuse {
+        if existing.is_some() {
+            eprintln!(
+                "[localnet] --fresh: stopping and deleting {}",
+                net.root().display()
+            );
+            net.stop()?;
+        }
+        // Creating deletes the root, with whatever an earlier --ibc run left in it.
+        let was = launch::stop_extras(net.root(), net.options())?;
+        if !was.is_empty() {
+            eprintln!("[localnet] stopped leftovers: {}", was.join(", "));
+        }
+        net.create()?;
+    }
+    let a_create = (!reuse).then(|| t_create.elapsed());
+    if let Some(side) = side.as_mut() {
+        side.create(!reuse)?;
+    }
     net.set_launcher_pid(Some(std::process::id()));
 
     net.start()?;
+    let a_spawned = Instant::now();
     let run = (|| -> Result<()> {
-        net.wait_for_height(1, wait)?;
-        let h = net
-            .heights(&net.running_nodes())?
-            .into_iter()
-            .max()
-            .unwrap_or(1);
-        net.wait_for_height(h + 1, wait)?;
-        net.seed_market()?;
+        let mut a_start = Duration::ZERO;
+        let mut wait_main = || -> Result<()> {
+            net.wait_for_height(1, wait)?;
+            let h = net
+                .heights(&net.running_nodes())?
+                .into_iter()
+                .max()
+                .unwrap_or(1);
+            net.wait_for_height(h + 1, wait)?;
+            a_start = a_spawned.elapsed();
+            Ok(())
+        };
+        match side.as_mut() {
+            Some(side) => {
+                side.spawn()?;
+                side.wait_ready_while(wait, wait_main)?;
+                net.seed_market()?;
+                eprintln!(
+                    "[localnet] linking {}, {} and {} with Hermes (about 15 s per new channel)…",
+                    net.chain_id(),
+                    launch::SURETY_B_CHAIN_ID,
+                    launch::SIMD_CHAIN_ID
+                );
+                side.connect(&net)?;
+            }
+            None => {
+                wait_main()?;
+                net.seed_market()?;
+            }
+        }
         print_summary(&net);
+        if let Some(side) = &side {
+            print_ibc_summary(&net, side, (a_create, a_start));
+        }
         println!(
             "\nRunning. Press Ctrl-C to stop (data is kept; `surety-localnet wipe` deletes it)."
         );
         let mut last_check = Instant::now();
         let mut reported = vec![false; net.validators()];
+        let mut side_reported = Vec::new();
         while !interrupted.load(Ordering::SeqCst) {
             thread::sleep(Duration::from_millis(200));
             if last_check.elapsed() >= Duration::from_secs(2) {
@@ -278,13 +351,27 @@ fn start(
                         );
                     }
                 }
+                if let Some(side) = side.as_mut() {
+                    for msg in side.newly_exited(&mut side_reported) {
+                        eprintln!("[localnet] {msg}");
+                    }
+                }
             }
         }
         Ok(())
     })();
+    let mut stopped_side = Ok(());
+    if let Some(side) = side.as_mut() {
+        eprintln!(
+            "\n[localnet] stopping hermes, {} and {}…",
+            launch::SIMD_CHAIN_ID,
+            launch::SURETY_B_CHAIN_ID
+        );
+        stopped_side = side.stop();
+    }
     eprintln!("\n[localnet] stopping the nodes…");
     net.set_launcher_pid(None);
-    let stopped = net.stop();
+    let stopped = net.stop().and(stopped_side);
     match (&run, &stopped) {
         (_, Err(e)) => eprintln!("[localnet] stop: {e:#}"),
         (_, Ok(())) => eprintln!("[localnet] stopped; data kept in {}", net.root().display()),
@@ -306,6 +393,168 @@ fn start(
         bail!(msg);
     }
     stopped
+}
+
+/// The IBC part of `start --ibc`'s summary: chains, channels, logs, the simd CLI, times.
+fn print_ibc_summary(
+    net: &Localnet,
+    side: &IbcSide,
+    (a_create, a_start): (Option<Duration>, Duration),
+) {
+    let b = &side.surety_b;
+    let simd = &side.simd;
+    println!();
+    println!("IBC: three chains linked by Hermes over ICS-20 `transfer` channels");
+    println!();
+    println!("{:<12} {:<24} {:<17} data", "chain", "RPC", "gRPC");
+    for (id, rpc, grpc, data) in [
+        (
+            net.chain_id(),
+            net.endpoints(0).rpc,
+            net.endpoints(0).grpc,
+            format!("{} (validators above)", net.root().display()),
+        ),
+        (
+            b.chain_id(),
+            b.endpoints(0).rpc,
+            b.endpoints(0).grpc,
+            b.node_home(0).display().to_string(),
+        ),
+        (
+            simd.chain_id(),
+            simd.rpc_url(),
+            format!("127.0.0.1:{}", simd.ports().grpc),
+            simd.home().display().to_string(),
+        ),
+    ] {
+        println!("{id:<12} {rpc:<24} {grpc:<17} {data}");
+    }
+    println!();
+    println!("Channels (port transfer on both sides):");
+    let channels = side.links.as_ref().map(|l| &l.channels[..]).unwrap_or(&[]);
+    let created_in = side
+        .links
+        .as_ref()
+        .map(|l| &l.created_in[..])
+        .unwrap_or(&[]);
+    for (i, c) in channels.iter().enumerate() {
+        println!(
+            "  {:<11} {:<11} <-> {:<11} {:<11} ({} / {}; {})",
+            c.a.chain_id,
+            c.a.channel_id,
+            c.b.chain_id,
+            c.b.channel_id,
+            c.a.connection_id,
+            c.b.connection_id,
+            match created_in.get(i).copied().flatten() {
+                Some(d) => format!("created in {:.1} s", d.as_secs_f64()),
+                None => "reused".to_owned(),
+            }
+        );
+    }
+    println!();
+    println!("Logs:");
+    println!(
+        "  {:<11} {}/node<i>/node.log",
+        net.chain_id(),
+        net.root().display()
+    );
+    println!("  {:<11} {}", b.chain_id(), b.log_path(0).display());
+    println!("  {:<11} {}", simd.chain_id(), simd.log_path().display());
+    if let Some(l) = &side.links {
+        println!(
+            "  {:<11} {} (config {})",
+            "hermes",
+            l.hermes.log_path().display(),
+            l.hermes.config_path().display()
+        );
+    }
+    let tools = side.tools();
+    let simd_bin = tools.simd.display();
+    let home = simd.home().display();
+    let rpc = simd.rpc_url();
+    println!();
+    println!(
+        "{} CLI (it does not read client.toml: pass --node, and --keyring-backend test for keys and txs):",
+        simd.chain_id()
+    );
+    println!("  {simd_bin} --home {home} <command> --node {rpc}");
+    if let Ok(user) = simd.account("user") {
+        println!(
+            "  account `user`: {} (key in the test keyring of {home})",
+            user.address
+        );
+        println!(
+            "  {simd_bin} --home {home} query bank balances {} --node {rpc}",
+            user.address
+        );
+    }
+    let to_a = channels
+        .iter()
+        .find_map(|c| c.oriented(simd.chain_id(), net.chain_id()));
+    if let (Some(ch), Ok(alice)) = (to_a, net.account("alice")) {
+        println!(
+            "  {simd_bin} --home {home} tx ibc-transfer transfer transfer {} {} 1000000{} --from user --keyring-backend test --chain-id {} --node {rpc} --fees {} --yes",
+            ch.a.channel_id,
+            alice.address,
+            ibc::SIMD_STABLE_DENOM,
+            simd.chain_id(),
+            ibc::SIMD_FEES
+        );
+        println!(
+            "    (alice receives it on {} as {})",
+            net.chain_id(),
+            ibc::ibc_denom(ibc::TRANSFER_PORT, &ch.b.channel_id, ibc::SIMD_STABLE_DENOM)
+        );
+    }
+    let sd = suretyd_for_display(net);
+    println!(
+        "Surety: {sd} query ibc channels --node {}",
+        net.endpoints(0).rpc
+    );
+    if let Some(l) = &side.links {
+        println!(
+            "Hermes: {} --config {} query channels --chain {}",
+            tools.hermes.display(),
+            l.hermes.config_path().display(),
+            net.chain_id()
+        );
+    }
+    let t = &side.times;
+    let s = |d: Duration| format!("{:.1} s", d.as_secs_f64());
+    let made = |d: Option<Duration>| match d {
+        Some(d) => format!("created in {}", s(d)),
+        None => "reused".to_owned(),
+    };
+    println!();
+    println!("Times:");
+    println!(
+        "  {:<11} {}, first blocks {} after start",
+        net.chain_id(),
+        made(a_create),
+        s(a_start)
+    );
+    println!(
+        "  {:<11} {}, block 2 {} after start",
+        b.chain_id(),
+        made(t.surety_b_create),
+        s(t.surety_b_start)
+    );
+    println!(
+        "  {:<11} {}, block 2 {} after start",
+        simd.chain_id(),
+        made(t.simd_create),
+        s(t.simd_start)
+    );
+    if let Some(l) = &side.links {
+        println!(
+            "  {:<11} config, keys, {} channel(s) and `hermes start` ({}) in {}",
+            "hermes",
+            channels.len(),
+            s(l.start_time),
+            s(t.link)
+        );
+    }
 }
 
 fn print_summary(net: &Localnet) {
@@ -408,10 +657,20 @@ fn stop(cli: &Cli) -> Result<bool> {
         anything = true;
         eprintln!("[localnet] asking the launcher (pid {pid}) to stop the nodes…");
         procs::signal(pid, libc::SIGTERM);
-        let limit = net.options().stop_timeout + Duration::from_secs(15);
+        let mut limit = net.options().stop_timeout + Duration::from_secs(15);
+        if launch::present(net.root()) {
+            // It stops Hermes, simd-1 and surety-b-1 first.
+            limit += Duration::from_secs(60);
+        }
         if !procs::wait_until(limit, || !procs::is_alive(pid)) {
             eprintln!("[localnet] the launcher did not exit within {limit:?}; stopping the nodes directly");
         }
+    }
+    // What an --ibc launcher runs beside the network (Hermes, simd-1, surety-b-1), if left.
+    let extras = launch::stop_extras(net.root(), net.options())?;
+    if !extras.is_empty() {
+        anything = true;
+        eprintln!("[localnet] stopped {}", extras.join(", "));
     }
     let running: Vec<usize> = (0..net.validators())
         .filter(|i| net.is_running(*i))
@@ -455,8 +714,24 @@ fn status(cli: &Cli) -> Result<()> {
             return Ok(());
         }
     };
-    let Some(m) = net.manifest().cloned() else {
+    if net.manifest().is_none() {
         return Ok(());
+    }
+    if let Some(pid) = net.live_launcher() {
+        println!("launcher: pid {pid}");
+    }
+    print_network_status(&mut net);
+    if launch::present(net.root()) {
+        ibc_status(&net);
+    }
+    net.detach();
+    Ok(())
+}
+
+/// One network's validators: state, endpoints, height, peers, app hash, processes.
+fn print_network_status(net: &mut Localnet) {
+    let Some(m) = net.manifest().cloned() else {
+        return;
     };
     println!(
         "Surety localnet `{}` — {} validator(s) in {}",
@@ -464,9 +739,6 @@ fn status(cli: &Cli) -> Result<()> {
         m.validators,
         net.root().display()
     );
-    if let Some(pid) = net.live_launcher() {
-        println!("launcher: pid {pid}");
-    }
     println!();
     println!(
         "{:<13} {:<9} {:<24} {:<17} {:<8} {:<6} {:<5} app hash",
@@ -520,6 +792,74 @@ fn status(cli: &Cli) -> Result<()> {
             Err(e) => println!("\napp hash check: {e:#}"),
         }
     }
-    net.detach();
-    Ok(())
+}
+
+/// `status` of what `start --ibc` runs beside the main network: surety-b-1, simd-1, Hermes
+/// and the recorded channels.
+fn ibc_status(net: &Localnet) {
+    let root = net.root();
+    println!();
+    let b_opts = LocalnetOptions {
+        root: launch::surety_b_root(root),
+        ..net.options().clone()
+    };
+    if let Ok(mut b) = Localnet::open(b_opts) {
+        print_network_status(&mut b);
+        b.detach();
+        println!();
+    }
+    let pids = |home: &std::path::Path, prog: &str| -> Vec<String> {
+        procs::processes_using(home, &[prog])
+            .iter()
+            .map(|p| p.pid.to_string())
+            .collect()
+    };
+    let state = |pids: &[String]| {
+        if pids.is_empty() {
+            "stopped".to_owned()
+        } else {
+            format!("running (pid {})", pids.join(" "))
+        }
+    };
+    let simd_home = launch::simd_home(root);
+    if simd_home.exists() {
+        let p = pids(&simd_home, "simd");
+        match launch::simd_ports(net.options().port_offset) {
+            Ok(ports) => {
+                let rpc = format!("http://127.0.0.1:{}", ports.rpc);
+                let height = net
+                    .rpc()
+                    .status(&rpc)
+                    .map(|s| s.height.to_string())
+                    .unwrap_or_else(|_| "-".into());
+                println!(
+                    "{:<11} {}, RPC {rpc}, gRPC 127.0.0.1:{}, height {height}, home {}",
+                    launch::SIMD_CHAIN_ID,
+                    state(&p),
+                    ports.grpc,
+                    simd_home.display()
+                );
+            }
+            Err(_) => println!("{:<11} {}", launch::SIMD_CHAIN_ID, state(&p)),
+        }
+    }
+    let hermes_home = launch::hermes_home(root);
+    if hermes_home.exists() {
+        println!(
+            "{:<11} {}, log {}",
+            "hermes",
+            state(&pids(&hermes_home, "hermes")),
+            hermes_home.join("hermes.log").display()
+        );
+        let channels = ibc::recorded_channels(&hermes_home);
+        if !channels.is_empty() {
+            println!("channels (port transfer):");
+            for c in channels {
+                println!(
+                    "  {:<11} {:<11} <-> {:<11} {}",
+                    c.a.chain_id, c.a.channel_id, c.b.chain_id, c.b.channel_id
+                );
+            }
+        }
+    }
 }

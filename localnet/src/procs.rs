@@ -123,16 +123,19 @@ fn arg_refers_to(arg: &str, home: &str) -> bool {
 
 /// Live `suretyd` / `cometbft` processes whose arguments point into `home`.
 pub fn node_processes(home: &Path) -> Vec<ProcInfo> {
+    processes_using(home, &["suretyd", "cometbft"])
+}
+
+/// Live processes whose program name contains one of `programs` and whose
+/// arguments point into `home` (e.g. `simd` or `hermes` of an IBC localnet).
+pub fn processes_using(home: &Path, programs: &[&str]) -> Vec<ProcInfo> {
     let home = home.to_string_lossy();
     let home = home.trim_end_matches('/');
     let me = std::process::id() as i32;
     all_processes()
         .into_iter()
         .filter(|p| p.pid != me && p.is_live())
-        .filter(|p| {
-            let prog = p.program();
-            prog.contains("suretyd") || prog.contains("cometbft")
-        })
+        .filter(|p| programs.iter().any(|prog| p.program().contains(prog)))
         .filter(|p| p.argv.iter().skip(1).any(|a| arg_refers_to(a, home)))
         .collect()
 }

@@ -127,7 +127,7 @@ impl tower::Service<http::Request<axum::body::Body>> for Forward {
 pub async fn serve(app: App, address: std::net::SocketAddr) -> anyhow::Result<()> {
     let reflection = || {
         tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(surety_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(surety_proto::reflection_descriptor_set())
     };
     let routes = tonic::service::Routes::new(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)

@@ -7,11 +7,16 @@
 
 pub use cosmos_sdk_proto::cosmos;
 pub use cosmos_sdk_proto::Any;
+/// IBC's wire types (ibc-go's packages), as relayers and other chains encode them.
+pub use ibc_proto;
 pub use ics23;
 pub use prost;
 pub use tendermint_proto::v0_38 as cometbft;
 
 use prost::Message;
+
+mod reflection;
+pub use reflection::reflection_descriptor_set;
 
 /// Surety's own packages, generated from `proto/surety`.
 pub mod surety {
@@ -29,6 +34,7 @@ pub mod surety {
         policy => "surety.policy.v1.rs",
         claims => "surety.claims.v1.rs",
         oracle => "surety.oracle.v1.rs",
+        ibc => "surety.ibc.v1.rs",
     }
 }
 
@@ -111,7 +117,8 @@ pub fn from_any<M: Message + TypeUrl + Default>(
     (any.type_url == M::TYPE_URL).then(|| M::decode(any.value.as_slice()))
 }
 
-/// Every service the node serves — Cosmos's and Surety's — with their imports, as an encoded
-/// `FileDescriptorSet` for gRPC reflection.
+/// Every Cosmos and Surety service the node serves, with their imports, as an encoded
+/// `FileDescriptorSet` (gogoproto options included, for the REST gateway). gRPC reflection
+/// serves it with IBC's services added: [`reflection_descriptor_set`].
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/surety_descriptor.bin"));

@@ -397,7 +397,18 @@ impl TestNet {
     /// Creates and starts `validators` validators under a fresh directory
     /// named after `name`, on offset ports, and waits for block 2.
     pub fn create_and_start(name: &str, validators: usize) -> Result<TestNet> {
+        TestNet::create_and_start_chain(name, validators, surety_localnet::DEFAULT_CHAIN_ID)
+    }
+
+    /// As [`TestNet::create_and_start`], with the chain id given (IBC reads `name-N` as
+    /// revision N).
+    pub fn create_and_start_chain(
+        name: &str,
+        validators: usize,
+        chain_id: &str,
+    ) -> Result<TestNet> {
         let opts = LocalnetOptions {
+            chain_id: chain_id.to_owned(),
             validators,
             root: e2e_root(name)?,
             port_offset: port_offset(validators)?,

@@ -211,6 +211,12 @@ impl<O: OracleView> Keeper<O> {
         state::save_claim(ctx, claim)?;
         ctx.delete(STORE, state::open_key(policy.id))?;
         self.policy.mark_claimed(ctx, policy.id)?;
+        // A remote owner's payout goes home over IBC.
+        if let Some(hooks) = ctx.router.and_then(|r| r.payout_hooks()) {
+            if paid > 0 {
+                hooks.after_payout(ctx, &recipient, &Coin::new(paid, policy.denom.clone()))?;
+            }
+        }
         ctx.emit(
             claim_event("claim_paid", claim)
                 .attr("payout", format!("{paid}{}", policy.denom))

@@ -15,6 +15,8 @@ pub const POOL: &str = "pool";
 pub const CLAIMS: &str = "claims";
 pub const TREASURY: &str = "treasury";
 pub const ORACLE: &str = "oracle";
+/// ICS-20 mints vouchers here and burns them from here.
+pub const TRANSFER: &str = "transfer";
 
 /// All module accounts, in the order InitChain creates them.
 pub const ALL: &[&str] = &[
@@ -27,6 +29,7 @@ pub const ALL: &[&str] = &[
     CLAIMS,
     TREASURY,
     ORACLE,
+    TRANSFER,
 ];
 
 /// Whether `name` is a declared module account.

@@ -17,6 +17,10 @@ pub struct BlockInfo {
     pub last_commit: Vec<CommitVote>,
     /// Double-sign evidence CometBFT reports in this block.
     pub misbehavior: Vec<Evidence>,
+    /// This block header's `app_hash`: the state root after the previous block.
+    pub last_app_hash: Vec<u8>,
+    /// This block header's `next_validators_hash`.
+    pub next_validators_hash: Vec<u8>,
 }
 
 /// A validator's vote on the previous block.
@@ -61,6 +65,22 @@ pub trait Router: Sync {
     fn staking_hooks(&self) -> Option<&dyn StakingHooks> {
         None
     }
+
+    /// Who hears of claim payouts.
+    fn payout_hooks(&self) -> Option<&dyn PayoutHooks> {
+        None
+    }
+}
+
+/// What cross-chain cover needs to hear from claims: a payout made to an account, so that a
+/// remote owner's payout can be sent home to the chain it lives on.
+pub trait PayoutHooks: Sync {
+    fn after_payout(
+        &self,
+        ctx: &mut Ctx,
+        recipient: &crate::Address,
+        paid: &crate::Coin,
+    ) -> Result<(), Error>;
 }
 
 /// What distribution needs to hear from staking: every change of a delegation (to settle its
@@ -86,10 +106,19 @@ pub trait StakingHooks: Sync {
     ) -> Result<(), Error>;
 }
 
+/// Proves committed values, for queries that return proofs (IBC's): the encoded ICS-23
+/// `MerkleProof` (the key in its substore, then the substore in the app hash) of `key` in
+/// `store` at the height the query reads.
+pub trait Prover {
+    fn prove(&self, store: &str, key: &[u8]) -> Result<Vec<u8>, Error>;
+}
+
 pub struct Ctx<'a> {
     state: &'a mut dyn StateWrite,
     /// The message router, where the app provides it (block execution, CheckTx, Simulate).
     pub router: Option<&'a dyn Router>,
+    /// Where queries get proofs from (queries at a committed height only).
+    pub prover: Option<&'a dyn Prover>,
     pub block: BlockInfo,
     pub mode: ExecMode,
     pub gas: GasMeter,
@@ -106,6 +135,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             state,
             router: None,
+            prover: None,
             block,
             mode,
             gas,

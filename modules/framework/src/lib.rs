@@ -24,7 +24,9 @@ pub mod validate;
 
 pub use address::{Address, ACCOUNT_PREFIX, VALIDATOR_PREFIX};
 pub use coins::{Coin, Coins};
-pub use context::{BlockInfo, CommitVote, Ctx, Evidence, ExecMode, Router, StakingHooks};
+pub use context::{
+    BlockInfo, CommitVote, Ctx, Evidence, ExecMode, PayoutHooks, Prover, Router, StakingHooks,
+};
 pub use error::{sdk, Error, GrpcCode};
 pub use events::Event;
 pub use gas::{GasConfig, GasMeter};

@@ -73,6 +73,29 @@ impl Msgs {
         self
     }
 
+    /// Registers a message type another library decodes itself (IBC's, which ibc-rs decodes
+    /// from the `Any`): `check` and `execute` receive the `Any` whole.
+    pub fn add_any(
+        mut self,
+        type_url: &'static str,
+        check: fn(&Any) -> Result<Vec<Address>, Error>,
+        execute: impl Fn(&mut Ctx, &Any) -> Result<Vec<u8>, Error> + Send + Sync + 'static,
+    ) -> Msgs {
+        assert!(
+            self.handlers.iter().all(|h| h.type_url != type_url),
+            "{type_url} registered twice"
+        );
+        self.handlers.push(MsgHandler {
+            type_url,
+            check: Box::new(check),
+            execute: Box::new(move |ctx, any| {
+                check(any)?;
+                execute(ctx, any)
+            }),
+        });
+        self
+    }
+
     pub fn into_handlers(self) -> Vec<MsgHandler> {
         self.handlers
     }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod distribution;
 pub mod genesis;
 pub mod gov;
+pub mod ibc;
 pub mod init;
 pub mod keys;
 pub mod loadgen;

@@ -40,6 +40,13 @@ pub enum Command {
     /// Oracle prices and incidents.
     #[command(subcommand)]
     Oracle(super::oracle::Query),
+    /// IBC light clients, connections, channels and packets; cross-chain cover's remote
+    /// accounts and remittances.
+    #[command(subcommand)]
+    Ibc(super::ibc::Query),
+    /// ICS-20 vouchers: the paths their `ibc/<hash>` denoms stand for.
+    #[command(subcommand)]
+    IbcTransfer(super::ibc::TransferQuery),
 }
 
 #[derive(clap::Subcommand)]
@@ -87,6 +94,8 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Policy(c) => return super::policy::run_query(ctx, c),
         Command::Claims(c) => return super::claims::run_query(ctx, c),
         Command::Oracle(c) => return super::oracle::run_query(ctx, c),
+        Command::Ibc(c) => return super::ibc::run_query(ctx, c),
+        Command::IbcTransfer(c) => return super::ibc::run_transfer_query(ctx, c),
         Command::Staking(c) => return super::staking::run_query(ctx, c),
         Command::Gov(c) => return super::gov::run_query(ctx, c),
         Command::Slashing(c) => return super::slashing::run_query(ctx, c),

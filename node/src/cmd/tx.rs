@@ -38,6 +38,9 @@ pub enum Command {
     /// Withdraw staking rewards and commission.
     #[command(subcommand)]
     Distribution(super::distribution::Tx),
+    /// Send tokens to another chain over ICS-20.
+    #[command(subcommand)]
+    IbcTransfer(super::ibc::TransferTx),
 }
 
 #[derive(clap::Subcommand)]
@@ -199,6 +202,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Gov(c) => super::gov::run_tx(ctx, c),
         Command::Slashing(c) => super::slashing::run_tx(ctx, c),
         Command::Distribution(c) => super::distribution::run_tx(ctx, c),
+        Command::IbcTransfer(c) => super::ibc::run_transfer_tx(ctx, c),
         Command::Bank(Bank::Send {
             from,
             to,

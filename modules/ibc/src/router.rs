@@ -1,0 +1,388 @@
+//! The applications IBC routes packets to: ICS-20 on port `transfer`, wrapped by the cover
+//! middleware (memo actions on receive, remittance bookkeeping on acknowledgement and timeout).
+
+use crate::cover;
+use crate::host::Shared;
+use crate::remit;
+use crate::transfer::{local_denom, TransferCtx};
+use base64::Engine;
+use ibc::apps::transfer::handler::process_recv_packet_execute;
+use ibc::apps::transfer::module as ics20;
+use ibc::apps::transfer::types::error::TokenTransferError;
+use ibc::apps::transfer::types::events::RecvEvent;
+use ibc::apps::transfer::types::packet::PacketData;
+use ibc::apps::transfer::types::{
+    ack_success_b64, is_receiver_chain_source, TracePrefix, MODULE_ID_STR,
+};
+use ibc::core::channel::types::acknowledgement::{
+    Acknowledgement, AcknowledgementStatus, StatusValue,
+};
+use ibc::core::channel::types::channel::{Counterparty, Order};
+use ibc::core::channel::types::error::ChannelError;
+use ibc::core::channel::types::packet::Packet;
+use ibc::core::channel::types::Version;
+use ibc::core::host::types::identifiers::{ChannelId, ConnectionId, PortId};
+use ibc::core::router::module::Module;
+use ibc::core::router::router::Router;
+use ibc::core::router::types::module::{ModuleExtras, ModuleId};
+use ibc::primitives::Signer;
+use std::cell::RefCell;
+use surety_framework::{sdk, Ctx, Error};
+
+pub struct IbcRouter<'r, 'c> {
+    transfer: TransferModule<'r, 'c>,
+}
+
+impl<'r, 'c> IbcRouter<'r, 'c> {
+    pub fn new(ctx: Shared<'r, 'c>) -> IbcRouter<'r, 'c> {
+        IbcRouter {
+            transfer: TransferModule { ctx },
+        }
+    }
+}
+
+impl Router for IbcRouter<'_, '_> {
+    fn get_route(&self, module_id: &ModuleId) -> Option<&dyn Module> {
+        (module_id.to_string() == MODULE_ID_STR).then_some(&self.transfer as &dyn Module)
+    }
+
+    fn get_route_mut(&mut self, module_id: &ModuleId) -> Option<&mut dyn Module> {
+        (module_id.to_string() == MODULE_ID_STR).then_some(&mut self.transfer as &mut dyn Module)
+    }
+
+    fn lookup_module(&self, port_id: &PortId) -> Option<ModuleId> {
+        (port_id == &PortId::transfer()).then(|| ModuleId::new(MODULE_ID_STR.to_string()))
+    }
+}
+
+pub struct TransferModule<'r, 'c> {
+    ctx: Shared<'r, 'c>,
+}
+
+impl std::fmt::Debug for TransferModule<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TransferModule")
+    }
+}
+
+impl<'r, 'c> TransferModule<'r, 'c> {
+    fn token_ctx(&self) -> TransferCtx<'r, 'c> {
+        TransferCtx::new(self.ctx)
+    }
+}
+
+fn channel_err(e: TokenTransferError) -> ChannelError {
+    ChannelError::AppSpecific {
+        description: e.to_string(),
+    }
+}
+
+fn error_ack(e: impl std::fmt::Display) -> AcknowledgementStatus {
+    AcknowledgementStatus::error(
+        StatusValue::new(e.to_string()).unwrap_or_else(|_| ack_success_b64()),
+    )
+}
+
+/// Receives a transfer on `ctx` (a branch the caller drops unless the ack is a success).
+fn receive(ctx: &mut Ctx, packet: &Packet) -> (ModuleExtras, AcknowledgementStatus) {
+    let Ok(data) = serde_json::from_slice::<PacketData>(&packet.data) else {
+        return (
+            ModuleExtras::empty(),
+            error_ack(TokenTransferError::FailedToDeserializePacketData),
+        );
+    };
+    if !cover::wants_action(data.memo.as_ref()) {
+        let cell = RefCell::new(ctx);
+        let (extras, ack) = ics20::on_recv_packet_execute(&mut TransferCtx::new(&cell), packet);
+        let status = serde_json::from_slice::<AcknowledgementStatus>(ack.as_bytes())
+            .unwrap_or_else(|_| error_ack("unreadable acknowledgement"));
+        return (extras, status);
+    }
+    let status = match receive_with_action(ctx, packet, &data) {
+        Ok(result) => AcknowledgementStatus::success(
+            StatusValue::new(result).unwrap_or_else(|_| ack_success_b64()),
+        ),
+        Err(e) => error_ack(format!("{}/{}: {}", e.codespace, e.code, e.log)),
+    };
+    let event = RecvEvent {
+        sender: data.sender,
+        receiver: data.receiver,
+        denom: data.token.denom,
+        amount: data.token.amount,
+        memo: data.memo,
+        success: status.is_successful(),
+    };
+    (
+        ModuleExtras {
+            events: vec![event.into()],
+            log: Vec::new(),
+        },
+        status,
+    )
+}
+
+/// Credits the transfer to the sender's remote account and runs the memo's action as it.
+fn receive_with_action(ctx: &mut Ctx, packet: &Packet, data: &PacketData) -> Result<String, Error> {
+    let account = cover::remote_account(packet.chan_id_on_b.as_str(), data.sender.as_ref());
+    // The denom the tokens have here: ours coming home lose the counterparty's prefix, theirs
+    // gain ours.
+    let mut denom = data.token.denom.clone();
+    if is_receiver_chain_source(
+        packet.port_id_on_a.clone(),
+        packet.chan_id_on_a.clone(),
+        &denom,
+    ) {
+        denom.remove_trace_prefix(&TracePrefix::new(
+            packet.port_id_on_a.clone(),
+            packet.chan_id_on_a.clone(),
+        ));
+    } else {
+        denom.add_trace_prefix(TracePrefix::new(
+            packet.port_id_on_b.clone(),
+            packet.chan_id_on_b.clone(),
+        ));
+    }
+    let local = local_denom(&denom);
+    let amount: u128 = data
+        .token
+        .amount
+        .to_string()
+        .parse()
+        .map_err(|_| crate::errors::transfer_failed("amount beyond this chain's range"))?;
+    let before = surety_bank::Bank::default().balance(ctx, &account, &local)?;
+    let mut credited = data.clone();
+    credited.receiver = Signer::from(account.to_bech32());
+    {
+        let cell = RefCell::new(&mut *ctx);
+        process_recv_packet_execute(&mut TransferCtx::new(&cell), packet, credited)
+            .map_err(|(_, e)| crate::errors::transfer_failed(e))?;
+    }
+    cover::execute(ctx, &packet.chan_id_on_b, data, &local, amount, before)
+}
+
+impl Module for TransferModule<'_, '_> {
+    fn on_chan_open_init_validate(
+        &self,
+        order: Order,
+        connection_hops: &[ConnectionId],
+        port_id: &PortId,
+        channel_id: &ChannelId,
+        counterparty: &Counterparty,
+        version: &Version,
+    ) -> Result<Version, ChannelError> {
+        ics20::on_chan_open_init_validate(
+            &self.token_ctx(),
+            order,
+            connection_hops,
+            port_id,
+            channel_id,
+            counterparty,
+            version,
+        )
+        .map_err(channel_err)?;
+        Ok(Version::new(
+            ibc::apps::transfer::types::VERSION.to_string(),
+        ))
+    }
+
+    fn on_chan_open_init_execute(
+        &mut self,
+        order: Order,
+        connection_hops: &[ConnectionId],
+        port_id: &PortId,
+        channel_id: &ChannelId,
+        counterparty: &Counterparty,
+        version: &Version,
+    ) -> Result<(ModuleExtras, Version), ChannelError> {
+        ics20::on_chan_open_init_execute(
+            &mut self.token_ctx(),
+            order,
+            connection_hops,
+            port_id,
+            channel_id,
+            counterparty,
+            version,
+        )
+        .map_err(channel_err)
+    }
+
+    fn on_chan_open_try_validate(
+        &self,
+        order: Order,
+        connection_hops: &[ConnectionId],
+        port_id: &PortId,
+        channel_id: &ChannelId,
+        counterparty: &Counterparty,
+        counterparty_version: &Version,
+    ) -> Result<Version, ChannelError> {
+        ics20::on_chan_open_try_validate(
+            &self.token_ctx(),
+            order,
+            connection_hops,
+            port_id,
+            channel_id,
+            counterparty,
+            counterparty_version,
+        )
+        .map_err(channel_err)?;
+        Ok(Version::new(
+            ibc::apps::transfer::types::VERSION.to_string(),
+        ))
+    }
+
+    fn on_chan_open_try_execute(
+        &mut self,
+        order: Order,
+        connection_hops: &[ConnectionId],
+        port_id: &PortId,
+        channel_id: &ChannelId,
+        counterparty: &Counterparty,
+        counterparty_version: &Version,
+    ) -> Result<(ModuleExtras, Version), ChannelError> {
+        ics20::on_chan_open_try_execute(
+            &mut self.token_ctx(),
+            order,
+            connection_hops,
+            port_id,
+            channel_id,
+            counterparty,
+            counterparty_version,
+        )
+        .map_err(channel_err)
+    }
+
+    fn on_chan_open_ack_validate(
+        &self,
+        port_id: &PortId,
+        channel_id: &ChannelId,
+        counterparty_version: &Version,
+    ) -> Result<(), ChannelError> {
+        ics20::on_chan_open_ack_validate(
+            &self.token_ctx(),
+            port_id,
+            channel_id,
+            counterparty_version,
+        )
+        .map_err(channel_err)
+    }
+
+    fn on_chan_close_init_validate(
+        &self,
+        port_id: &PortId,
+        channel_id: &ChannelId,
+    ) -> Result<(), ChannelError> {
+        ics20::on_chan_close_init_validate(&self.token_ctx(), port_id, channel_id)
+            .map_err(channel_err)
+    }
+
+    fn on_recv_packet_execute(
+        &mut self,
+        packet: &Packet,
+        _relayer: &Signer,
+    ) -> (ModuleExtras, Option<Acknowledgement>) {
+        // ibc-rs commits the acknowledgement whatever the application did, so the application
+        // runs on a branch that is kept only when it acknowledges success (as ibc-go does).
+        let mut outcome = None;
+        let kept = self.ctx.borrow_mut().branch(|c| {
+            let (extras, status) = receive(c, packet);
+            let ok = status.is_successful();
+            outcome = Some((extras, status));
+            if ok {
+                Ok(())
+            } else {
+                Err(sdk::internal(
+                    "error acknowledgement: the receive is undone",
+                ))
+            }
+        });
+        let (extras, status) = outcome.unwrap_or_else(|| {
+            let e = kept.err().map_or_else(String::new, |e| e.log);
+            (ModuleExtras::empty(), error_ack(e))
+        });
+        (extras, Some(status.into()))
+    }
+
+    fn on_acknowledgement_packet_validate(
+        &self,
+        packet: &Packet,
+        acknowledgement: &Acknowledgement,
+        relayer: &Signer,
+    ) -> Result<(), ChannelError> {
+        ics20::on_acknowledgement_packet_validate(
+            &self.token_ctx(),
+            packet,
+            acknowledgement,
+            relayer,
+        )
+        .map_err(channel_err)
+    }
+
+    fn on_acknowledgement_packet_execute(
+        &mut self,
+        packet: &Packet,
+        acknowledgement: &Acknowledgement,
+        relayer: &Signer,
+    ) -> (ModuleExtras, Result<(), ChannelError>) {
+        let (extras, result) = ics20::on_acknowledgement_packet_execute(
+            &mut self.token_ctx(),
+            packet,
+            acknowledgement,
+            relayer,
+        );
+        if result.is_ok() {
+            let status = serde_json::from_slice::<AcknowledgementStatus>(acknowledgement.as_ref());
+            let error = match status {
+                Ok(AcknowledgementStatus::Success(_)) => None,
+                Ok(AcknowledgementStatus::Error(e)) => Some(e.to_string()),
+                Err(e) => Some(e.to_string()),
+            };
+            if let Err(e) = remit::settle(&mut self.ctx.borrow_mut(), packet, error) {
+                return (
+                    extras,
+                    Err(ChannelError::AppSpecific { description: e.log }),
+                );
+            }
+        }
+        (extras, result.map_err(channel_err))
+    }
+
+    fn on_timeout_packet_validate(
+        &self,
+        packet: &Packet,
+        relayer: &Signer,
+    ) -> Result<(), ChannelError> {
+        ics20::on_timeout_packet_validate(&self.token_ctx(), packet, relayer).map_err(channel_err)
+    }
+
+    fn on_timeout_packet_execute(
+        &mut self,
+        packet: &Packet,
+        relayer: &Signer,
+    ) -> (ModuleExtras, Result<(), ChannelError>) {
+        let (extras, result) =
+            ics20::on_timeout_packet_execute(&mut self.token_ctx(), packet, relayer);
+        if result.is_ok() {
+            let timed_out = Some("the packet timed out".to_owned());
+            if let Err(e) = remit::settle(&mut self.ctx.borrow_mut(), packet, timed_out) {
+                return (
+                    extras,
+                    Err(ChannelError::AppSpecific { description: e.log }),
+                );
+            }
+        }
+        (extras, result.map_err(channel_err))
+    }
+}
+
+/// The result an acknowledgement carried, decoded (for tests and the CLI).
+pub fn ack_result(ack: &[u8]) -> Option<serde_json::Value> {
+    match serde_json::from_slice::<AcknowledgementStatus>(ack).ok()? {
+        AcknowledgementStatus::Success(v) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(v.to_string())
+                .ok()?;
+            serde_json::from_slice(&bytes).ok()
+        }
+        AcknowledgementStatus::Error(_) => None,
+    }
+}
