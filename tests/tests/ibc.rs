@@ -12,8 +12,8 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 use surety_e2e::{amount, eventually, step, TestNet};
 use surety_localnet::ibc::{
-    connect_surety, ibc_denom, IbcTools, SimdChain, SimdOptions, SimdPorts, SuretyChainRef,
-    RELAYER_MNEMONIC, TRANSFER_PORT,
+    connect_surety, ibc_denom, link_chains, HermesChain, IbcTools, SimdChain, SimdOptions,
+    SimdPorts, SuretyChainRef, RELAYER_MNEMONIC, TRANSFER_PORT,
 };
 
 const SURETY: &str = "surety-a-1";
@@ -240,4 +240,98 @@ fn wait_simd(
         let b = simd.balance(who, denom)?;
         Ok(done(b).then_some(b))
     })
+}
+
+/// Two Surety chains, `surety-a-1` and `surety-b-1`, linked by Hermes: handshakes on both JMT
+/// stores, and an ICS-20 round trip of SURE (escrowed on A, a voucher minted on B and burnt
+/// when it goes back).
+#[test]
+fn ics20_round_trip_between_two_surety_chains() {
+    let tools = IbcTools::locate().unwrap_or_else(|e| panic!("simd/hermes not available: {e:#}"));
+    let mut a = TestNet::create_and_start_chain("ibc-a", 1, "surety-a-1")
+        .unwrap_or_else(|e| panic!("starting surety-a-1: {e:#}"));
+    let mut b = TestNet::create_and_start_chain("ibc-b", 1, "surety-b-1")
+        .unwrap_or_else(|e| panic!("starting surety-b-1: {e:#}"));
+    if let Err(e) = round_trip(&tools, &mut a, &mut b) {
+        panic!("{e:#}");
+    }
+}
+
+fn round_trip(tools: &IbcTools, a: &mut TestNet, b: &mut TestNet) -> Result<()> {
+    let entry = |net: &mut TestNet, id: &str| {
+        let ports = net.net().ports(0);
+        HermesChain::surety(id, ports.rpc, ports.grpc, RELAYER_MNEMONIC)
+    };
+    let chains = vec![entry(a, "surety-a-1"), entry(b, "surety-b-1")];
+    let home = a.net().root().join("hermes");
+    let t = Instant::now();
+    let pair = [("surety-a-1".to_owned(), "surety-b-1".to_owned())];
+    let links = link_chains(&tools.hermes, &home, chains, &pair)?;
+    let ch = links
+        .channel("surety-a-1", "surety-b-1")
+        .context("channel recorded")?;
+    step(format!(
+        "linked in {:.1?}: surety-a-1 {} <-> surety-b-1 {}",
+        t.elapsed(),
+        ch.a.channel_id,
+        ch.b.channel_id
+    ));
+    let (ca, cb) = (a.client.clone(), b.client.clone());
+    let alice = a.account("alice")?.address.clone();
+    let bob = b.account("bob")?.address.clone();
+    let voucher = ibc_denom(TRANSFER_PORT, &ch.b.channel_id, "usure");
+
+    step("alice on A sends 5 SURE to bob on B");
+    let before = ca.balance(&alice, "usure", 0)?;
+    let t = Instant::now();
+    ca.tx(
+        &[
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            TRANSFER_PORT,
+            &ch.a.channel_id,
+            &bob,
+            "5000000usure",
+        ],
+        "alice",
+    )?;
+    eventually("the voucher on B", 90, || {
+        Ok((cb.balance(&bob, &voucher, 0)? == 5_000_000).then_some(()))
+    })?;
+    step(format!("arrived as {voucher} in {:.1?}", t.elapsed()));
+    let trace = cb.query(&["query", "ibc-transfer", "denom-trace", &voucher])?;
+    ensure!(
+        trace
+            .to_string()
+            .contains(&format!("transfer/{}", ch.b.channel_id)),
+        "denom trace: {trace}"
+    );
+
+    step("bob sends 2 SURE of the voucher back to alice");
+    let t = Instant::now();
+    let back = format!("2000000{voucher}");
+    cb.tx(
+        &[
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            TRANSFER_PORT,
+            &ch.b.channel_id,
+            &alice,
+            &back,
+        ],
+        "bob",
+    )?;
+    eventually("2 SURE back on A", 90, || {
+        let now = ca.balance(&alice, "usure", 0)?;
+        // alice paid 5 SURE and a fee; she is 2 SURE up again.
+        Ok((now + 3_000_000 < before && now + 3_000_000 + 100_000 > before).then_some(()))
+    })?;
+    ensure!(
+        cb.balance(&bob, &voucher, 0)? == 3_000_000,
+        "voucher burnt on B"
+    );
+    step(format!("back on A in {:.1?}", t.elapsed()));
+    Ok(())
 }
