@@ -223,3 +223,62 @@ pub fn settle(ctx: &mut Ctx, packet: &Packet, error: Option<String>) -> Result<(
         Some(e) => retry_later(ctx, id, &e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cover::remote_account;
+    use surety_framework::testing::{block, EmptyState};
+    use surety_framework::Overlay;
+
+    #[test]
+    fn a_remittance_that_cannot_be_sent_is_retried_later_not_lost() {
+        let mut state = Overlay::new(&EmptyState);
+        let mut ctx = block(&mut state, 5, 1_000);
+        let account = remote_account("channel-0", "cosmos1x");
+        // Not a remote account yet: nothing to send home to.
+        assert!(enqueue(&mut ctx, &account, "uusdc", 5, Kind::Payout).is_err());
+        ctx.put_msg(
+            STORE,
+            keys::remote_route(&account.0),
+            &surety_proto::surety::ibc::v1::RemoteAccount {
+                address: account.to_bech32(),
+                channel: "channel-0".into(),
+                sender: "cosmos1x".into(),
+                beneficiary: "cosmos1y".into(),
+            },
+        )
+        .unwrap();
+        let id = enqueue(&mut ctx, &account, "uusdc", 5, Kind::Payout).unwrap();
+        let queued = load(&mut ctx, id).unwrap();
+        assert_eq!(queued.receiver, "cosmos1y", "payouts go to the beneficiary");
+        // No channel exists: the send fails on its own branch and is queued again.
+        send_due(&mut ctx).unwrap();
+        let r = load(&mut ctx, id).unwrap();
+        assert_eq!(r.status, RemittanceStatus::Pending as i32);
+        assert_eq!(r.next_attempt, 1_000 + 60, "the default retry delay");
+        assert!(!r.last_error.is_empty());
+        assert!(QUEUE.take_due(&mut ctx, 1_059, 10).unwrap().is_empty());
+        assert_eq!(QUEUE.take_due(&mut ctx, 1_060, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn acknowledgements_of_other_packets_are_left_alone() {
+        let mut state = Overlay::new(&EmptyState);
+        let mut ctx = block(&mut state, 5, 1_000);
+        let packet = Packet {
+            seq_on_a: 9u64.into(),
+            port_id_on_a: PortId::transfer(),
+            chan_id_on_a: ChannelId::new(0),
+            port_id_on_b: PortId::transfer(),
+            chan_id_on_b: ChannelId::new(1),
+            data: Vec::new(),
+            timeout_height_on_b: TimeoutHeight::Never,
+            timeout_timestamp_on_b: TimeoutTimestamp::Never,
+        };
+        settle(&mut ctx, &packet, None).unwrap();
+        settle(&mut ctx, &packet, Some("x".into())).unwrap();
+        drop(ctx);
+        assert!(state.into_changes().is_empty());
+    }
+}

@@ -386,3 +386,140 @@ pub fn ack_result(ack: &[u8]) -> Option<serde_json::Value> {
         AcknowledgementStatus::Error(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transfer::{denom_hash, escrow_address};
+    use ibc::core::channel::types::timeout::{TimeoutHeight, TimeoutTimestamp};
+    use ibc::core::host::types::identifiers::Sequence;
+    use surety_framework::testing::{block, EmptyState};
+    use surety_framework::{Address, Coins, Overlay};
+
+    const SENDER: &str = "cosmos1ywmqjjc08gr3c0ttlp7gj7es7lkpay53gkdrmy";
+
+    fn receiver() -> Address {
+        Address([7; 20])
+    }
+
+    /// A packet from channel-5 on the other chain to our channel-0.
+    fn packet(denom: &str, amount: &str, receiver: &str, memo: &str) -> Packet {
+        let data = serde_json::json!({
+            "denom": denom, "amount": amount, "sender": SENDER, "receiver": receiver, "memo": memo,
+        });
+        Packet {
+            seq_on_a: Sequence::from(1),
+            port_id_on_a: PortId::transfer(),
+            chan_id_on_a: ChannelId::new(5),
+            port_id_on_b: PortId::transfer(),
+            chan_id_on_b: ChannelId::new(0),
+            data: data.to_string().into_bytes(),
+            timeout_height_on_b: TimeoutHeight::Never,
+            timeout_timestamp_on_b: TimeoutTimestamp::Never,
+        }
+    }
+
+    fn balance(ctx: &mut Ctx, who: &Address, denom: &str) -> u128 {
+        surety_bank::Bank::default()
+            .balance(ctx, who, denom)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_foreign_token_arrives_as_a_voucher_with_its_trace() {
+        let mut state = Overlay::new(&EmptyState);
+        let mut ctx = block(&mut state, 5, 1_000);
+        let to = receiver().to_bech32();
+        let (_, ack) = receive(&mut ctx, &packet("uatom", "100", &to, ""));
+        assert!(ack.is_successful(), "{ack}");
+        let voucher = format!("ibc/{}", denom_hash("transfer/channel-0/uatom"));
+        assert_eq!(balance(&mut ctx, &receiver(), &voucher), 100);
+        assert_eq!(
+            crate::transfer::full_path(&mut ctx, &voucher).unwrap(),
+            "transfer/channel-0/uatom"
+        );
+    }
+
+    #[test]
+    fn our_token_coming_home_is_unescrowed() {
+        let mut state = Overlay::new(&EmptyState);
+        let mut ctx = block(&mut state, 5, 1_000);
+        let escrow = escrow_address(&PortId::transfer(), &ChannelId::new(0));
+        surety_bank::Bank::default()
+            .mint(
+                &mut ctx,
+                surety_framework::accounts::TRANSFER,
+                &Coins::of(500, "usure"),
+            )
+            .unwrap();
+        surety_bank::Bank::default()
+            .send_from_module(
+                &mut ctx,
+                surety_framework::accounts::TRANSFER,
+                &escrow,
+                &Coins::of(500, "usure"),
+            )
+            .unwrap();
+        let to = receiver().to_bech32();
+        let (_, ack) = receive(
+            &mut ctx,
+            &packet("transfer/channel-5/usure", "200", &to, ""),
+        );
+        assert!(ack.is_successful(), "{ack}");
+        assert_eq!(balance(&mut ctx, &receiver(), "usure"), 200);
+        assert_eq!(balance(&mut ctx, &escrow, "usure"), 300);
+        // More than the escrow holds is refused: the sender's chain refunds.
+        let (_, ack) = receive(
+            &mut ctx,
+            &packet("transfer/channel-5/usure", "301", &to, ""),
+        );
+        assert!(!ack.is_successful());
+    }
+
+    #[test]
+    fn a_bad_receiver_or_a_bad_cover_memo_is_an_error_ack_that_changes_nothing() {
+        let module = Address::module(surety_framework::accounts::POOL).to_bech32();
+        let cases = [
+            ("not-an-address".to_owned(), String::new()),
+            (module, String::new()),
+            (
+                receiver().to_bech32(),
+                r#"{"surety":{"buy_cover":{"product_id":"1"}}}"#.to_owned(),
+            ),
+            (
+                receiver().to_bech32(),
+                r#"{"surety":{"deposit":{"pool_id":1}}}"#.to_owned(),
+            ),
+        ];
+        for (to, memo) in cases {
+            let mut state = Overlay::new(&EmptyState);
+            let ack = {
+                let mut ctx = block(&mut state, 5, 1_000);
+                let shared = RefCell::new(&mut ctx);
+                let mut module = TransferModule { ctx: &shared };
+                let relayer = Signer::from(receiver().to_bech32());
+                let p = packet("uatom", "100", &to, &memo);
+                module.on_recv_packet_execute(&p, &relayer).1
+            };
+            let status: AcknowledgementStatus =
+                serde_json::from_slice(ack.expect("an ack").as_bytes()).unwrap();
+            assert!(!status.is_successful(), "{to} {memo}");
+            // The deposit memo got as far as crediting the remote account before its action
+            // failed (no router here): the branch is dropped, so nothing is left.
+            assert!(
+                state.into_changes().is_empty(),
+                "{to} {memo}: writes left behind"
+            );
+        }
+    }
+
+    #[test]
+    fn success_acks_carry_the_actions_result_and_decode() {
+        let json =
+            serde_json::json!({"surety": {"buy_cover": {"policy_id": "7", "premium": "12"}}});
+        let b64 = base64::engine::general_purpose::STANDARD.encode(json.to_string());
+        let ack = AcknowledgementStatus::success(StatusValue::new(b64).unwrap());
+        let bytes = serde_json::to_vec(&ack).unwrap();
+        assert_eq!(ack_result(&bytes), Some(json));
+    }
+}

@@ -231,3 +231,17 @@ impl TokenTransferExecutionContext for TransferCtx<'_, '_> {
             .map_err(bank_err)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn voucher_denoms_are_ibc_go_s() {
+        // ATOM over Osmosis's channel-0, as every explorer shows it.
+        assert_eq!(
+            denom_hash("transfer/channel-0/uatom"),
+            "27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2"
+        );
+    }
+}
