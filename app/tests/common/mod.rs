@@ -195,4 +195,17 @@ impl Chain {
     pub fn app_hash(&self) -> Vec<u8> {
         self.app.storage().latest_app_hash().unwrap().to_vec()
     }
+
+    /// The roots of every module's substore but `ibc`'s, which records each block's header for
+    /// IBC handshakes and so changes in every block: what a transaction could have changed.
+    pub fn state_roots(&self) -> Vec<(&'static str, [u8; 32])> {
+        let snapshot = self.app.storage().latest_snapshot();
+        self.app
+            .modules()
+            .iter()
+            .map(|m| m.name())
+            .filter(|name| *name != surety_ibc::STORE)
+            .map(|name| (name, snapshot.substore_root(name).unwrap()))
+            .collect()
+    }
 }
