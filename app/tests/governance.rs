@@ -263,8 +263,8 @@ fn delegations_move_voting_power_and_the_validator_set() {
         )],
     ));
     assert_eq!(powers(&h), [1_100, 1_500, 1]);
-    // The demo genesis unbonds in 120 s.
-    h.advance_to(h.time + 100);
+    // The demo genesis unbonds in 10 minutes.
+    h.advance_to(h.time + 580);
     assert_eq!(balance(&h, &carol(), "usure"), before);
     h.advance_to(h.time + 30);
     assert_eq!(balance(&h, &carol(), "usure"), before + 100 * SURE);

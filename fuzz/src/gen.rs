@@ -192,7 +192,8 @@ fn hinted(name: &str, hints: &[&str]) -> bool {
 
 impl Generator {
     pub fn new(type_urls: &[&str], dict: Dictionary) -> Generator {
-        let pool = DescriptorPool::decode(surety_proto::FILE_DESCRIPTOR_SET)
+        // The set gRPC reflection serves: Surety's, Cosmos's and IBC's messages.
+        let pool = DescriptorPool::decode(surety_proto::reflection_descriptor_set())
             .expect("the node's descriptor set decodes");
         let types = type_urls
             .iter()
