@@ -1,7 +1,8 @@
 //! Cross-chain cover with real processes: a Surety chain (`surety-a-1`) and an ibc-go v8 `simd`
 //! chain (`simd-1`) linked by the stock Hermes. A user on `simd-1` receives USDC over ICS-20,
 //! buys Surety depeg cover with one ordinary `simd tx ibc-transfer transfer` whose memo carries
-//! the order, gets the unspent change back, has a malformed order refunded by ICS-20, and when
+//! the order, gets the unspent change back, deposits into a pool the same way, has a malformed
+//! order refunded by ICS-20, and when
 //! USDC depegs the payout arrives on `simd-1`: its first packet times out while Hermes is stopped,
 //! is refunded to the remote account and sent again, and is delivered once.
 //!
@@ -137,6 +138,34 @@ fn scenario(tools: &IbcTools, net: &mut TestNet) -> Result<()> {
         "policy {policy_id} bought in {bought_in:.1?}, premium {premium}uusdc; change home after {:.1?}",
         t.elapsed()
     ));
+
+    step("the simd user also provides capital: 5 USDC into pool 1 by memo");
+    let deposit = r#"{"surety":{"deposit":{"pool_id":"1"}}}"#;
+    let before = simd.balance(&user, &usdc_on_simd)?;
+    simd.ibc_transfer(
+        "user",
+        &ch.b.channel_id,
+        &account,
+        &format!("{}{usdc_on_simd}", 5 * USDC),
+        Some(deposit),
+    )?;
+    let position = eventually("the remote account's pool position", 60, || {
+        // No position is an error until the deposit lands.
+        let Ok(v) = c.query(&["query", "pool", "position", "1", &account]) else {
+            return Ok(None);
+        };
+        Ok((amount(&v["value"]).unwrap_or(0) > 0).then_some(v))
+    })?;
+    // Shares are priced with premiums accrued, rounded down in the pool's favour.
+    let value = amount(&position["value"])?;
+    ensure!(
+        value <= 5 * USDC && 5 * USDC - value <= 1,
+        "the whole transfer deposited: {position}"
+    );
+    ensure!(
+        simd.balance(&user, &usdc_on_simd)? == before - 5 * USDC,
+        "no change for a deposit"
+    );
 
     step("a malformed order is refunded on simd by ICS-20, and nothing stays on Surety");
     let before = simd.balance(&user, &usdc_on_simd)?;
