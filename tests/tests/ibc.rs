@@ -1,10 +1,10 @@
 //! Cross-chain cover with real processes: a Surety chain (`surety-a-1`) and an ibc-go v8 `simd`
 //! chain (`simd-1`) linked by the stock Hermes. A user on `simd-1` receives USDC over ICS-20,
 //! buys Surety depeg cover with one ordinary `simd tx ibc-transfer transfer` whose memo carries
-//! the order, gets the unspent change back, deposits into a pool the same way, has a malformed
-//! order refunded by ICS-20, and when
-//! USDC depegs the payout arrives on `simd-1`: its first packet times out while Hermes is stopped,
-//! is refunded to the remote account and sent again, and is delivered once.
+//! the order, gets the unspent change back, deposits into a pool the same way, and has a
+//! malformed order refunded by ICS-20. When USDC depegs, the payout arrives on `simd-1`: its
+//! first packet times out while Hermes is stopped, is refunded to the remote account and sent
+//! again, and is delivered once. A second test links two Surety chains.
 //!
 //! Needs Hermes and simd (built once into a cache by `scripts/install-ibc-tools.sh`).
 
