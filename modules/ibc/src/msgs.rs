@@ -192,3 +192,233 @@ fn execute_transfer(ctx: &mut Ctx, msg: &Any) -> Result<Vec<u8>, Error> {
         .encode_to_vec(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::STORE;
+    use ibc::core::host::types::identifiers::{ChannelId, PortId};
+    use ibc_proto::google::protobuf::{Duration, Timestamp};
+    use ibc_proto::ibc::core::channel::v1 as channel;
+    use ibc_proto::ibc::core::client::v1::Height;
+    use ibc_proto::ibc::core::commitment::v1::{MerklePrefix, MerkleRoot};
+    use ibc_proto::ibc::core::connection::v1 as connection;
+    use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
+    use surety_framework::testing::{block, EmptyState};
+    use surety_framework::{Coins, Overlay};
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn put(ctx: &mut Ctx, key: &str, value: Vec<u8>) {
+        ctx.put(STORE, key.as_bytes().to_vec(), value).unwrap();
+    }
+
+    fn any(type_url: &str, msg: &impl Message) -> Vec<u8> {
+        ibc_proto::google::protobuf::Any {
+            type_url: type_url.into(),
+            value: msg.encode_to_vec(),
+        }
+        .encode_to_vec()
+    }
+
+    /// An open transfer channel `channel-0` over `connection-0` on a live client of `other-1`,
+    /// written as a completed handshake leaves it.
+    fn open_channel(ctx: &mut Ctx) {
+        let client = tm::ClientState {
+            chain_id: "other-1".into(),
+            trust_level: Some(tm::Fraction {
+                numerator: 1,
+                denominator: 3,
+            }),
+            trusting_period: Some(Duration {
+                seconds: 86_400,
+                nanos: 0,
+            }),
+            unbonding_period: Some(Duration {
+                seconds: 2 * 86_400,
+                nanos: 0,
+            }),
+            max_clock_drift: Some(Duration {
+                seconds: 10,
+                nanos: 0,
+            }),
+            frozen_height: Some(Height::default()),
+            latest_height: Some(Height {
+                revision_number: 1,
+                revision_height: 10,
+            }),
+            proof_specs: vec![ics23::iavl_spec(), ics23::tendermint_spec()],
+            upgrade_path: vec!["upgrade".into(), "upgradedIBCState".into()],
+            ..Default::default()
+        };
+        let consensus = tm::ConsensusState {
+            timestamp: Some(Timestamp {
+                seconds: NOW - 5,
+                nanos: 0,
+            }),
+            root: Some(MerkleRoot { hash: vec![1; 32] }),
+            next_validators_hash: vec![2; 32],
+        };
+        let c = "07-tendermint-0";
+        put(
+            ctx,
+            &format!("clients/{c}/clientState"),
+            any("/ibc.lightclients.tendermint.v1.ClientState", &client),
+        );
+        put(
+            ctx,
+            &format!("clients/{c}/consensusStates/1-10"),
+            any("/ibc.lightclients.tendermint.v1.ConsensusState", &consensus),
+        );
+        let end = connection::ConnectionEnd {
+            client_id: c.into(),
+            versions: vec![connection::Version {
+                identifier: "1".into(),
+                features: vec!["ORDER_ORDERED".into(), "ORDER_UNORDERED".into()],
+            }],
+            state: connection::State::Open as i32,
+            counterparty: Some(connection::Counterparty {
+                client_id: c.into(),
+                connection_id: "connection-0".into(),
+                prefix: Some(MerklePrefix {
+                    key_prefix: b"ibc".to_vec(),
+                }),
+            }),
+            delay_period: 0,
+        };
+        put(ctx, "connections/connection-0", end.encode_to_vec());
+        let chan = channel::Channel {
+            state: channel::State::Open as i32,
+            ordering: channel::Order::Unordered as i32,
+            counterparty: Some(channel::Counterparty {
+                port_id: "transfer".into(),
+                channel_id: "channel-5".into(),
+            }),
+            connection_hops: vec!["connection-0".into()],
+            version: "ics20-1".into(),
+            ..Default::default()
+        };
+        put(
+            ctx,
+            "channelEnds/ports/transfer/channels/channel-0",
+            chan.encode_to_vec(),
+        );
+        for seq in ["nextSequenceSend", "nextSequenceRecv", "nextSequenceAck"] {
+            put(
+                ctx,
+                &format!("{seq}/ports/transfer/channels/channel-0"),
+                1u64.to_be_bytes().to_vec(),
+            );
+        }
+    }
+
+    fn transfer(sender: &surety_framework::Address, amount: &str, timeout_secs: i64) -> Any {
+        let msg = RawMsgTransfer {
+            source_port: "transfer".into(),
+            source_channel: "channel-0".into(),
+            token: Some(ibc_proto::cosmos::base::v1beta1::Coin {
+                denom: "usure".into(),
+                amount: amount.into(),
+            }),
+            sender: sender.to_bech32(),
+            receiver: "cosmos1ywmqjjc08gr3c0ttlp7gj7es7lkpay53gkdrmy".into(),
+            timeout_height: None,
+            timeout_timestamp: u64::try_from(timeout_secs).unwrap() * 1_000_000_000,
+            memo: String::new(),
+        };
+        Any {
+            type_url: TRANSFER_TYPE_URL.into(),
+            value: msg.encode_to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_transfer_escrows_commits_the_packet_and_emits_indexed_events() {
+        let mut state = Overlay::new(&EmptyState);
+        let mut ctx = block(&mut state, 20, NOW);
+        ctx.block.chain_id = "surety-a-1".into();
+        open_channel(&mut ctx);
+        let sender = surety_framework::Address([3; 20]);
+        let bank = surety_bank::Bank::default();
+        let funds = Coins::of(1_000, "usure");
+        bank.mint(&mut ctx, surety_framework::accounts::TRANSFER, &funds)
+            .unwrap();
+        bank.send_from_module(
+            &mut ctx,
+            surety_framework::accounts::TRANSFER,
+            &sender,
+            &funds,
+        )
+        .unwrap();
+
+        check_transfer(&transfer(&sender, "400", NOW + 600)).unwrap();
+        let response = execute_transfer(&mut ctx, &transfer(&sender, "400", NOW + 600)).unwrap();
+        let response = ibc_proto::ibc::applications::transfer::v1::MsgTransferResponse::decode(
+            response.as_slice(),
+        )
+        .unwrap();
+        assert_eq!(response.sequence, 1);
+        let escrow = crate::transfer::escrow_address(&PortId::transfer(), &ChannelId::new(0));
+        assert_eq!(bank.balance(&mut ctx, &escrow, "usure").unwrap(), 400);
+        assert_eq!(bank.balance(&mut ctx, &sender, "usure").unwrap(), 600);
+        let commitment = ctx
+            .get(
+                STORE,
+                b"commitments/ports/transfer/channels/channel-0/sequences/1",
+            )
+            .unwrap()
+            .expect("packet commitment");
+        assert_eq!(commitment.len(), 32);
+        assert_eq!(
+            ctx.get(STORE, b"nextSequenceSend/ports/transfer/channels/channel-0")
+                .unwrap(),
+            Some(2u64.to_be_bytes().to_vec())
+        );
+        let send = ctx
+            .events()
+            .iter()
+            .find(|e| e.kind == "send_packet")
+            .expect("send_packet event");
+        assert!(send
+            .attributes
+            .iter()
+            .any(|(k, v)| k == "packet_sequence" && v == "1"));
+        assert!(send.to_abci().attributes.iter().all(|a| a.index));
+    }
+
+    #[test]
+    fn a_transfer_already_timed_out_or_beyond_the_balance_fails_and_changes_nothing() {
+        let mut state = Overlay::new(&EmptyState);
+        let mut ctx = block(&mut state, 20, NOW);
+        ctx.block.chain_id = "surety-a-1".into();
+        open_channel(&mut ctx);
+        let sender = surety_framework::Address([3; 20]);
+        let bank = surety_bank::Bank::default();
+        let funds = Coins::of(1_000, "usure");
+        bank.mint(&mut ctx, surety_framework::accounts::TRANSFER, &funds)
+            .unwrap();
+        bank.send_from_module(
+            &mut ctx,
+            surety_framework::accounts::TRANSFER,
+            &sender,
+            &funds,
+        )
+        .unwrap();
+        for msg in [
+            // Its timeout is before the counterparty's latest consensus state.
+            transfer(&sender, "400", NOW - 10),
+            transfer(&sender, "4000", NOW + 600),
+        ] {
+            let e = ctx
+                .branch(|c| execute_transfer(c, &msg))
+                .expect_err("refused");
+            assert_eq!(e.codespace, "ibc", "{e:?}");
+        }
+        assert_eq!(bank.balance(&mut ctx, &sender, "usure").unwrap(), 1_000);
+        assert_eq!(
+            ctx.get(STORE, b"nextSequenceSend/ports/transfer/channels/channel-0")
+                .unwrap(),
+            Some(1u64.to_be_bytes().to_vec())
+        );
+    }
+}
