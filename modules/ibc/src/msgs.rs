@@ -421,4 +421,190 @@ mod tests {
             Some(1u64.to_be_bytes().to_vec())
         );
     }
+
+    /// A counterparty that is a real JMT store (Surety's own): it commits a version in which the
+    /// packet was never received, and its non-existence proof times the packet out here.
+    #[test]
+    fn a_packet_proven_unreceived_times_out_and_refunds_the_sender() {
+        use surety_store::{ChangeSet, Storage, StorageConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let other = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
+        let mut cs = ChangeSet::default();
+        cs.verifiable.entry("ibc".into()).or_default().insert(
+            b"nextSequenceRecv/ports/transfer/channels/channel-5".to_vec(),
+            Some(1u64.to_be_bytes().to_vec()),
+        );
+        let prepared = other.prepare(1, &cs).unwrap();
+        let root = other.commit(prepared).unwrap();
+        let receipt = b"receipts/ports/transfer/channels/channel-5/sequences/1";
+        let (value, proofs) = other
+            .snapshot(1)
+            .unwrap()
+            .get_with_proof("ibc", receipt)
+            .unwrap();
+        assert!(value.is_none());
+        let proof = ibc_proto::ibc::core::commitment::v1::MerkleProof {
+            proofs: proofs.to_vec(),
+        }
+        .encode_to_vec();
+
+        let mut state = Overlay::new(&EmptyState);
+        let sender = surety_framework::Address([3; 20]);
+        let bank = surety_bank::Bank::default();
+        let packet = {
+            let mut ctx = block(&mut state, 20, NOW);
+            ctx.block.chain_id = "surety-a-1".into();
+            open_channel(&mut ctx);
+            let funds = Coins::of(1_000, "usure");
+            bank.mint(&mut ctx, surety_framework::accounts::TRANSFER, &funds)
+                .unwrap();
+            bank.send_from_module(
+                &mut ctx,
+                surety_framework::accounts::TRANSFER,
+                &sender,
+                &funds,
+            )
+            .unwrap();
+            execute_transfer(&mut ctx, &transfer(&sender, "400", NOW + 10)).unwrap();
+            let send = ctx
+                .events()
+                .iter()
+                .find(|e| e.kind == "send_packet")
+                .unwrap()
+                .clone();
+            let attr = |k: &str| {
+                send.attributes
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap()
+            };
+            channel::Packet {
+                sequence: 1,
+                source_port: "transfer".into(),
+                source_channel: "channel-0".into(),
+                destination_port: "transfer".into(),
+                destination_channel: "channel-5".into(),
+                data: hex::decode(attr("packet_data_hex")).unwrap(),
+                timeout_height: Some(Height::default()),
+                timeout_timestamp: attr("packet_timeout_timestamp").parse().unwrap(),
+            }
+        };
+
+        // Later: the client has followed the counterparty to 1-11, past the packet's timeout,
+        // whose state root is the store's app hash.
+        let mut ctx = block(&mut state, 30, NOW + 50);
+        ctx.block.chain_id = "surety-a-1".into();
+        let c = "07-tendermint-0";
+        let spec = jmt::ics23_spec();
+        let client = tm::ClientState {
+            chain_id: "other-1".into(),
+            trust_level: Some(tm::Fraction {
+                numerator: 1,
+                denominator: 3,
+            }),
+            trusting_period: Some(Duration {
+                seconds: 86_400,
+                nanos: 0,
+            }),
+            unbonding_period: Some(Duration {
+                seconds: 2 * 86_400,
+                nanos: 0,
+            }),
+            max_clock_drift: Some(Duration {
+                seconds: 10,
+                nanos: 0,
+            }),
+            frozen_height: Some(Height::default()),
+            latest_height: Some(Height {
+                revision_number: 1,
+                revision_height: 11,
+            }),
+            proof_specs: vec![spec.clone(), spec],
+            upgrade_path: vec!["upgrade".into(), "upgradedIBCState".into()],
+            ..Default::default()
+        };
+        put(
+            &mut ctx,
+            &format!("clients/{c}/clientState"),
+            any("/ibc.lightclients.tendermint.v1.ClientState", &client),
+        );
+        let consensus = tm::ConsensusState {
+            timestamp: Some(Timestamp {
+                seconds: NOW + 20,
+                nanos: 0,
+            }),
+            root: Some(MerkleRoot {
+                hash: root.to_vec(),
+            }),
+            next_validators_hash: vec![2; 32],
+        };
+        put(
+            &mut ctx,
+            &format!("clients/{c}/consensusStates/1-11"),
+            any("/ibc.lightclients.tendermint.v1.ConsensusState", &consensus),
+        );
+        let height = ibc::core::client::types::Height::new(1, 11).unwrap();
+        let client_id: ibc::core::host::types::identifiers::ClientId = c.parse().unwrap();
+        let meta = [
+            ((NOW + 40) as u64 * 1_000_000_000).to_be_bytes().as_slice(),
+            &crate::keys::height_bytes(&ibc::core::client::types::Height::new(0, 25).unwrap()),
+        ]
+        .concat();
+        ctx.put(STORE, crate::keys::update_meta(&client_id, &height), meta)
+            .unwrap();
+
+        let timeout = channel::MsgTimeout {
+            packet: Some(packet),
+            proof_unreceived: proof,
+            proof_height: Some(Height {
+                revision_number: 1,
+                revision_height: 11,
+            }),
+            next_sequence_recv: 1,
+            signer: sender.to_bech32(),
+        };
+        let msg = Any {
+            type_url: "/ibc.core.channel.v1.MsgTimeout".into(),
+            value: timeout.encode_to_vec(),
+        };
+        check_core(&msg).unwrap();
+        // A proof of anything else does not verify against the root: nothing is refunded.
+        let mut forged = timeout.clone();
+        let (_, other_proofs) = other
+            .snapshot(1)
+            .unwrap()
+            .get_with_proof("ibc", b"nextSequenceRecv/ports/transfer/channels/channel-5")
+            .unwrap();
+        forged.proof_unreceived = ibc_proto::ibc::core::commitment::v1::MerkleProof {
+            proofs: other_proofs.to_vec(),
+        }
+        .encode_to_vec();
+        let forged = Any {
+            type_url: msg.type_url.clone(),
+            value: forged.encode_to_vec(),
+        };
+        let e = ctx
+            .branch(|c| execute_core(c, &forged))
+            .expect_err("a forged proof is refused");
+        assert_eq!(e.codespace, "ibc", "{e:?}");
+        assert_eq!(bank.balance(&mut ctx, &sender, "usure").unwrap(), 600);
+        execute_core(&mut ctx, &msg).unwrap();
+        assert_eq!(bank.balance(&mut ctx, &sender, "usure").unwrap(), 1_000);
+        assert_eq!(
+            ctx.get(
+                STORE,
+                b"commitments/ports/transfer/channels/channel-0/sequences/1"
+            )
+            .unwrap(),
+            None,
+            "the commitment is gone: the packet cannot be timed out twice"
+        );
+        let e = execute_core(&mut ctx, &msg);
+        assert_eq!(
+            bank.balance(&mut ctx, &sender, "usure").unwrap(),
+            1_000,
+            "{e:?}"
+        );
+    }
 }
