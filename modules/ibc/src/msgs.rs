@@ -221,10 +221,9 @@ mod tests {
         .encode_to_vec()
     }
 
-    /// An open transfer channel `channel-0` over `connection-0` on a live client of `other-1`,
-    /// written as a completed handshake leaves it.
-    fn open_channel(ctx: &mut Ctx) {
-        let client = tm::ClientState {
+    /// A 07-tendermint client of `other-1` at height 1-`latest`, trusted for a day.
+    fn client_state(latest: u64, proof_specs: Vec<ics23::ProofSpec>) -> tm::ClientState {
+        tm::ClientState {
             chain_id: "other-1".into(),
             trust_level: Some(tm::Fraction {
                 numerator: 1,
@@ -245,12 +244,18 @@ mod tests {
             frozen_height: Some(Height::default()),
             latest_height: Some(Height {
                 revision_number: 1,
-                revision_height: 10,
+                revision_height: latest,
             }),
-            proof_specs: vec![ics23::iavl_spec(), ics23::tendermint_spec()],
+            proof_specs,
             upgrade_path: vec!["upgrade".into(), "upgradedIBCState".into()],
             ..Default::default()
-        };
+        }
+    }
+
+    /// An open transfer channel `channel-0` over `connection-0` on a live client of `other-1`,
+    /// written as a completed handshake leaves it.
+    fn open_channel(ctx: &mut Ctx) {
+        let client = client_state(10, vec![ics23::iavl_spec(), ics23::tendermint_spec()]);
         let consensus = tm::ConsensusState {
             timestamp: Some(Timestamp {
                 seconds: NOW - 5,
@@ -497,33 +502,7 @@ mod tests {
         ctx.block.chain_id = "surety-a-1".into();
         let c = "07-tendermint-0";
         let spec = jmt::ics23_spec();
-        let client = tm::ClientState {
-            chain_id: "other-1".into(),
-            trust_level: Some(tm::Fraction {
-                numerator: 1,
-                denominator: 3,
-            }),
-            trusting_period: Some(Duration {
-                seconds: 86_400,
-                nanos: 0,
-            }),
-            unbonding_period: Some(Duration {
-                seconds: 2 * 86_400,
-                nanos: 0,
-            }),
-            max_clock_drift: Some(Duration {
-                seconds: 10,
-                nanos: 0,
-            }),
-            frozen_height: Some(Height::default()),
-            latest_height: Some(Height {
-                revision_number: 1,
-                revision_height: 11,
-            }),
-            proof_specs: vec![spec.clone(), spec],
-            upgrade_path: vec!["upgrade".into(), "upgradedIBCState".into()],
-            ..Default::default()
-        };
+        let client = client_state(11, vec![spec.clone(), spec]);
         put(
             &mut ctx,
             &format!("clients/{c}/clientState"),
