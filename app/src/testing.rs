@@ -94,6 +94,10 @@ type ValidatorSet = Vec<(Vec<u8>, i64)>;
 pub struct TestChain {
     app: App,
     _dir: tempfile::TempDir,
+    chain_id: String,
+    /// The next validator set's hash CometBFT's headers carry, as FinalizeBlock passes it on;
+    /// empty unless a test follows this chain with a light client (IBC).
+    pub next_validators_hash: Vec<u8>,
     /// Height and block time (unix seconds) of the last committed block.
     pub height: i64,
     pub time: i64,
@@ -116,12 +120,21 @@ impl TestChain {
     /// `genesis_time`, with vote extensions on from the first height, and commits block 1.
     /// Test accounts 1..=250 and test validators 1..=250 can sign.
     pub fn new(app_state: &serde_json::Value, genesis_time: i64) -> TestChain {
+        TestChain::with_chain_id(CHAIN_ID, app_state, genesis_time)
+    }
+
+    /// [`TestChain::new`] under another chain id (its gentxs signed for it).
+    pub fn with_chain_id(
+        chain_id: &str,
+        app_state: &serde_json::Value,
+        genesis_time: i64,
+    ) -> TestChain {
         let dir = tempfile::tempdir().expect("temp dir");
         let storage =
             Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).expect("open store");
         let app = App::new(storage, AppConfig::default());
         let init = app.init_chain(RequestInitChain {
-            chain_id: CHAIN_ID.into(),
+            chain_id: chain_id.into(),
             app_state_bytes: serde_json::to_vec(app_state).expect("json").into(),
             initial_height: 1,
             time: Some(timestamp(genesis_time)),
@@ -146,6 +159,8 @@ impl TestChain {
         let mut chain = TestChain {
             app,
             _dir: dir,
+            chain_id: chain_id.into(),
+            next_validators_hash: Vec::new(),
             height: 0,
             time: genesis_time,
             keys,
@@ -162,6 +177,10 @@ impl TestChain {
 
     pub fn app(&self) -> &App {
         &self.app
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
     }
 
     /// Executes and commits the next block at `time` (later than the last) with `txs`, in order,
@@ -260,6 +279,7 @@ impl TestChain {
             misbehavior,
             height,
             time: Some(timestamp(time)),
+            next_validators_hash: self.next_validators_hash.clone().into(),
             ..Default::default()
         });
         self.app.commit();
@@ -515,7 +535,7 @@ impl TestChain {
             key,
             tx.msgs.clone(),
             &SignOpts {
-                chain_id: CHAIN_ID.into(),
+                chain_id: self.chain_id.clone(),
                 account_number,
                 sequence,
                 gas: tx.gas,
@@ -577,8 +597,12 @@ impl TestChain {
                     .consensus_keys
                     .get(address)
                     .expect("a consensus key for every test validator");
-                let sign_bytes =
-                    surety_oracle::votes::extension_sign_bytes(&extension, height, 0, CHAIN_ID);
+                let sign_bytes = surety_oracle::votes::extension_sign_bytes(
+                    &extension,
+                    height,
+                    0,
+                    &self.chain_id,
+                );
                 ExtendedVoteInfo {
                     validator,
                     vote_extension: extension.clone(),

@@ -79,7 +79,7 @@ impl IbcTools {
         if let (Some(simd), Some(hermes)) = (env("SURETY_SIMD"), env("SURETY_HERMES")) {
             return Ok(IbcTools { simd, hermes });
         }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-ibc-tools.sh");
+        let script = crate::manifest_dir().join("../scripts/install-ibc-tools.sh");
         let out = cli::run_ok(
             Command::new("bash").arg(&script),
             None,

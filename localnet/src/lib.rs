@@ -252,11 +252,20 @@ pub fn default_root() -> PathBuf {
     if let Some(r) = std::env::var_os("SURETY_LOCALNET_ROOT").filter(|r| !r.is_empty()) {
         return PathBuf::from(r);
     }
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest_dir = manifest_dir();
     manifest_dir
         .parent()
-        .unwrap_or(manifest_dir)
+        .unwrap_or(&manifest_dir)
         .join(".localnet")
+}
+
+/// This crate's directory: as cargo tells a test or `cargo run` at run time, else as it was at
+/// compile time — which can name another checkout that built into the same shared target dir.
+pub fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// `$SURETYD`, else a `suretyd` beside (or one level above) the running

@@ -50,6 +50,16 @@ pub fn genesis(
     coins: &str,
     edit: impl FnOnce(&mut AppState),
 ) -> serde_json::Value {
+    genesis_for(testing::CHAIN_ID, accounts, coins, edit)
+}
+
+/// [`genesis`] for a chain named `chain_id` (its gentx signed for it).
+pub fn genesis_for(
+    chain_id: &str,
+    accounts: &[Address],
+    coins: &str,
+    edit: impl FnOnce(&mut AppState),
+) -> serde_json::Value {
     let mut state = AppState::default();
     let coins: Coins = coins.parse().unwrap();
     for a in accounts {
@@ -61,7 +71,7 @@ pub fn genesis(
     state.genutil.gen_txs = vec![testing::gentx(
         &testing::account_key(GENESIS_VALIDATOR),
         create_validator_msg(&addr(GENESIS_VALIDATOR), GENESIS_VALIDATOR, 1),
-        testing::CHAIN_ID,
+        chain_id,
     )];
     surety_genesis::demo::apply(&mut state);
     // Tests that set their own gov section replace this one.
@@ -83,12 +93,18 @@ pub fn demo() -> TestChain {
 }
 
 pub fn market(edit: impl FnOnce(&mut AppState)) -> TestChain {
-    let g = genesis(
+    market_on(testing::CHAIN_ID, edit)
+}
+
+/// [`market`] on a chain named `chain_id`.
+pub fn market_on(chain_id: &str, edit: impl FnOnce(&mut AppState)) -> TestChain {
+    let g = genesis_for(
+        chain_id,
         &[alice(), bob(), carol(), dave()],
         "10000000000000usure,10000000000000uusdc",
         edit,
     );
-    TestChain::new(&g, GENESIS_TIME)
+    TestChain::with_chain_id(chain_id, &g, GENESIS_TIME)
 }
 
 /// Replaces a genesis section with a typed value.

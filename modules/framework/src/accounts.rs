@@ -17,6 +17,9 @@ pub const TREASURY: &str = "treasury";
 pub const ORACLE: &str = "oracle";
 /// ICS-20 mints vouchers here and burns them from here.
 pub const TRANSFER: &str = "transfer";
+/// Payouts and change waiting to go home over IBC, out of reach of the remote account's own
+/// actions until they are delivered.
+pub const REMITTANCES: &str = "remittances";
 
 /// All module accounts, in the order InitChain creates them.
 pub const ALL: &[&str] = &[
@@ -30,6 +33,7 @@ pub const ALL: &[&str] = &[
     TREASURY,
     ORACLE,
     TRANSFER,
+    REMITTANCES,
 ];
 
 /// Whether `name` is a declared module account.

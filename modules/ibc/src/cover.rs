@@ -37,19 +37,6 @@ pub fn remote_account(channel: &str, sender: &str) -> Address {
     Address(bytes)
 }
 
-/// Whether a transfer's memo asks for a Surety action (any memo with a top-level `surety` key).
-pub fn wants_action(memo: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(memo)
-        .ok()
-        .is_some_and(|v| v.get("surety").is_some())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Memo {
-    surety: Action,
-}
-
 #[derive(Deserialize, Debug, PartialEq)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
@@ -109,10 +96,25 @@ fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
-pub fn parse(memo: &str) -> Result<Action, Error> {
-    serde_json::from_str::<Memo>(memo)
-        .map(|m| m.surety)
-        .map_err(|e| errors::invalid_memo(e.to_string()))
+/// The Surety action a transfer's memo names, parsed once: `None` for a memo without a
+/// top-level `surety` key (plain text or another middleware's JSON, left to ICS-20), an error
+/// for a `surety` memo that is malformed or shares the memo with other keys.
+pub fn action(memo: &str) -> Result<Option<Action>, Error> {
+    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(memo) else {
+        return Ok(None);
+    };
+    let Some(action) = fields.remove("surety") else {
+        return Ok(None);
+    };
+    if let Some(other) = fields.keys().next() {
+        return Err(errors::invalid_memo(format!(
+            "unknown field `{other}` beside `surety`"
+        )));
+    }
+    let action: Action =
+        serde_json::from_value(action).map_err(|e| errors::invalid_memo(e.to_string()))?;
+    action.check()?;
+    Ok(Some(action))
 }
 
 impl Action {
@@ -125,6 +127,18 @@ impl Action {
             Action::TransferPolicy { .. } => "transfer_policy",
             Action::FileClaim { .. } => "file_claim",
         }
+    }
+
+    /// The checks that need no state, so a malformed order fails with a clear reason.
+    fn check(&self) -> Result<(), Error> {
+        if let Action::BuyCover {
+            cover, max_premium, ..
+        } = self
+        {
+            validate::amount(cover, "cover")?;
+            validate::amount(max_premium, "max_premium")?;
+        }
+        Ok(())
     }
 
     fn beneficiary(&self) -> Option<&str> {
@@ -233,13 +247,13 @@ fn remote_address(s: &str, field: &str) -> Result<(), Error> {
 /// base64 string of JSON). Any error undoes the whole receive (the caller runs it on a branch).
 pub fn execute(
     ctx: &mut Ctx,
+    action: &Action,
     channel: &ChannelId,
     data: &PacketData,
     received_denom: &str,
     received: u128,
     balance_before: u128,
 ) -> Result<String, Error> {
-    let action = parse(data.memo.as_ref())?;
     let sender = data.sender.as_ref();
     remote_address(sender, "sender")?;
     let beneficiary = action.beneficiary().unwrap_or(sender).to_owned();
@@ -294,28 +308,16 @@ pub fn route(ctx: &mut Ctx, account: &Address) -> Result<Option<RemoteAccount>, 
     ctx.get_msg(STORE, &crate::keys::remote_route(&account.0))
 }
 
-/// Checks a cover memo's shape without state, so a malformed one fails with a clear reason.
-pub fn check(memo: &str) -> Result<(), Error> {
-    let action = parse(memo)?;
-    if let Action::BuyCover {
-        cover, max_premium, ..
-    } = &action
-    {
-        validate::amount(cover, "cover")?;
-        validate::amount(max_premium, "max_premium")?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn memos_parse_with_numbers_as_strings_or_numbers() {
-        let a = parse(
+        let a = action(
             r#"{"surety":{"buy_cover":{"product_id":"1","cover":"1000","days":90,"max_premium":"50","beneficiary":"cosmos1x"}}}"#,
         )
+        .unwrap()
         .unwrap();
         assert_eq!(
             a,
@@ -327,24 +329,38 @@ mod tests {
                 beneficiary: Some("cosmos1x".into())
             }
         );
-        assert!(parse(r#"{"surety":{"deposit":{"pool_id":2}}}"#).is_ok());
+        assert!(action(r#"{"surety":{"deposit":{"pool_id":2}}}"#)
+            .unwrap()
+            .is_some());
+    }
+
+    #[test]
+    fn memos_without_a_surety_key_are_left_to_ics20() {
+        for memo in [
+            "",
+            "{}",
+            "thanks",
+            "[1]",
+            r#"{"forward":{"port":"transfer"}}"#,
+        ] {
+            assert_eq!(action(memo).unwrap(), None, "{memo}");
+        }
     }
 
     #[test]
     fn malformed_memos_are_refused_with_a_reason() {
         for memo in [
-            "",
-            "{}",
             r#"{"surety":{}}"#,
+            r#"{"surety":{"deposit":{"pool_id":1}},"forward":{}}"#,
             r#"{"surety":{"steal":{}}}"#,
             r#"{"surety":{"deposit":{"pool_id":"x"}}}"#,
             r#"{"surety":{"deposit":{"pool_id":1,"extra":1}}}"#,
             r#"{"surety":{"buy_cover":{"product_id":1}}}"#,
         ] {
-            let e = parse(memo).unwrap_err();
+            let e = action(memo).unwrap_err();
             assert_eq!((e.codespace, e.code), ("ibc", 5), "{memo}");
         }
-        assert!(check(
+        assert!(action(
             r#"{"surety":{"buy_cover":{"product_id":1,"cover":"-1","days":9,"max_premium":"1"}}}"#
         )
         .is_err());

@@ -130,4 +130,8 @@ impl Module for Ibc {
         remit::send_due(ctx)?;
         Ok(Vec::new())
     }
+
+    fn check_invariants(&self, ctx: &mut Ctx) -> Result<(), String> {
+        remit::invariants(ctx).map_err(|e| e.log)?
+    }
 }

@@ -1,10 +1,10 @@
 //! IBC messages: ibc-rs's core messages (clients, connections, channels, packets), dispatched
 //! through ibc-rs, and ICS-20's `MsgTransfer`.
 
+use crate::errors;
 use crate::host::Host;
 use crate::router::IbcRouter;
 use crate::transfer::{full_path, TransferCtx};
-use crate::{cover, errors};
 use ibc::apps::transfer::handler::send_transfer;
 use ibc::apps::transfer::types::msgs::transfer::MsgTransfer;
 use ibc::core::channel::types::msgs::{ChannelMsg, PacketMsg};
@@ -153,12 +153,6 @@ fn check_transfer(msg: &Any) -> Result<Vec<Address>, Error> {
         .ok_or_else(|| errors::invalid_message("token: missing"))?;
     surety_framework::validate::amount(&token.amount, "token.amount")?;
     surety_framework::coins::validate_denom(&token.denom)?;
-    if cover::wants_action(&raw.memo) {
-        // A cover memo is for transfers *to* Surety; sending one from here would run nothing.
-        return Err(errors::invalid_memo(
-            "a surety memo acts on the receiving Surety chain; it is not sent from one",
-        ));
-    }
     MsgTransfer::try_from(raw.clone()).map_err(|e| errors::invalid_message(e.to_string()))?;
     surety_framework::signer(&raw.sender, "sender")
 }

@@ -1,9 +1,11 @@
 //! Remittances: money Surety sends home to remote accounts' owners over ICS-20 — claim payouts
 //! and the change a memo action did not spend.
 //!
-//! A remittance is queued, sent from the remote account in EndBlock (a budget per block), and
-//! remembered by its packet. A success acknowledgement delivers it, once. A timeout or an error
-//! acknowledgement makes ICS-20 refund the remote account, and the remittance is queued again
+//! A remittance is queued with its coins moved out of the remote account into the
+//! `remittances` module account, so no later action of that account can spend them; sent from
+//! the remote account in EndBlock (a budget per block), and remembered by its packet. A success
+//! acknowledgement delivers it, once. A timeout or an error acknowledgement makes ICS-20 refund
+//! the remote account; the coins go back into `remittances` and the remittance is queued again
 //! for a later block: it is never lost and never paid twice.
 
 use crate::host::{Host, Shared};
@@ -21,7 +23,7 @@ use ibc::core::host::ValidationContext;
 use ibc::primitives::{Signer, Timestamp};
 use std::cell::RefCell;
 use std::str::FromStr;
-use surety_framework::{sdk, Address, Ctx, DeadlineQueue, Error, Event};
+use surety_framework::{accounts, sdk, Address, Coins, Ctx, DeadlineQueue, Error, Event};
 use surety_proto::surety::ibc::v1::{Remittance, RemittanceStatus};
 
 /// Remittances waiting for their next attempt, by the block time it may happen.
@@ -65,6 +67,7 @@ pub fn enqueue(
 ) -> Result<u64, Error> {
     let route = crate::cover::route(ctx, account)?
         .ok_or_else(|| sdk::internal(format!("{account} is not a remote account")))?;
+    hold(ctx, account, denom, amount)?;
     let id = ctx.next_id(STORE, keys::REMITTANCE_COUNTER)?;
     let now = ctx.block.time_unix_secs;
     let r = Remittance {
@@ -117,6 +120,16 @@ pub fn send_due(ctx: &mut Ctx) -> Result<(), Error> {
     Ok(())
 }
 
+/// Moves a remittance's coins from the remote account into `remittances`.
+fn hold(ctx: &mut Ctx, account: &Address, denom: &str, amount: u128) -> Result<(), Error> {
+    surety_bank::Bank::default().send_to_module(
+        ctx,
+        account,
+        accounts::REMITTANCES,
+        &Coins::of(amount, denom),
+    )
+}
+
 fn retry_later(ctx: &mut Ctx, id: u64, error: &str) -> Result<(), Error> {
     let mut r = load(ctx, id)?;
     let delay = i64::try_from(params(ctx)?.retry_delay_secs).unwrap_or(i64::MAX);
@@ -142,6 +155,14 @@ fn send(ctx: &mut Ctx, id: u64) -> Result<(), Error> {
     let amount = Amount::from_str(&r.amount)
         .map_err(|e| sdk::internal(format!("remittance {id}: amount: {e}")))?;
     let timeout_secs = params(ctx)?.remit_timeout_secs;
+    // Released to the remote account only to leave in the same step; a failed send undoes both.
+    let account = Address::from_bech32(&r.account)?;
+    surety_bank::Bank::default().send_from_module(
+        ctx,
+        accounts::REMITTANCES,
+        &account,
+        &Coins::of(amount_of(&r)?, &r.denom),
+    )?;
     let sequence = {
         let shared = RefCell::new(&mut *ctx);
         send_packet(
@@ -183,6 +204,12 @@ fn timeout(shared: Shared, secs: u64) -> Result<Timestamp, Error> {
     Ok(Timestamp::from_nanoseconds(nanos))
 }
 
+fn amount_of(r: &Remittance) -> Result<u128, Error> {
+    r.amount
+        .parse()
+        .map_err(|_| sdk::internal(format!("remittance {}: amount {}", r.id, r.amount)))
+}
+
 /// Sends an ICS-20 packet as the app (not a user's transaction); returns its sequence.
 fn send_packet(shared: Shared, msg: MsgTransfer) -> Result<u64, Error> {
     let mut host = Host::new(shared);
@@ -220,8 +247,65 @@ pub fn settle(ctx: &mut Ctx, packet: &Packet, error: Option<String>) -> Result<(
             ctx.emit(event("remittance_delivered", &r));
             Ok(())
         }
-        Some(e) => retry_later(ctx, id, &e),
+        Some(e) => {
+            // ICS-20 has refunded the remote account; the coins are held again until the retry.
+            let r = load(ctx, id)?;
+            hold(
+                ctx,
+                &Address::from_bech32(&r.account)?,
+                &r.denom,
+                amount_of(&r)?,
+            )?;
+            retry_later(ctx, id, &e)
+        }
     }
+}
+
+/// The `remittances` account holds exactly the pending remittances (in flight ones have left
+/// with their packet), and every in-flight one is indexed by its packet.
+pub fn invariants(ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
+    use prost::Message;
+    use std::collections::BTreeMap;
+    let mut pending: BTreeMap<String, u128> = BTreeMap::new();
+    for (_, value) in ctx.prefix(STORE, keys::REMITTANCE_PREFIX)? {
+        let r = Remittance::decode(value.as_slice()).map_err(|e| sdk::internal(e.to_string()))?;
+        if r.status == RemittanceStatus::Pending as i32 {
+            let sum = pending.entry(r.denom.clone()).or_default();
+            *sum = sum
+                .checked_add(amount_of(&r)?)
+                .ok_or_else(|| sdk::internal("pending remittances overflow"))?;
+        } else if r.status == RemittanceStatus::InFlight as i32
+            && ctx
+                .get(STORE, &keys::remittance_packet(&r.channel, r.sequence))?
+                .is_none()
+        {
+            return Ok(Err(format!(
+                "remittance {} is in flight on {} #{} but no packet index names it",
+                r.id, r.channel, r.sequence
+            )));
+        }
+    }
+    let held =
+        surety_bank::Bank::default().balances(ctx, &Address::module(accounts::REMITTANCES))?;
+    for coin in held.iter() {
+        if pending.get(&coin.denom).copied().unwrap_or(0) != coin.amount {
+            return Ok(Err(format!(
+                "the remittances account holds {}{} but pending remittances add up to {}",
+                coin.amount,
+                coin.denom,
+                pending.get(&coin.denom).copied().unwrap_or(0)
+            )));
+        }
+    }
+    if let Some((denom, amount)) = pending
+        .iter()
+        .find(|(denom, amount)| **amount > 0 && held.amount_of(denom) == 0)
+    {
+        return Ok(Err(format!(
+            "pending remittances of {amount}{denom} are not held"
+        )));
+    }
+    Ok(Ok(()))
 }
 
 #[cfg(test)]
@@ -249,11 +333,33 @@ mod tests {
             },
         )
         .unwrap();
+        let bank = surety_bank::Bank::default();
+        // A payout arrives in the remote account.
+        bank.mint(&mut ctx, accounts::TRANSFER, &Coins::of(5, "uusdc"))
+            .unwrap();
+        bank.send_from_module(
+            &mut ctx,
+            accounts::TRANSFER,
+            &account,
+            &Coins::of(5, "uusdc"),
+        )
+        .unwrap();
         let id = enqueue(&mut ctx, &account, "uusdc", 5, Kind::Payout).unwrap();
         let queued = load(&mut ctx, id).unwrap();
         assert_eq!(queued.receiver, "cosmos1y", "payouts go to the beneficiary");
+        // Held out of the remote account's reach: a memo action cannot spend it.
+        assert_eq!(bank.balance(&mut ctx, &account, "uusdc").unwrap(), 0);
+        assert_eq!(invariants(&mut ctx).unwrap(), Ok(()));
         // No channel exists: the send fails on its own branch and is queued again.
         send_due(&mut ctx).unwrap();
+        assert_eq!(bank.balance(&mut ctx, &account, "uusdc").unwrap(), 0);
+        assert_eq!(
+            bank.balance(&mut ctx, &Address::module(accounts::REMITTANCES), "uusdc")
+                .unwrap(),
+            5,
+            "still held after the failed attempt"
+        );
+        assert_eq!(invariants(&mut ctx).unwrap(), Ok(()));
         let r = load(&mut ctx, id).unwrap();
         assert_eq!(r.status, RemittanceStatus::Pending as i32);
         assert_eq!(r.next_attempt, 1_000 + 60, "the default retry delay");

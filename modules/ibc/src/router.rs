@@ -91,14 +91,18 @@ fn receive(ctx: &mut Ctx, packet: &Packet) -> (ModuleExtras, AcknowledgementStat
             error_ack(TokenTransferError::FailedToDeserializePacketData),
         );
     };
-    if !cover::wants_action(data.memo.as_ref()) {
-        let cell = RefCell::new(ctx);
-        let (extras, ack) = ics20::on_recv_packet_execute(&mut TransferCtx::new(&cell), packet);
-        let status = serde_json::from_slice::<AcknowledgementStatus>(ack.as_bytes())
-            .unwrap_or_else(|_| error_ack("unreadable acknowledgement"));
-        return (extras, status);
-    }
-    let status = match receive_with_action(ctx, packet, &data) {
+    let action = match cover::action(data.memo.as_ref()) {
+        Ok(Some(action)) => Ok(action),
+        Err(e) => Err(e),
+        Ok(None) => {
+            let cell = RefCell::new(ctx);
+            let (extras, ack) = ics20::on_recv_packet_execute(&mut TransferCtx::new(&cell), packet);
+            let status = serde_json::from_slice::<AcknowledgementStatus>(ack.as_bytes())
+                .unwrap_or_else(|_| error_ack("unreadable acknowledgement"));
+            return (extras, status);
+        }
+    };
+    let status = match action.and_then(|action| receive_with_action(ctx, packet, &data, &action)) {
         Ok(result) => AcknowledgementStatus::success(
             StatusValue::new(result).unwrap_or_else(|_| ack_success_b64()),
         ),
@@ -122,7 +126,12 @@ fn receive(ctx: &mut Ctx, packet: &Packet) -> (ModuleExtras, AcknowledgementStat
 }
 
 /// Credits the transfer to the sender's remote account and runs the memo's action as it.
-fn receive_with_action(ctx: &mut Ctx, packet: &Packet, data: &PacketData) -> Result<String, Error> {
+fn receive_with_action(
+    ctx: &mut Ctx,
+    packet: &Packet,
+    data: &PacketData,
+    action: &cover::Action,
+) -> Result<String, Error> {
     let account = cover::remote_account(packet.chan_id_on_b.as_str(), data.sender.as_ref());
     // The denom the tokens have here: ours coming home lose the counterparty's prefix, theirs
     // gain ours.
@@ -157,7 +166,15 @@ fn receive_with_action(ctx: &mut Ctx, packet: &Packet, data: &PacketData) -> Res
         process_recv_packet_execute(&mut TransferCtx::new(&cell), packet, credited)
             .map_err(|(_, e)| crate::errors::transfer_failed(e))?;
     }
-    cover::execute(ctx, &packet.chan_id_on_b, data, &local, amount, before)
+    cover::execute(
+        ctx,
+        action,
+        &packet.chan_id_on_b,
+        data,
+        &local,
+        amount,
+        before,
+    )
 }
 
 impl Module for TransferModule<'_, '_> {
