@@ -162,6 +162,20 @@ impl Client {
             .map_err(|e| self.unreachable(e))
     }
 
+    /// How many transactions wait in the node's mempool (`/num_unconfirmed_txs`, which
+    /// tendermint-rpc does not wrap).
+    pub fn mempool_size(&self) -> Result<u64> {
+        let url = format!("{}/num_unconfirmed_txs", self.node.trim_end_matches('/'));
+        let body = reqwest::blocking::get(&url)
+            .and_then(|r| r.text())
+            .map_err(|e| self.unreachable(e))?;
+        let v: serde_json::Value = serde_json::from_str(&body).context("num_unconfirmed_txs")?;
+        v["result"]["total"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .with_context(|| format!("num_unconfirmed_txs: no total in {body}"))
+    }
+
     /// The latest block's time, in unix seconds: the chain's clock.
     pub fn latest_block_time(&self) -> Result<i64> {
         Ok(self.status()?.sync_info.latest_block_time.unix_timestamp())

@@ -1,9 +1,11 @@
 //! `suretyd loadgen`: drives a node as hard as it accepts transactions and measures the rate at
 //! which they are *committed* (from block contents over a steady window, not the send rate).
 //!
-//! `--mode surety` signs bank sends from many funded accounts, each account a sequential
-//! pipeline so sequences stay in order; `--mode kvstore` sends CometBFT's built-in kvstore app
-//! transactions of the same size, the consensus engine's ceiling on this machine.
+//! `--mode surety` sends a `--workload` (bank sends, cover purchases, deposits, or a mix; see
+//! [`workload`]) from many funded accounts, each account a sequential pipeline so sequences stay
+//! in order, its transactions signed before the load starts; `--mode kvstore` sends CometBFT's
+//! built-in kvstore app transactions of the same size, the consensus engine's ceiling on this
+//! machine. The output says how much CPU the load generator itself used while measuring.
 //!
 //! `--node` may list several nodes (comma-separated): senders start spread over them and every
 //! RPC call that fails (a refused or reset connection, a paused node that does not answer in
@@ -13,9 +15,10 @@
 //! back from the block contents and their results. SIGINT/SIGTERM end the measurement early
 //! (for a load that runs in the background until its caller stops it) and still print it.
 
+mod workload;
+
 use super::{Context, KeyringArgs};
 use crate::client::Client;
-use crate::txbuilder::{sign, Unsigned};
 use anyhow::{bail, Context as _, Result};
 use cosmrs::crypto::secp256k1::SigningKey;
 use serde_json::json;
@@ -24,10 +27,8 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use surety_framework::{Address, Coins};
-use surety_proto::cosmos::bank::v1beta1::{Input, MsgMultiSend, MsgSend, Output};
-use surety_proto::to_any;
 use tendermint_rpc::{client::CompatMode, Client as _, HttpClient};
+use workload::{address_of, Plan, Workload};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
@@ -43,6 +44,22 @@ pub struct Args {
     node: String,
     #[arg(long, value_enum, default_value_t = Mode::Surety)]
     mode: Mode,
+    /// What the transactions do (surety mode).
+    #[arg(long, value_enum, default_value_t = Workload::Send)]
+    workload: Workload,
+    /// The product cover is bought on (buy-cover, mix).
+    #[arg(long, default_value_t = 1)]
+    product_id: u64,
+    /// The pool deposited into (deposit, mix); it and its reinsurer (`--reinsurer-pool-id`) are
+    /// kept capitalised for purchases.
+    #[arg(long, default_value_t = 1)]
+    pool_id: u64,
+    #[arg(long, default_value_t = 2)]
+    reinsurer_pool_id: u64,
+    /// Transactions signed ahead per sender (0: enough for 4 000 tx/s over warm-up and
+    /// measurement); a sender that runs out signs as it goes.
+    #[arg(long, default_value_t = 0)]
+    presign: usize,
     /// Funded key that pays the load accounts (surety mode).
     #[arg(long, default_value = "alice")]
     from: String,
@@ -70,92 +87,145 @@ pub struct Args {
     tx_size: usize,
 }
 
-const SEND_GAS: u64 = 100_000;
-const SEND_FEE: &str = "250usure";
-
 fn load_key(i: usize) -> Result<SigningKey> {
     let seed = Sha256::digest(format!("surety-loadgen-{i}"));
     SigningKey::from_slice(&seed).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn address_of(key: &SigningKey) -> Address {
-    Address::from_secp256k1(&key.public_key().to_bytes())
-}
-
+/// A load account: its key, its next sequence, and its transactions signed ahead from sequence
+/// `first_signed` on (kept after they are sent: a node that drops one asks for it again).
 struct Sender {
     key: SigningKey,
     account_number: u64,
     sequence: u64,
+    first_signed: u64,
+    signed: Vec<Vec<u8>>,
 }
 
-/// Funds the load accounts with one MultiSend and reads their account numbers.
+impl Sender {
+    /// The transaction of the next sequence: signed ahead, or signed now.
+    fn next_tx(&self, plan: &Plan, signed_live: &AtomicU64) -> Result<Vec<u8>> {
+        let ahead = self
+            .sequence
+            .checked_sub(self.first_signed)
+            .and_then(|i| self.signed.get(usize::try_from(i).ok()?));
+        match ahead {
+            Some(tx) => Ok(tx.clone()),
+            None => {
+                signed_live.fetch_add(1, Ordering::Relaxed);
+                plan.sign(&self.key, self.account_number, self.sequence)
+            }
+        }
+    }
+}
+
+/// Tops up the load accounts (and the pools purchases draw on), simulates the workload's gas,
+/// and signs each account's first transactions, on every core.
 fn prepare_senders(
     ctx: &Context,
     args: &Args,
     client: &Client,
     chain_id: &str,
-) -> Result<Vec<Sender>> {
+) -> Result<(Plan, Vec<Sender>, f64)> {
+    // A previous load may still be in the mempool: its sequences are not committed yet.
+    let drained_by = Instant::now() + RETRY_FOR;
+    while client.mempool_size()? > 0 {
+        if Instant::now() > drained_by {
+            bail!(
+                "the node's mempool did not empty in {}s",
+                RETRY_FOR.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let keys: Vec<SigningKey> = (0..args.senders).map(load_key).collect::<Result<_>>()?;
     let funder = args.keyring.open(ctx)?.signing_key(&args.from)?;
-    let funder_address = address_of(&funder).to_bech32();
-    let each: Coins = "10000000000usure"
-        .parse()
-        .map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?;
-    let total = Coins::from_vec(vec![surety_framework::Coin::new(
-        10_000_000_000 * args.senders as u128,
-        "usure",
-    )])
-    .map_err(|e| anyhow::anyhow!(e.log))?;
-    let msg = MsgMultiSend {
-        inputs: vec![Input {
-            address: funder_address.clone(),
-            coins: total.to_proto(),
-        }],
-        outputs: keys
-            .iter()
-            .map(|k| Output {
-                address: address_of(k).to_bech32(),
-                coins: each.to_proto(),
-            })
-            .collect(),
-    };
-    let account = client
-        .account(&funder_address)?
-        .context("funding account not found")?;
-    let gas = 100_000 + 40_000 * args.senders as u64;
-    let tx = sign(
-        &funder,
-        &Unsigned {
-            messages: vec![to_any(&msg)],
-            memo: String::new(),
-            fee: Coins::from_vec(vec![surety_framework::Coin::new(
-                gas as u128 / 100,
-                "usure",
-            )])
-            .map_err(|e| anyhow::anyhow!(e.log))?,
-            gas_limit: gas,
-            account_number: account.account_number,
-            sequence: account.sequence,
-            chain_id: chain_id.to_string(),
-        },
-    )?;
-    let hash = client.broadcast_sync(tx)?;
-    let committed = client.wait_committed(&hash, Duration::from_secs(60))?;
-    if committed.code != 0 {
-        bail!("funding the load accounts failed: {}", committed.log);
+    let addresses: Vec<_> = keys.iter().map(address_of).collect();
+    workload::top_up(client, &funder, chain_id, &addresses, args.workload)?;
+    if matches!(args.workload, Workload::BuyCover | Workload::Mix) {
+        workload::capitalise(
+            client,
+            &funder,
+            chain_id,
+            &[args.pool_id, args.reinsurer_pool_id],
+        )?;
     }
-    keys.into_iter()
+    let first = keys.first().context("--senders must be at least 1")?;
+    let plan = workload::plan(
+        client,
+        first,
+        chain_id,
+        args.workload,
+        args.product_id,
+        args.pool_id,
+    )?;
+    let accounts = keys
+        .iter()
         .map(|key| {
-            let a = client
-                .account(&address_of(&key).to_bech32())?
-                .context("load account missing")?;
-            Ok(Sender {
-                key,
-                account_number: a.account_number,
-                sequence: a.sequence,
-            })
+            client
+                .account(&address_of(key).to_bech32())?
+                .context("load account missing")
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    let per_sender = if args.presign > 0 {
+        args.presign
+    } else {
+        (4_000 * (args.warmup_secs + args.measure_secs) as usize).div_ceil(args.senders.max(1))
+    };
+    let started = Instant::now();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut groups: Vec<Vec<_>> = (0..cores).map(|_| Vec::new()).collect();
+    for (i, pair) in keys.into_iter().zip(accounts).enumerate() {
+        groups[i % cores].push((i, pair));
+    }
+    let mut senders: Vec<(usize, Sender)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|group| {
+                let plan = &plan;
+                scope.spawn(move || {
+                    group
+                        .into_iter()
+                        .map(|(i, (key, a))| {
+                            let signed =
+                                plan.presign(&key, a.account_number, a.sequence, per_sender)?;
+                            Ok((
+                                i,
+                                Sender {
+                                    key,
+                                    account_number: a.account_number,
+                                    sequence: a.sequence,
+                                    first_signed: a.sequence,
+                                    signed,
+                                },
+                            ))
+                        })
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("signing thread"))
+            .collect::<Result<Vec<Vec<_>>>>()
+    })?
+    .into_iter()
+    .flatten()
+    .collect();
+    senders.sort_by_key(|(i, _)| *i);
+    let senders = senders.into_iter().map(|(_, s)| s).collect();
+    Ok((plan, senders, started.elapsed().as_secs_f64()))
+}
+
+/// CPU time (user + system) this process has used so far, in seconds.
+fn cpu_secs() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 fn expected_sequence(log: &str) -> Option<u64> {
@@ -342,14 +412,13 @@ async fn surety_sender(
     nodes: Arc<Nodes>,
     first_node: usize,
     mut s: Sender,
-    chain_id: String,
-    sink: String,
+    plan: Arc<Plan>,
     stop: Arc<AtomicBool>,
     sent: Arc<AtomicU64>,
+    signed_live: Arc<AtomicU64>,
     ours: Ours,
     pace: Option<Duration>,
 ) {
-    let fee: Coins = SEND_FEE.parse().expect("constant fee parses");
     let mut k = first_node % nodes.len();
     let mut backoff = BACKOFF_MIN;
     let mut pacer = pacer(pace);
@@ -357,21 +426,7 @@ async fn surety_sender(
         if let Some(p) = pacer.as_mut() {
             p.tick().await;
         }
-        let msg = MsgSend {
-            from_address: address_of(&s.key).to_bech32(),
-            to_address: sink.clone(),
-            amount: vec![surety_framework::Coin::new(1, "usure").to_proto()],
-        };
-        let unsigned = Unsigned {
-            messages: vec![to_any(&msg)],
-            memo: String::new(),
-            fee: fee.clone(),
-            gas_limit: SEND_GAS,
-            account_number: s.account_number,
-            sequence: s.sequence,
-            chain_id: chain_id.clone(),
-        };
-        let Ok(tx) = sign(&s.key, &unsigned) else {
+        let Ok(tx) = s.next_tx(&plan, &signed_live) else {
             return;
         };
         // Noted before it is sent: a node may take it and then fail to answer.
@@ -541,33 +596,17 @@ async fn sleep_or_signal(d: Duration, term: &mut tokio::signal::unix::Signal) ->
 
 pub fn run(ctx: &Context, args: Args) -> Result<()> {
     let (client, chain_id) = first_reachable(&args.node)?;
-    let senders = if args.mode == Mode::Surety {
-        prepare_senders(ctx, &args, &client, &chain_id)?
+    let (plan, senders, presign_secs) = if args.mode == Mode::Surety {
+        let (plan, senders, secs) = prepare_senders(ctx, &args, &client, &chain_id)?;
+        (Some(Arc::new(plan)), senders, secs)
     } else {
-        Vec::new()
+        (None, Vec::new(), 0.0)
     };
-    let tx_bytes = match senders.first() {
-        Some(s) => {
-            let msg = MsgSend {
-                from_address: address_of(&s.key).to_bech32(),
-                to_address: Address([0; 20]).to_bech32(),
-                amount: vec![surety_framework::Coin::new(1, "usure").to_proto()],
-            };
-            let unsigned = Unsigned {
-                messages: vec![to_any(&msg)],
-                memo: String::new(),
-                fee: SEND_FEE
-                    .parse()
-                    .map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?,
-                gas_limit: SEND_GAS,
-                account_number: s.account_number,
-                sequence: s.sequence,
-                chain_id: chain_id.clone(),
-            };
-            sign(&s.key, &unsigned)?.len()
-        }
-        None => args.tx_size,
+    let tx_bytes = match (&plan, senders.first()) {
+        (Some(plan), Some(s)) => plan.tx_bytes(&s.key, s.account_number, s.sequence)?,
+        _ => args.tx_size,
     };
+    let presigned: usize = senders.iter().map(|s| s.signed.len()).sum();
     drop(client);
     let record = match &args.record {
         Some(path) => Some((
@@ -590,7 +629,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         let nodes = Arc::new(Nodes::new(&args.node)?);
         let stop = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicU64::new(0));
-        let sink = Address([0x5e; 20]).to_bech32();
+        let signed_live = Arc::new(AtomicU64::new(0));
         let ours: Ours = record
             .as_ref()
             .map(|_| Arc::new(Mutex::new(HashSet::new())));
@@ -614,15 +653,16 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         let mut tasks = Vec::new();
         match args.mode {
             Mode::Surety => {
+                let plan = plan.clone().expect("a plan in surety mode");
                 for (i, s) in senders.into_iter().enumerate() {
                     tasks.push(tokio::spawn(surety_sender(
                         nodes.clone(),
                         i,
                         s,
-                        chain_id.clone(),
-                        sink.clone(),
+                        plan.clone(),
                         stop.clone(),
                         sent.clone(),
+                        signed_live.clone(),
                         ours.clone(),
                         pace,
                     )));
@@ -647,11 +687,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         let h0 = nodes.latest_height().await?;
         let stats0 = nodes.app_stats().await;
         let started = Instant::now();
+        let cpu0 = cpu_secs();
         if !interrupted {
             interrupted = sleep_or_signal(Duration::from_secs(args.measure_secs), &mut term).await;
         }
         let h1 = nodes.latest_height().await?;
         let stats1 = nodes.app_stats().await;
+        let cpu = cpu_secs() - cpu0;
+        let measured = started.elapsed().as_secs_f64();
         let accepted = sent.load(Ordering::Relaxed);
         stop.store(true, Ordering::Relaxed);
         for t in tasks {
@@ -674,6 +717,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         let (ok, all, window) = committed_between(&nodes, h0, h1).await?;
         let mut out = json!({
             "mode": if args.mode == Mode::Surety { "surety" } else { "kvstore" },
+            "workload": if args.mode == Mode::Surety { args.workload.name() } else { "kvstore" },
             "committed_tps": (ok as f64 / window * 10.0).round() / 10.0,
             "committed_txs": ok,
             "failed_txs": all - ok,
@@ -683,7 +727,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             "senders": args.senders,
             "accepted_by_mempool": accepted,
             "wall_secs": started.elapsed().as_secs(),
+            // The load generator's own CPU while measuring, in cores (1.0 = one core busy).
+            "loadgen_cores": (cpu / measured.max(1e-9) * 100.0).round() / 100.0,
         });
+        if let Some(plan) = &plan {
+            out["presigned_txs"] = json!(presigned);
+            out["presign_secs"] = json!((presign_secs * 10.0).round() / 10.0);
+            out["signed_during_load"] = json!(signed_live.load(Ordering::Relaxed));
+            out["gas_per_tx"] = json!(plan.gas());
+        }
         if nodes.len() > 1 {
             out["nodes"] = json!(nodes.len());
             out["rpc_failovers"] = json!(nodes.failovers.load(Ordering::Relaxed));
