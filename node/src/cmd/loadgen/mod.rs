@@ -56,8 +56,8 @@ pub struct Args {
     pool_id: u64,
     #[arg(long, default_value_t = 2)]
     reinsurer_pool_id: u64,
-    /// Transactions signed ahead per sender (0: enough for 4 000 tx/s over warm-up and
-    /// measurement); a sender that runs out signs as it goes.
+    /// Transactions signed ahead per sender (0: enough for `--rate`, or 4 000 tx/s, over warm-up
+    /// and measurement, up to 200 000 in all); a sender that runs out signs as it goes.
     #[arg(long, default_value_t = 0)]
     presign: usize,
     /// Funded key that pays the load accounts (surety mode).
@@ -91,6 +91,9 @@ fn load_key(i: usize) -> Result<SigningKey> {
     let seed = Sha256::digest(format!("surety-loadgen-{i}"));
     SigningKey::from_slice(&seed).map_err(|e| anyhow::anyhow!("{e}"))
 }
+
+/// Transactions signed ahead in all, at most (about 60 MB of bank sends).
+const PRESIGN_BUDGET: usize = 200_000;
 
 /// A load account: its key, its next sequence, and its transactions signed ahead from sequence
 /// `first_signed` on (kept after they are sent: a node that drops one asks for it again).
@@ -170,7 +173,11 @@ fn prepare_senders(
     let per_sender = if args.presign > 0 {
         args.presign
     } else {
-        (4_000 * (args.warmup_secs + args.measure_secs) as usize).div_ceil(args.senders.max(1))
+        // What the run can send (at `--rate`, or at most 4 000 tx/s), within a memory budget:
+        // a long background load signs the rest as it goes.
+        let rate = if args.rate > 0.0 { args.rate } else { 4_000.0 };
+        let run = (rate * (args.warmup_secs + args.measure_secs) as f64).ceil() as usize;
+        run.min(PRESIGN_BUDGET).div_ceil(args.senders.max(1))
     };
     let started = Instant::now();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
