@@ -129,9 +129,23 @@ impl TestChain {
         app_state: &serde_json::Value,
         genesis_time: i64,
     ) -> TestChain {
+        TestChain::open(
+            chain_id,
+            app_state,
+            genesis_time,
+            StorageConfig { keep_recent: 0 },
+        )
+    }
+
+    /// [`TestChain::with_chain_id`] over a store configured by `store` (pruning, for long runs).
+    pub fn open(
+        chain_id: &str,
+        app_state: &serde_json::Value,
+        genesis_time: i64,
+        store: StorageConfig,
+    ) -> TestChain {
         let dir = tempfile::tempdir().expect("temp dir");
-        let storage =
-            Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).expect("open store");
+        let storage = Storage::open(dir.path(), store).expect("open store");
         let app = App::new(storage, AppConfig::default());
         let init = app.init_chain(RequestInitChain {
             chain_id: chain_id.into(),
@@ -181,6 +195,11 @@ impl TestChain {
 
     pub fn chain_id(&self) -> &str {
         &self.chain_id
+    }
+
+    /// Where the chain's store lives (a temporary directory, removed with the chain).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// Executes and commits the next block at `time` (later than the last) with `txs`, in order,

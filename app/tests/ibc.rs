@@ -548,4 +548,95 @@ mod linked {
         r.a.invariants().unwrap();
         r.b.invariants().unwrap();
     }
+
+    /// Dave sends `amount` of his voucher from A with a `surety` memo of `action` and `fields`;
+    /// the change the action leaves is relayed home. Returns the action's result from the
+    /// (success) acknowledgement.
+    fn act_by_memo(
+        r: &mut Relayer,
+        on_a: &str,
+        amount: u128,
+        action: &str,
+        fields: serde_json::Value,
+    ) -> serde_json::Value {
+        let memo = serde_json::json!({ "surety": { action: fields } }).to_string();
+        let p = dave_sends(r, amount, on_a, &memo, 600);
+        let ack = r.receive(Side::A, &p);
+        let change = sent_packets(&r.b);
+        r.acknowledge(Side::A, &p, &ack).expect("ack accepted");
+        for packet in &change {
+            r.relay(Side::B, packet);
+        }
+        let result = ack_result(&ack).unwrap_or_else(|e| panic!("{action}: {e}"));
+        result["surety"][action].clone()
+    }
+
+    /// A remote owner's other actions, each one transfer: deposit into a pool, ask to withdraw,
+    /// withdraw after the cooldown (the money comes home), and claim on custody cover.
+    #[test]
+    fn remote_owners_deposit_withdraw_and_claim_through_memos() {
+        let (mut r, on_a) = dave_holds_b_usdc_on_a();
+        let owner = remote_account(&r, &dave());
+
+        let deposited = act_by_memo(
+            &mut r,
+            &on_a,
+            500 * USDC,
+            "deposit",
+            serde_json::json!({ "pool_id": 1 }),
+        );
+        let shares = deposited["shares"].as_str().unwrap().to_owned();
+        assert_ne!(shares, "0");
+        act_by_memo(
+            &mut r,
+            &on_a,
+            1,
+            "request_withdraw",
+            serde_json::json!({ "pool_id": 1, "shares": shares }),
+        );
+        // The demo pools' cooldown is five minutes.
+        let later = r.tick() + 301;
+        r.b.block(later, vec![]);
+        let before = balance(&r.a, &dave(), &on_a);
+        let withdrawn = act_by_memo(
+            &mut r,
+            &on_a,
+            1,
+            "complete_withdraw",
+            serde_json::json!({ "pool_id": 1 }),
+        );
+        let amount: u128 = withdrawn["amount"].as_str().unwrap().parse().unwrap();
+        assert!(amount + 1 >= 500 * USDC, "{withdrawn}");
+        assert_eq!(
+            balance(&r.a, &dave(), &on_a),
+            before - 1 + amount + 1,
+            "the withdrawal came home with the micro-USDC that carried the order"
+        );
+
+        let bought = act_by_memo(
+            &mut r,
+            &on_a,
+            100 * USDC,
+            "buy_cover",
+            serde_json::json!({
+                "product_id": 4, "cover": (10_000 * USDC).to_string(), "days": 30,
+                "max_premium": (100 * USDC).to_string(),
+            }),
+        );
+        let policy_id: u64 = bought["policy_id"].as_str().unwrap().parse().unwrap();
+        let filed = act_by_memo(
+            &mut r,
+            &on_a,
+            11 * USDC,
+            "file_claim",
+            serde_json::json!({
+                "policy_id": policy_id, "incident": "example-exchange hot wallet",
+                "loss": (3_600 * USDC).to_string(), "evidence": "https://example.com/postmortem",
+            }),
+        );
+        let claim_id: u64 = filed["claim_id"].as_str().unwrap().parse().unwrap();
+        assert_eq!(claim_of(&r.b, claim_id).claimant, owner.to_bech32());
+        r.a.invariants().unwrap();
+        r.b.invariants().unwrap();
+    }
 }
