@@ -311,6 +311,18 @@ mod tests {
         }
     }
 
+    /// The test's sender, holding 1 000usure (minted, as a voucher would be).
+    fn funded_sender(ctx: &mut Ctx) -> surety_framework::Address {
+        let sender = surety_framework::Address([3; 20]);
+        let bank = surety_bank::Bank::default();
+        let funds = Coins::of(1_000, "usure");
+        bank.mint(ctx, surety_framework::accounts::TRANSFER, &funds)
+            .unwrap();
+        bank.send_from_module(ctx, surety_framework::accounts::TRANSFER, &sender, &funds)
+            .unwrap();
+        sender
+    }
+
     fn transfer(sender: &surety_framework::Address, amount: &str, timeout_secs: i64) -> Any {
         let msg = RawMsgTransfer {
             source_port: "transfer".into(),
@@ -337,18 +349,8 @@ mod tests {
         let mut ctx = block(&mut state, 20, NOW);
         ctx.block.chain_id = "surety-a-1".into();
         open_channel(&mut ctx);
-        let sender = surety_framework::Address([3; 20]);
+        let sender = funded_sender(&mut ctx);
         let bank = surety_bank::Bank::default();
-        let funds = Coins::of(1_000, "usure");
-        bank.mint(&mut ctx, surety_framework::accounts::TRANSFER, &funds)
-            .unwrap();
-        bank.send_from_module(
-            &mut ctx,
-            surety_framework::accounts::TRANSFER,
-            &sender,
-            &funds,
-        )
-        .unwrap();
 
         check_transfer(&transfer(&sender, "400", NOW + 600)).unwrap();
         let response = execute_transfer(&mut ctx, &transfer(&sender, "400", NOW + 600)).unwrap();
@@ -391,18 +393,8 @@ mod tests {
         let mut ctx = block(&mut state, 20, NOW);
         ctx.block.chain_id = "surety-a-1".into();
         open_channel(&mut ctx);
-        let sender = surety_framework::Address([3; 20]);
+        let sender = funded_sender(&mut ctx);
         let bank = surety_bank::Bank::default();
-        let funds = Coins::of(1_000, "usure");
-        bank.mint(&mut ctx, surety_framework::accounts::TRANSFER, &funds)
-            .unwrap();
-        bank.send_from_module(
-            &mut ctx,
-            surety_framework::accounts::TRANSFER,
-            &sender,
-            &funds,
-        )
-        .unwrap();
         for msg in [
             // Its timeout is before the counterparty's latest consensus state.
             transfer(&sender, "400", NOW - 10),
@@ -454,16 +446,7 @@ mod tests {
             let mut ctx = block(&mut state, 20, NOW);
             ctx.block.chain_id = "surety-a-1".into();
             open_channel(&mut ctx);
-            let funds = Coins::of(1_000, "usure");
-            bank.mint(&mut ctx, surety_framework::accounts::TRANSFER, &funds)
-                .unwrap();
-            bank.send_from_module(
-                &mut ctx,
-                surety_framework::accounts::TRANSFER,
-                &sender,
-                &funds,
-            )
-            .unwrap();
+            assert_eq!(funded_sender(&mut ctx), sender);
             execute_transfer(&mut ctx, &transfer(&sender, "400", NOW + 10)).unwrap();
             let send = ctx
                 .events()
