@@ -172,7 +172,8 @@ fn payout_jobs(h: &TestChain) -> usize {
             surety_claims::state::STORE,
             &[surety_claims::state::PAYOUT_JOBS],
         )
-        .map_or(0, |items| items.len())
+        .expect("reading the payout jobs")
+        .len()
     })
 }
 
