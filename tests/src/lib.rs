@@ -180,25 +180,51 @@ pub fn cometbft_bin() -> Result<PathBuf> {
     Ok(p)
 }
 
+/// A port offset held for one test network: tests of one binary run in parallel (and a
+/// developer may run two binaries), so "the first free range" must be claimed, not just
+/// observed free. The claim is an exclusive lock on a file named after the offset; it ends when
+/// the lease is dropped or the process dies.
+pub struct PortLease {
+    pub offset: u16,
+    _lock: Option<std::fs::File>,
+}
+
 /// Port offset for a test network of `validators` validators:
 /// `$SURETY_E2E_PORT_OFFSET` if set, else the first of 2000, 2500, … 5500
-/// whose ports are all free (so a developer's localnet on the default ports,
-/// or another e2e run, does not clash).
-pub fn port_offset(validators: usize) -> Result<u16> {
+/// that no other test holds and whose ports are all free (so a developer's localnet on the
+/// default ports, or another e2e run, does not clash).
+pub fn port_offset(validators: usize) -> Result<PortLease> {
     if let Some(v) = std::env::var("SURETY_E2E_PORT_OFFSET")
         .ok()
         .filter(|v| !v.is_empty())
     {
-        return v
+        let offset = v
             .parse()
-            .map_err(|_| anyhow!("SURETY_E2E_PORT_OFFSET={v:?} is not a port offset"));
+            .map_err(|_| anyhow!("SURETY_E2E_PORT_OFFSET={v:?} is not a port offset"))?;
+        return Ok(PortLease {
+            offset,
+            _lock: None,
+        });
     }
-    (2000..=5500)
-        .step_by(500)
-        .find(|&o| surety_localnet::ports_free(validators, o))
-        .ok_or_else(|| {
-            anyhow!("no free port range for {validators} validators at offsets 2000..=5500")
-        })
+    let dir = std::env::temp_dir().join("surety-e2e-ports");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    for offset in (2000..=5500).step_by(500) {
+        let path = dir.join(format!("offset-{offset}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        // `flock` locks are per open file, so two tests of this process exclude each other too.
+        if file.try_lock().is_ok() && surety_localnet::ports_free(validators, offset) {
+            return Ok(PortLease {
+                offset,
+                _lock: Some(file),
+            });
+        }
+    }
+    bail!("no free port range for {validators} validators at offsets 2000..=5500")
 }
 
 /// A fresh directory for a test network, under the target dir.
@@ -391,6 +417,9 @@ impl Client {
 pub struct TestNet {
     net: Localnet,
     pub client: Client,
+    /// Dropped after the nodes stop (fields drop after `Drop::drop`), so no other test starts
+    /// on these ports while they are still bound.
+    _ports: PortLease,
 }
 
 impl TestNet {
@@ -407,11 +436,12 @@ impl TestNet {
         validators: usize,
         chain_id: &str,
     ) -> Result<TestNet> {
+        let ports = port_offset(validators)?;
         let opts = LocalnetOptions {
             chain_id: chain_id.to_owned(),
             validators,
             root: e2e_root(name)?,
-            port_offset: port_offset(validators)?,
+            port_offset: ports.offset,
             timeout_commit: "500ms".into(),
             suretyd: suretyd_bin()?,
             cometbft: cometbft_bin()?,
@@ -426,7 +456,11 @@ impl TestNet {
         let mut net = Localnet::new(opts)?;
         net.create()?;
         let client = Client::new(&net);
-        let mut t = TestNet { net, client };
+        let mut t = TestNet {
+            net,
+            client,
+            _ports: ports,
+        };
         step("starting it");
         t.net.start()?;
         t.net.wait_for_height(2, WAIT)?;
