@@ -4,6 +4,7 @@ use crate::tx::{msg_data, TxOutcome};
 use crate::{to_change_set, with_overlay, App, CHAIN_ID_KEY};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
+use surety_framework::state::CachedReads;
 use surety_framework::{
     BlockInfo, Ctx, Error, Event, ExecMode, GasMeter, Overlay, ValidatorUpdate,
 };
@@ -198,8 +199,44 @@ impl App {
             .collect();
         let mut block_events = Vec::new();
         let mut updates = Vec::new();
-        let (tx_results, changes) =
-            with_overlay(&snapshot, genesis.unwrap_or_default(), |overlay| {
+        let reads = CachedReads::new(&snapshot);
+        let (tx_results, changes) = with_overlay(&reads, genesis.unwrap_or_default(), |overlay| {
+            let mut ctx = Ctx::new(
+                overlay,
+                block.clone(),
+                ExecMode::Deliver,
+                GasMeter::infinite(),
+            )
+            .with_router(&self.inner.modules);
+            // A hook that fails on state users shaped loses its writes for this block and
+            // is recorded; only a fatal error (store, invariant, upgrade) stops the node.
+            for module in self.inner.modules.iter() {
+                let _ = ctx.isolate(format!("{} begin_block", module.name()), |c| {
+                    module.begin_block(c)
+                })?;
+            }
+            let oracle = surety_oracle::Oracle::default();
+            let votes = match req
+                .txs
+                .first()
+                .and_then(|tx| surety_oracle::votes::decode_injected(tx))
+            {
+                Some(Ok(commit)) if oracle.expects_votes(&mut ctx, block.height)? => {
+                    let _ = ctx.isolate("oracle votes", |c| oracle.apply_votes(c, &commit))?;
+                    true
+                }
+                _ => false,
+            };
+            block_events.extend(ctx.take_events());
+            drop(ctx);
+            let mut results = Vec::with_capacity(req.txs.len());
+            if votes {
+                results.push(ExecTxResult {
+                    log: "oracle votes".into(),
+                    ..Default::default()
+                });
+            }
+            for tx in req.txs.iter().skip(votes as usize) {
                 let mut ctx = Ctx::new(
                     overlay,
                     block.clone(),
@@ -207,61 +244,25 @@ impl App {
                     GasMeter::infinite(),
                 )
                 .with_router(&self.inner.modules);
-                // A hook that fails on state users shaped loses its writes for this block and
-                // is recorded; only a fatal error (store, invariant, upgrade) stops the node.
-                for module in self.inner.modules.iter() {
-                    let _ = ctx.isolate(format!("{} begin_block", module.name()), |c| {
-                        module.begin_block(c)
-                    })?;
+                results.push(exec_result(self.runner().run(&mut ctx, tx)));
+            }
+            let mut ctx = Ctx::new(
+                overlay,
+                block.clone(),
+                ExecMode::Deliver,
+                GasMeter::infinite(),
+            )
+            .with_router(&self.inner.modules);
+            for module in self.inner.modules.iter() {
+                if let Ok(u) = ctx.isolate(format!("{} end_block", module.name()), |c| {
+                    module.end_block(c)
+                })? {
+                    updates.extend(u);
                 }
-                let oracle = surety_oracle::Oracle::default();
-                let votes = match req
-                    .txs
-                    .first()
-                    .and_then(|tx| surety_oracle::votes::decode_injected(tx))
-                {
-                    Some(Ok(commit)) if oracle.expects_votes(&mut ctx, block.height)? => {
-                        let _ = ctx.isolate("oracle votes", |c| oracle.apply_votes(c, &commit))?;
-                        true
-                    }
-                    _ => false,
-                };
-                block_events.extend(ctx.take_events());
-                drop(ctx);
-                let mut results = Vec::with_capacity(req.txs.len());
-                if votes {
-                    results.push(ExecTxResult {
-                        log: "oracle votes".into(),
-                        ..Default::default()
-                    });
-                }
-                for tx in req.txs.iter().skip(votes as usize) {
-                    let mut ctx = Ctx::new(
-                        overlay,
-                        block.clone(),
-                        ExecMode::Deliver,
-                        GasMeter::infinite(),
-                    )
-                    .with_router(&self.inner.modules);
-                    results.push(exec_result(self.runner().run(&mut ctx, tx)));
-                }
-                let mut ctx = Ctx::new(
-                    overlay,
-                    block.clone(),
-                    ExecMode::Deliver,
-                    GasMeter::infinite(),
-                )
-                .with_router(&self.inner.modules);
-                for module in self.inner.modules.iter() {
-                    if let Ok(u) = ctx.isolate(format!("{} end_block", module.name()), |c| {
-                        module.end_block(c)
-                    })? {
-                        updates.extend(u);
-                    }
-                }
-                block_events.extend(ctx.take_events());
-                Ok::<_, Error>(results)
-            });
+            }
+            block_events.extend(ctx.take_events());
+            Ok::<_, Error>(results)
+        });
         let tx_results = tx_results?;
         let mut set = to_change_set(&changes);
         crate::record_block_time(&mut set, &block);

@@ -5,7 +5,8 @@
 //! transaction leaves no writes behind.
 
 use crate::error::Error;
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use surety_store::Snapshot;
 
 /// Pending writes: (substore, key) -> Some(value) or None for a delete. Ordered, so commits are
@@ -65,6 +66,84 @@ impl StateRead for Snapshot {
         limit: usize,
     ) -> Result<Entries, Error> {
         Snapshot::range(self, store, prefix, start, limit).map_err(store_error)
+    }
+}
+
+/// Reads of a base that never changes underneath (a committed snapshot), remembered for as long
+/// as this lives. A block reads the same keys and short ranges (pools, their exposures and next
+/// expiry, params, products, busy senders' accounts) in almost every transaction, and each miss
+/// is RocksDB seeks whose cost grows with the store. Results and gas are exactly those of the
+/// base; what is remembered is bounded: at most [`CachedReads::MAX_ENTRIES`] answers, and ranges
+/// only when short.
+pub struct CachedReads<'a> {
+    base: &'a dyn StateRead,
+    // Looked up by key only, never iterated: their order cannot reach consensus.
+    gets: RefCell<HashMap<(&'static str, Vec<u8>), Option<Vec<u8>>>>,
+    ranges: RefCell<HashMap<RangeQuery, Entries>>,
+}
+
+/// (store, prefix, start, limit); `prefix` reads use a limit of `usize::MAX`.
+type RangeQuery = (&'static str, Vec<u8>, Option<Vec<u8>>, usize);
+
+impl<'a> CachedReads<'a> {
+    pub const MAX_ENTRIES: usize = 200_000;
+    /// Longer ranges are rare (genesis, invariants, EndBlock queues) and read once.
+    pub const MAX_RANGE_LEN: usize = 64;
+
+    pub fn new(base: &'a dyn StateRead) -> CachedReads<'a> {
+        CachedReads {
+            base,
+            gets: Default::default(),
+            ranges: Default::default(),
+        }
+    }
+
+    fn cached_range(
+        &self,
+        query: RangeQuery,
+        read: impl FnOnce() -> Result<Entries, Error>,
+    ) -> Result<Entries, Error> {
+        if let Some(hit) = self.ranges.borrow().get(&query) {
+            return Ok(hit.clone());
+        }
+        let entries = read()?;
+        let mut ranges = self.ranges.borrow_mut();
+        if entries.len() <= Self::MAX_RANGE_LEN && ranges.len() < Self::MAX_ENTRIES {
+            ranges.insert(query, entries.clone());
+        }
+        Ok(entries)
+    }
+}
+
+impl StateRead for CachedReads<'_> {
+    fn get(&self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        let lookup = (store, key.to_vec());
+        if let Some(hit) = self.gets.borrow().get(&lookup) {
+            return Ok(hit.clone());
+        }
+        let value = self.base.get(store, key)?;
+        let mut gets = self.gets.borrow_mut();
+        if gets.len() < Self::MAX_ENTRIES {
+            gets.insert(lookup, value.clone());
+        }
+        Ok(value)
+    }
+
+    fn prefix(&self, store: &'static str, prefix: &[u8]) -> Result<Entries, Error> {
+        self.cached_range((store, prefix.to_vec(), None, usize::MAX), || {
+            self.base.prefix(store, prefix)
+        })
+    }
+
+    fn range(
+        &self,
+        store: &'static str,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, Error> {
+        let query = (store, prefix.to_vec(), start.map(<[u8]>::to_vec), limit);
+        self.cached_range(query, || self.base.range(store, prefix, start, limit))
     }
 }
 
@@ -189,5 +268,109 @@ impl StateWrite for Overlay<'_> {
         } else {
             self.changes.extend(changes);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// A base in memory that counts how often it is read.
+    #[derive(Default)]
+    struct Counted {
+        data: BTreeMap<Vec<u8>, Vec<u8>>,
+        reads: Cell<usize>,
+    }
+
+    impl StateRead for Counted {
+        fn get(&self, _: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+            self.reads.set(self.reads.get() + 1);
+            Ok(self.data.get(key).cloned())
+        }
+        fn prefix(&self, _: &'static str, prefix: &[u8]) -> Result<Entries, Error> {
+            self.reads.set(self.reads.get() + 1);
+            Ok(self
+                .data
+                .range(prefix.to_vec()..)
+                .take_while(|(k, _)| k.starts_with(prefix))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect())
+        }
+    }
+
+    fn filled() -> Counted {
+        let mut b = Counted::default();
+        for i in 0u16..200 {
+            let group = if i < 10 { b'a' } else { b'b' };
+            b.data.insert(
+                vec![group, (i >> 8) as u8, i as u8],
+                i.to_be_bytes().to_vec(),
+            );
+        }
+        b
+    }
+
+    #[test]
+    fn cached_reads_answer_as_the_base_and_read_it_once() {
+        let base = filled();
+        let cached = CachedReads::new(&base);
+        let reference = filled();
+        let queries: Vec<Vec<u8>> = vec![vec![b'a', 0, 3], vec![b'a', 9, 9], vec![b'b', 0, 150]];
+        for round in 0..3 {
+            for key in &queries {
+                assert_eq!(
+                    cached.get("s", key).unwrap(),
+                    reference.get("s", key).unwrap()
+                );
+            }
+            assert_eq!(
+                cached.prefix("s", b"a").unwrap(),
+                reference.prefix("s", b"a").unwrap()
+            );
+            for (start, limit) in [(None, 1), (Some(&[b'a', 0, 5][..]), 3), (None, 0)] {
+                assert_eq!(
+                    cached.range("s", b"a", start, limit).unwrap(),
+                    reference.range("s", b"a", start, limit).unwrap()
+                );
+            }
+            // First round: 3 gets, 1 prefix, 3 ranges (each a prefix read of the base).
+            assert_eq!(base.reads.get(), 7, "round {round} read the base again");
+        }
+    }
+
+    #[test]
+    fn long_ranges_are_not_remembered() {
+        let base = filled();
+        let cached = CachedReads::new(&base);
+        assert!(base.prefix("s", b"b").unwrap().len() > CachedReads::MAX_RANGE_LEN);
+        let before = base.reads.get();
+        for _ in 0..2 {
+            assert_eq!(cached.prefix("s", b"b").unwrap().len(), 190);
+        }
+        assert_eq!(base.reads.get(), before + 2);
+    }
+
+    #[test]
+    fn an_overlay_on_cached_reads_still_sees_its_own_writes() {
+        let base = filled();
+        let cached = CachedReads::new(&base);
+        let mut overlay = Overlay::new(&cached);
+        let key = vec![b'a', 0, 3];
+        assert_eq!(
+            overlay.get("s", &key).unwrap(),
+            Some(3u16.to_be_bytes().to_vec())
+        );
+        overlay.put("s", key.clone(), b"new".to_vec());
+        overlay.delete("s", vec![b'a', 0, 4]);
+        assert_eq!(overlay.get("s", &key).unwrap(), Some(b"new".to_vec()));
+        let a = overlay.prefix("s", b"a").unwrap();
+        assert_eq!(a.len(), 9);
+        assert!(a.contains(&(key, b"new".to_vec())));
+        // The cache under it still holds the committed value.
+        assert_eq!(
+            cached.get("s", &[b'a', 0, 3]).unwrap(),
+            Some(3u16.to_be_bytes().to_vec())
+        );
     }
 }

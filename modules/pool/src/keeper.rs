@@ -70,6 +70,11 @@ impl Keeper {
     /// its earliest tranche still waiting to be retired).
     pub fn load(&self, ctx: &mut Ctx, id: u64) -> Result<PoolState, Error> {
         let mut pool = state::load_raw(ctx, id)?;
+        // Accrued to the block time already (by an earlier load in this block): nothing to earn,
+        // and no need to read the expiry index, which every sale loads pools through.
+        if pool.accrued_to >= ctx.block.time_unix_secs {
+            return Ok(pool);
+        }
         let to = self.accrual_limit(ctx, &pool)?;
         if pool.accrued_to < to {
             self.accrue(ctx, &mut pool, to)?;
