@@ -12,8 +12,10 @@
 use crate::state::{self, JOB_BY_TRIGGER, NEXT_JOB_ID, PAYOUT_FAILED, PAYOUT_JOBS, STORE};
 use surety_framework::{Ctx, Error, Event};
 
-/// Policies looked at per block, across all jobs.
-pub const BUDGET: usize = 200;
+/// Policies looked at per block, across all jobs. bench-scale measures it: paying a book of
+/// 100 000 policies, the slowest block took 37 ms at this budget (under 20 µs a policy), and the
+/// payout spread over 50 blocks (505 at the earlier 200).
+pub const BUDGET: usize = 2_000;
 
 /// A product's trigger, paid out over one or more blocks.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -179,6 +181,9 @@ mod tests {
     use surety_framework::state::Overlay;
     use surety_framework::{sdk, Ctx};
 
+    /// The budget these tests spread their policies over (the chain's own is [`BUDGET`]).
+    const PER_BLOCK: usize = 200;
+
     fn index(ctx: &mut Ctx, product: u64, ids: impl IntoIterator<Item = u64>) {
         for id in ids {
             ctx.put(
@@ -230,8 +235,8 @@ mod tests {
                 break;
             }
             calls.borrow_mut().clear();
-            run(&mut ctx, BUDGET, pay).unwrap();
-            assert!(calls.borrow().len() <= BUDGET);
+            run(&mut ctx, PER_BLOCK, pay).unwrap();
+            assert!(calls.borrow().len() <= PER_BLOCK);
             let failures = ctx
                 .events()
                 .iter()
@@ -240,7 +245,7 @@ mod tests {
             assert_eq!(failures, usize::from(calls.borrow().contains(&poisoned)));
             blocks += 1;
         }
-        assert_eq!(blocks, 3, "450 policies at {BUDGET} a block");
+        assert_eq!(blocks, 3, "450 policies at {PER_BLOCK} a block");
         let mut ctx = block(&mut state, 10, 2_000);
         for id in 1..=450 {
             let paid = ctx.get("test", &paid_key(id)).unwrap().is_some();
@@ -271,13 +276,13 @@ mod tests {
         start(&mut ctx, 1, "1").unwrap();
         start(&mut ctx, 2, "1").unwrap();
         let calls = RefCell::new(Vec::new());
-        run(&mut ctx, BUDGET, |_, job, id| {
+        run(&mut ctx, PER_BLOCK, |_, job, id| {
             calls.borrow_mut().push((job.product_id, id));
             Ok(Outcome::Skipped)
         })
         .unwrap();
         let calls = calls.into_inner();
-        assert_eq!(calls.len(), BUDGET);
+        assert_eq!(calls.len(), PER_BLOCK);
         assert!(calls[..150].iter().all(|(p, _)| *p == 1));
         assert_eq!(calls[150], (2, 151));
         let left = jobs(&mut ctx, 10).unwrap();
