@@ -129,12 +129,7 @@ impl TestChain {
         app_state: &serde_json::Value,
         genesis_time: i64,
     ) -> TestChain {
-        TestChain::open(
-            chain_id,
-            app_state,
-            genesis_time,
-            StorageConfig { keep_recent: 0 },
-        )
+        TestChain::open(chain_id, app_state, genesis_time, StorageConfig::default())
     }
 
     /// [`TestChain::with_chain_id`] over a store configured by `store` (pruning, for long runs).

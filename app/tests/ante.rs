@@ -361,7 +361,7 @@ fn same_blocks_give_the_same_app_hash_and_restart_keeps_it() {
     let Chain { app, _dir: dir, .. } = a;
     drop(app);
     let reopened = App::new(
-        Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap(),
+        Storage::open(dir.path(), StorageConfig::default()).unwrap(),
         AppConfig::default(),
     );
     let info = reopened.info(RequestInfo::default());

@@ -104,7 +104,7 @@ impl Net {
 fn net() -> Net {
     let key = SigningKey::from([7u8; 32]);
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
+    let storage = Storage::open(dir.path(), StorageConfig::default()).unwrap();
     let app = surety_app::App::new(storage, Default::default());
     let genesis = genesis_with(key.verification_key().to_bytes(), |state| {
         let oracle = surety_proto::surety::oracle::v1::GenesisState {

@@ -203,8 +203,7 @@ fn a_list_too_long_for_the_query_gas_limit_is_read_page_by_page() {
     });
     let dir = tempfile::tempdir().unwrap();
     let storage =
-        surety_store::Storage::open(dir.path(), surety_store::StorageConfig { keep_recent: 0 })
-            .unwrap();
+        surety_store::Storage::open(dir.path(), surety_store::StorageConfig::default()).unwrap();
     let app = surety_app::App::new(
         storage,
         surety_app::AppConfig {

@@ -160,7 +160,14 @@ struct Chain {
 impl Chain {
     fn start() -> Chain {
         let dir = tempfile::tempdir().expect("temp dir");
-        let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 2 }).expect("store");
+        let storage = Storage::open(
+            dir.path(),
+            StorageConfig {
+                keep_recent: 2,
+                ..Default::default()
+            },
+        )
+        .expect("store");
         let app = App::new(storage, AppConfig::default());
         let keys: Vec<SigningKey> = (1..=ACCOUNTS)
             .map(|i| SigningKey::from_slice(&[i; 32]).expect("key"))

@@ -22,6 +22,7 @@ mod error;
 mod keys;
 mod proof;
 mod prune;
+mod pruner;
 mod snapshot;
 mod storage;
 mod tree;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::db::{cf, iter_item, Batch, Db};
 use crate::error::StoreError;
+use crate::pruner::Background;
 use crate::snapshot::Snapshot;
 use crate::tree::{stage_tree_version, TreeStore};
 use crate::{keys, prune, AppHash, Version};
@@ -17,6 +18,9 @@ pub struct StorageConfig {
     /// Number of most recent versions kept readable; 0 keeps everything. After committing
     /// version `v`, versions below `v + 1 - keep_recent` are pruned.
     pub keep_recent: u64,
+    /// Prune on a thread of its own after each commit instead of inside it (what a node does;
+    /// see [`crate::pruner`]). [`Storage::wait_for_pruning`] waits for it.
+    pub prune_in_background: bool,
 }
 
 /// The changes that make up one new version.
@@ -79,8 +83,10 @@ pub(crate) struct Inner {
     id: u64,
     config: StorageConfig,
     state: RwLock<State>,
-    /// Serialises commits (and the pruning that follows them).
+    /// Serialises commits.
     commit_lock: Mutex<()>,
+    /// Serialises pruning runs (a commit's, the background thread's, the one on open).
+    prune_lock: Mutex<()>,
 }
 
 impl Inner {
@@ -97,6 +103,12 @@ impl Inner {
     pub(crate) fn oldest(&self) -> Version {
         self.state().oldest
     }
+
+    /// Deletes what versions from `oldest` on cannot read; one run at a time.
+    pub(crate) fn prune_to(&self, oldest: Version) -> Result<(), StoreError> {
+        let _guard = self.prune_lock.lock().unwrap_or_else(|e| e.into_inner());
+        prune::prune_to(self, oldest)
+    }
 }
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -105,6 +117,7 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 #[derive(Clone)]
 pub struct Storage {
     inner: Arc<Inner>,
+    background: Option<Arc<Background>>,
 }
 
 impl Storage {
@@ -139,8 +152,16 @@ impl Storage {
                 substores,
             }),
             commit_lock: Mutex::new(()),
+            prune_lock: Mutex::new(()),
         });
-        let storage = Storage { inner };
+        let background = if config.prune_in_background && config.keep_recent > 0 {
+            Some(Arc::new(Background::start(inner.clone()).map_err(|e| {
+                StoreError::Db(format!("starting the pruning thread: {e}"))
+            })?))
+        } else {
+            None
+        };
+        let storage = Storage { inner, background };
         // Finish pruning interrupted by a crash, or apply a smaller keep_recent.
         if latest > 0 && config.keep_recent > 0 {
             storage.prune()?;
@@ -355,10 +376,22 @@ impl Storage {
         );
         // The commit is durable at this point; a pruning failure only delays space reclamation
         // (the next commit or open retries), so it must not be reported as a failed commit.
-        if let Err(e) = prune::prune_to(&self.inner, prepared.oldest) {
-            tracing::warn!(error = %e, "pruning failed; it will be retried");
+        match &self.background {
+            Some(background) => background.prune_to(prepared.oldest),
+            None => {
+                if let Err(e) = self.inner.prune_to(prepared.oldest) {
+                    tracing::warn!(error = %e, "pruning failed; it will be retried");
+                }
+            }
         }
         Ok(prepared.app_hash)
+    }
+
+    /// Returns once the background pruning asked for so far is done (at once without it).
+    pub fn wait_for_pruning(&self) {
+        if let Some(background) = &self.background {
+            background.flush();
+        }
     }
 
     /// Deletes data of versions below the oldest kept one.
@@ -377,7 +410,7 @@ impl Storage {
             oldest.to_be_bytes().to_vec(),
         );
         self.inner.db.write(&batch, false)?;
-        prune::prune_to(&self.inner, oldest)
+        self.inner.prune_to(oldest)
     }
 
     #[cfg(test)]

@@ -12,7 +12,14 @@ type Kv = KeyValue;
 type Change<'a> = (&'a str, &'a [u8], Option<&'a [u8]>);
 
 fn open(dir: &TempDir, keep_recent: u64) -> Storage {
-    Storage::open(dir.path(), StorageConfig { keep_recent }).expect("open store")
+    Storage::open(
+        dir.path(),
+        StorageConfig {
+            keep_recent,
+            ..Default::default()
+        },
+    )
+    .expect("open store")
 }
 
 /// Builds a change set from (substore, key, value-or-delete) triples.
@@ -823,8 +830,37 @@ fn storage_is_send_and_sync() {
 /// exactly like an archive store.
 #[test]
 fn pruned_store_matches_archive_under_random_workload() {
+    pruned_matches_archive(false);
+}
+
+/// The same with pruning on its own thread, as a node runs: every kept version reads and proves
+/// the same while the thread deletes behind it, and a store dropped and reopened at once finds
+/// its database free (the thread is joined).
+#[test]
+fn background_pruning_matches_archive_and_releases_the_database() {
+    let dir = pruned_matches_archive(true);
+    let reopened = Storage::open(
+        dir.path(),
+        StorageConfig {
+            keep_recent: 3,
+            prune_in_background: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(reopened.latest_version(), 40);
+    assert_eq!(reopened.oldest_version(), 38);
+}
+
+fn pruned_matches_archive(background: bool) -> TempDir {
     let (dir_pruned, dir_archive) = (TempDir::new().unwrap(), TempDir::new().unwrap());
-    let pruned = open(&dir_pruned, 3);
+    let pruned = Storage::open(
+        dir_pruned.path(),
+        StorageConfig {
+            keep_recent: 3,
+            prune_in_background: background,
+        },
+    )
+    .unwrap();
     let archive = open(&dir_archive, 0);
     let mut seed: u64 = 0x5eed;
     let mut next = move || {
@@ -872,6 +908,8 @@ fn pruned_store_matches_archive_under_random_workload() {
         }
     }
     assert_eq!(pruned.oldest_version(), 38);
+    pruned.wait_for_pruning();
     let (p, a) = (count(&pruned, cf::NODES), count(&archive, cf::NODES));
     assert!(p * 2 < a, "nodes: pruned {p} vs archive {a}");
+    dir_pruned
 }

@@ -106,7 +106,7 @@ pub fn genesis_with(consensus_key: [u8; 32], edit: impl FnOnce(&mut AppState)) -
 impl Chain {
     pub fn new(min_gas_prices: &str) -> Chain {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
+        let storage = Storage::open(dir.path(), StorageConfig::default()).unwrap();
         let app = App::new(
             storage,
             AppConfig {

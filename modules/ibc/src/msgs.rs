@@ -419,7 +419,7 @@ mod tests {
     fn a_packet_proven_unreceived_times_out_and_refunds_the_sender() {
         use surety_store::{ChangeSet, Storage, StorageConfig};
         let dir = tempfile::tempdir().unwrap();
-        let other = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
+        let other = Storage::open(dir.path(), StorageConfig::default()).unwrap();
         let mut cs = ChangeSet::default();
         cs.verifiable.entry("ibc".into()).or_default().insert(
             b"nextSequenceRecv/ports/transfer/channels/channel-5".to_vec(),

@@ -43,6 +43,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         home.data_dir().join("application.db"),
         StorageConfig {
             keep_recent: cfg.pruning_keep_recent,
+            prune_in_background: true,
         },
     )
     .context("opening the state store")?;
