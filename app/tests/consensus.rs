@@ -347,7 +347,7 @@ fn double_sign_evidence_from_cometbft_slashes_and_tombstones() {
     net.app.check_invariants().unwrap();
 }
 
-/// The genesis block gas limit (100 000 000 here, the default) bounds every block: the proposer
+/// The genesis block gas limit (300 000 000 here, the default) bounds every block: the proposer
 /// leaves out what does not fit, in mempool order, and a proposal asking for more is rejected.
 #[test]
 fn proposals_stay_within_the_block_gas_limit() {
@@ -362,7 +362,7 @@ fn proposals_stay_within_the_block_gas_limit() {
                 &SignOpts {
                     account_number: 1,
                     sequence,
-                    gas: 40_000_000,
+                    gas: 120_000_000,
                     fee: "",
                     ..Default::default()
                 },
@@ -386,7 +386,7 @@ fn proposals_stay_within_the_block_gas_limit() {
     assert_eq!(
         prepared.txs.len(),
         2,
-        "80 000 000 gas fits, 120 000 000 does not"
+        "240 000 000 gas fits, 360 000 000 does not"
     );
     let status = |txs: &[Vec<u8>]| {
         chain

@@ -4,7 +4,8 @@
 //! live policies through ordinary purchases in large blocks. At each size it measures a block of
 //! purchases — FinalizeBlock µs and gas per purchase, the block's FinalizeBlock and Commit ms —
 //! the store's size on disk (pruned to the last `--keep-recent` versions) and bytes per policy,
-//! and the process's memory. At the largest size
+//! and the process's memory, and what a unit of gas costs in time (beside a signature check
+//! that misses the memo of verified signatures). At the largest size
 //! an incident on the insured protocol is confirmed and every policy is paid: the payout's
 //! blocks are counted and the slowest is reported.
 //!
@@ -139,6 +140,29 @@ fn counters(h: &TestChain) -> (u64, u64, u64) {
     )
 }
 
+/// What a signature check costs when the memo of verified signatures misses (a transaction this
+/// validator never saw in its mempool), in µs, beside the gas the ante handler charges for it:
+/// the price a block of such transactions is bounded by.
+fn signature_check() -> Result<(f64, u64)> {
+    use k256::ecdsa::signature::Signer;
+    const N: u32 = 2_000;
+    let key = k256::ecdsa::SigningKey::from_slice(&[7u8; 32]).map_err(err)?;
+    let pubkey = key.verifying_key().to_encoded_point(true);
+    let signed: Vec<(Vec<u8>, Vec<u8>)> = (0..N)
+        .map(|i| {
+            let doc = surety_auth::sign_doc_bytes(&i.to_be_bytes(), b"auth", "bench", 1);
+            let sig: k256::ecdsa::Signature = key.sign(&doc);
+            (doc, sig.to_bytes().to_vec())
+        })
+        .collect();
+    let started = Instant::now();
+    for (doc, sig) in &signed {
+        surety_auth::verify_secp256k1(pubkey.as_bytes(), doc, sig).map_err(|e| err(e.log))?;
+    }
+    let micros = started.elapsed().as_secs_f64() * 1e6 / f64::from(N);
+    Ok((micros, surety_auth::default_params().sig_verify_cost_secp256k1))
+}
+
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|entries| {
@@ -207,12 +231,18 @@ fn main() -> Result<()> {
             .remove(0)
             .map_err(|e| anyhow::anyhow!("capital: {}", e.log))?;
     }
+    let (sig_us, sig_gas) = signature_check()?;
     println!(
-        "{:>10} {:>10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
+        "signature check, memo missed: {sig_us:.1} µs for {sig_gas} gas = {:.1} ns per gas",
+        sig_us * 1e3 / sig_gas as f64
+    );
+    println!(
+        "{:>10} {:>10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
         "policies",
         "fill_s",
         "finalize_us",
         "gas_per_buy",
+        "ns_per_gas",
         "block_ms",
         "commit_ms",
         "prune_ms",
@@ -248,11 +278,13 @@ fn main() -> Result<()> {
         let txs = (t1 - t0).max(1);
         let disk = dir_bytes(h.data_dir());
         println!(
-            "{:>10} {:>10.1} {:>12.1} {:>12} {:>12.1} {:>12.1} {:>12.1} {:>12.1} {:>10} {:>10.0}",
+            "{:>10} {:>10.1} {:>12.1} {:>12} {:>12.2} {:>12.1} {:>12.1} {:>12.1} {:>12.1} {:>10} {:>10.0}",
             size,
             fill,
             (f1 - f0) as f64 / txs as f64 / 1e3,
             gas / args.sample.max(1),
+            // FinalizeBlock and Commit, what a block of purchases costs the node per unit of gas.
+            ((f1 - f0) + (c1 - c0)) as f64 / gas.max(1) as f64,
             (f1 - f0) as f64 / 1e6,
             (c1 - c0) as f64 / 1e6,
             prune_ms,
