@@ -14,10 +14,10 @@ const MAX_GAS_KEY: &[u8] = b"block_max_gas";
 
 /// Used when genesis sets no limit (`max_gas` of -1 or 0), and by `suretyd init`. Set from what a
 /// unit of gas costs on the 2-core reference machine (`scripts/bench-scale`, docs/performance.md):
-/// a block of purchases runs FinalizeBlock and Commit at 1.3 ns per gas on a small book and 2.6
+/// a block of purchases runs FinalizeBlock and Commit at 1.5 ns per gas on a small book and 3.1
 /// at 100 000 policies, and a signature check that misses the memo at 2.9 (at its price of
 /// 10 000 gas). A full block is then at most about 0.9 s of work, and holds about 4 700 bank
-/// sends or 1 350 purchases: enough that CometBFT, not the gas limit, sets the pace.
+/// sends or 1 600 purchases: enough that CometBFT, not the gas limit, sets the pace of sends.
 pub const DEFAULT_BLOCK_MAX_GAS: u64 = 300_000_000;
 
 /// The limit genesis asks for, or the default when it asks for none.

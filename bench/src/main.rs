@@ -160,7 +160,10 @@ fn signature_check() -> Result<(f64, u64)> {
         surety_auth::verify_secp256k1(pubkey.as_bytes(), doc, sig).map_err(|e| err(e.log))?;
     }
     let micros = started.elapsed().as_secs_f64() * 1e6 / f64::from(N);
-    Ok((micros, surety_auth::default_params().sig_verify_cost_secp256k1))
+    Ok((
+        micros,
+        surety_auth::default_params().sig_verify_cost_secp256k1,
+    ))
 }
 
 fn dir_bytes(dir: &Path) -> u64 {

@@ -144,8 +144,9 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn get(&mut self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        // The flat price is charged before reading (a read that runs out of gas does no work).
         let cfg = GasConfig::KV;
-        self.gas.consume(cfg.read_cost_flat, "ReadFlat")?;
+        self.gas.charge_read_flat(store, key)?;
         let value = self.state.get(store, key)?;
         let len = value.as_ref().map_or(0, Vec::len) as u64;
         self.gas
@@ -156,6 +157,7 @@ impl<'a> Ctx<'a> {
     pub fn put(&mut self, store: &'static str, key: Vec<u8>, value: Vec<u8>) -> Result<(), Error> {
         let cfg = GasConfig::KV;
         self.gas.consume(cfg.write_cost_flat, "WriteFlat")?;
+        self.gas.touch(store, &key);
         self.gas.consume(
             cfg.write_cost_per_byte * (key.len() + value.len()) as u64,
             "WritePerByte",
@@ -166,6 +168,7 @@ impl<'a> Ctx<'a> {
 
     pub fn delete(&mut self, store: &'static str, key: Vec<u8>) -> Result<(), Error> {
         self.gas.consume(GasConfig::KV.delete_cost, "Delete")?;
+        self.gas.touch(store, &key);
         self.state.delete(store, key);
         Ok(())
     }
@@ -299,11 +302,12 @@ impl<'a> Ctx<'a> {
     pub fn branch<T>(&mut self, f: impl FnOnce(&mut Ctx) -> Result<T, Error>) -> Result<T, Error> {
         let mut overlay = Overlay::new(&*self.state);
         let (result, events, gas) = {
+            // Moved, not cloned: the child carries on the same meter (and its warm keys).
             let mut child = Ctx::new(
                 &mut overlay,
                 self.block.clone(),
                 self.mode,
-                self.gas.clone(),
+                std::mem::replace(&mut self.gas, GasMeter::infinite()),
             );
             child.router = self.router;
             let result = f(&mut child);
