@@ -18,7 +18,7 @@ pub struct AppToml {
     /// The lowest fee per unit of gas this node's mempool accepts, e.g. "0.0025usure".
     pub minimum_gas_prices: String,
     /// Gas one query or simulation may use (Cosmos's `query-gas-limit`); 0 is the default
-    /// (100 000 000, the block gas limit).
+    /// (100 000 000, a third of the default block gas limit).
     pub query_gas_limit: u64,
     /// How many recent heights to keep readable (0 keeps all).
     pub pruning_keep_recent: u64,
