@@ -1,6 +1,7 @@
 //! Gas: every store access and every byte of a transaction costs gas, so work is paid for.
 
 use crate::error::{sdk, Error};
+use crate::state::StoreKey;
 use std::collections::HashSet;
 
 /// Costs of store operations: Cosmos SDK's `KVGasConfig` defaults, and a warm read price.
@@ -41,7 +42,7 @@ pub struct GasMeter {
     /// Keys this transaction has touched (read or written), whose reads are warm. Looked up
     /// only, never iterated; bounded by the gas limit (each entry was paid a cold access).
     /// `None` for a meter that never runs out, which charges nobody.
-    warm: Option<HashSet<(&'static str, Vec<u8>)>>,
+    warm: Option<HashSet<StoreKey>>,
 }
 
 impl GasMeter {

@@ -16,6 +16,9 @@ pub type Changes = BTreeMap<(&'static str, Vec<u8>), Option<Vec<u8>>>;
 /// (key, value) pairs in ascending key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// A key and the substore it is in.
+pub type StoreKey = (&'static str, Vec<u8>);
+
 pub trait StateRead {
     fn get(&self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error>;
     /// Every (key, value) under `prefix` in ascending key order.
@@ -78,7 +81,7 @@ impl StateRead for Snapshot {
 pub struct CachedReads<'a> {
     base: &'a dyn StateRead,
     // Looked up by key only, never iterated: their order cannot reach consensus.
-    gets: RefCell<HashMap<(&'static str, Vec<u8>), Option<Vec<u8>>>>,
+    gets: RefCell<HashMap<StoreKey, Option<Vec<u8>>>>,
     ranges: RefCell<HashMap<RangeQuery, Entries>>,
 }
 
