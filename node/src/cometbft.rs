@@ -67,3 +67,32 @@ pub fn init(bin: &Path, home: &Path) -> Result<()> {
 pub fn node_id(bin: &Path, home: &Path) -> Result<String> {
     run(bin, &["show-node-id", "--home", &home.to_string_lossy()])
 }
+
+/// Heights re-indexed on every start, up to the app's last committed one.
+pub const REINDEX_TAIL: u64 = 5;
+
+/// Re-indexes the events of the last [`REINDEX_TAIL`] blocks up to `height`, before CometBFT
+/// starts. CometBFT indexes a block's transactions and events after committing it, in the
+/// background, and drops what is pending when it stops, even cleanly: a node stopped right after a
+/// large block could answer `tx?hash=` and `tx_search` without that block's transactions for
+/// good. Re-indexing is idempotent and reads only the stored blocks and results.
+pub fn reindex_tail(bin: &Path, home: &Path, height: u64) -> Result<()> {
+    if height == 0 {
+        return Ok(());
+    }
+    let start = height.saturating_sub(REINDEX_TAIL - 1).max(1).to_string();
+    let end = height.to_string();
+    run(
+        bin,
+        &[
+            "reindex-event",
+            "--home",
+            &home.to_string_lossy(),
+            "--start-height",
+            &start,
+            "--end-height",
+            &end,
+        ],
+    )
+    .map(drop)
+}

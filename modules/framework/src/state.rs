@@ -76,13 +76,15 @@ impl StateRead for Snapshot {
 /// as this lives. A block reads the same keys and short ranges (pools, their exposures and next
 /// expiry, params, products, busy senders' accounts) in almost every transaction, and each miss
 /// is RocksDB seeks whose cost grows with the store. Results and gas are exactly those of the
-/// base; what is remembered is bounded: at most [`CachedReads::MAX_ENTRIES`] answers, and ranges
-/// only when short.
+/// base; what is remembered is bounded: at most [`CachedReads::MAX_ENTRIES`] answers and
+/// [`CachedReads::MAX_BYTES`], and ranges only when short.
 pub struct CachedReads<'a> {
     base: &'a dyn StateRead,
     // Looked up by key only, never iterated: their order cannot reach consensus.
     gets: RefCell<HashMap<StoreKey, Option<Vec<u8>>>>,
     ranges: RefCell<HashMap<RangeQuery, Entries>>,
+    /// Bytes of keys and values held, against [`CachedReads::MAX_BYTES`].
+    bytes: std::cell::Cell<usize>,
 }
 
 /// (store, prefix, start, limit); `prefix` reads use a limit of `usize::MAX`.
@@ -90,6 +92,8 @@ type RangeQuery = (&'static str, Vec<u8>, Option<Vec<u8>>, usize);
 
 impl<'a> CachedReads<'a> {
     pub const MAX_ENTRIES: usize = 200_000;
+    /// And at most this many bytes of keys and values, however large the values read.
+    pub const MAX_BYTES: usize = 256 << 20;
     /// Longer ranges are rare (genesis, invariants, EndBlock queues) and read once.
     pub const MAX_RANGE_LEN: usize = 64;
 
@@ -98,7 +102,18 @@ impl<'a> CachedReads<'a> {
             base,
             gets: Default::default(),
             ranges: Default::default(),
+            bytes: Default::default(),
         }
+    }
+
+    /// Whether `more` bytes still fit; counts them if so.
+    fn reserve(&self, more: usize) -> bool {
+        let total = self.bytes.get().saturating_add(more);
+        if total > Self::MAX_BYTES {
+            return false;
+        }
+        self.bytes.set(total);
+        true
     }
 
     fn cached_range(
@@ -111,7 +126,11 @@ impl<'a> CachedReads<'a> {
         }
         let entries = read()?;
         let mut ranges = self.ranges.borrow_mut();
-        if entries.len() <= Self::MAX_RANGE_LEN && ranges.len() < Self::MAX_ENTRIES {
+        let size = |e: &Entries| e.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        if entries.len() <= Self::MAX_RANGE_LEN
+            && ranges.len() < Self::MAX_ENTRIES
+            && self.reserve(query.1.len() + size(&entries))
+        {
             ranges.insert(query, entries.clone());
         }
         Ok(entries)
@@ -126,7 +145,9 @@ impl StateRead for CachedReads<'_> {
         }
         let value = self.base.get(store, key)?;
         let mut gets = self.gets.borrow_mut();
-        if gets.len() < Self::MAX_ENTRIES {
+        if gets.len() < Self::MAX_ENTRIES
+            && self.reserve(key.len() + value.as_ref().map_or(0, Vec::len))
+        {
             gets.insert(lookup, value.clone());
         }
         Ok(value)

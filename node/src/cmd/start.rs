@@ -135,6 +135,14 @@ async fn supervise(ctx: &Context, cfg: AppToml, app: App, no_cometbft: bool) -> 
 
     let bin = crate::cometbft::binary(&cfg.cometbft_binary)?;
     crate::cometbft::check_version(&bin)?;
+    let height = app.storage().latest_version();
+    if height > 0 {
+        match crate::cometbft::reindex_tail(&bin, &ctx.home().cometbft(), height) {
+            Ok(()) => tracing::info!(height, "re-indexed the last blocks' events"),
+            // Not fatal: the node runs; only lookups of those blocks' transactions may miss.
+            Err(e) => tracing::warn!(error = %e, "re-indexing the last blocks' events failed"),
+        }
+    }
     let mut child = tokio::process::Command::new(&bin)
         .arg("start")
         .arg("--home")
