@@ -355,10 +355,13 @@ impl Application for App {
         *mempool = changes;
         let result = exec_result(outcome);
         let stats = &self.inner.stats;
+        let nanos = started.elapsed().as_nanos() as u64;
         stats.check_tx_count.fetch_add(1, Ordering::Relaxed);
-        stats
-            .check_tx_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        stats.check_tx_nanos.fetch_add(nanos, Ordering::Relaxed);
+        if req.r#type == CheckTxType::Recheck as i32 {
+            stats.recheck_count.fetch_add(1, Ordering::Relaxed);
+            stats.recheck_nanos.fetch_add(nanos, Ordering::Relaxed);
+        }
         ResponseCheckTx {
             code: result.code,
             data: Default::default(),

@@ -72,6 +72,9 @@ struct Inner {
 pub struct Stats {
     pub check_tx_count: AtomicU64,
     pub check_tx_nanos: AtomicU64,
+    /// Of those, CometBFT's rechecks of what is left in its mempool after each block.
+    pub recheck_count: AtomicU64,
+    pub recheck_nanos: AtomicU64,
     pub blocks: AtomicU64,
     pub block_txs: AtomicU64,
     pub finalize_block_nanos: AtomicU64,
@@ -84,6 +87,8 @@ impl Stats {
         serde_json::json!({
             "check_tx_count": get(&self.check_tx_count),
             "check_tx_nanos": get(&self.check_tx_nanos),
+            "recheck_count": get(&self.recheck_count),
+            "recheck_nanos": get(&self.recheck_nanos),
             "blocks": get(&self.blocks),
             "block_txs": get(&self.block_txs),
             "finalize_block_nanos": get(&self.finalize_block_nanos),

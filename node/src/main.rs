@@ -1,5 +1,6 @@
 //! `suretyd`: the Surety node and its command-line client.
 
+mod abci_server;
 mod client;
 mod cmd;
 mod cometbft;

@@ -61,13 +61,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     );
     tracing::info!(height = app.storage().latest_version(), "state loaded");
 
-    let server = tendermint_abci::ServerBuilder::default()
-        .bind(&cfg.abci_address, app.clone())
+    let listener = std::net::TcpListener::bind(&cfg.abci_address)
         .with_context(|| format!("binding the ABCI server to {}", cfg.abci_address))?;
+    let abci_app = app.clone();
     std::thread::Builder::new()
         .name("abci".into())
         .spawn(move || {
-            if let Err(e) = server.listen() {
+            if let Err(e) = crate::abci_server::serve(listener, abci_app) {
                 tracing::error!("ABCI server stopped: {e}");
                 std::process::exit(1);
             }

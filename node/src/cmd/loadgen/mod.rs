@@ -405,6 +405,34 @@ impl Nodes {
     }
 }
 
+/// How long the node took to answer each accepted `broadcast_tx_sync` (its CheckTx), in µs.
+#[derive(Clone, Default)]
+struct Latencies(Arc<Mutex<Vec<u32>>>);
+
+impl Latencies {
+    fn note(&self, asked: Instant) {
+        let us = asked.elapsed().as_micros().min(u32::MAX as u128) as u32;
+        self.0.lock().expect("latency lock").push(us);
+    }
+
+    /// Forgets what was noted so far (the warm-up).
+    fn reset(&self) {
+        self.0.lock().expect("latency lock").clear();
+    }
+
+    /// The 50th, 90th and 99th percentiles and the maximum, in ms.
+    fn summary(&self) -> serde_json::Value {
+        let mut v = self.0.lock().expect("latency lock").clone();
+        if v.is_empty() {
+            return json!(null);
+        }
+        v.sort_unstable();
+        let at = |q: usize| f64::from(v[(v.len() - 1) * q / 100]) / 1000.0;
+        let r = |x: f64| (x * 100.0).round() / 100.0;
+        json!({ "p50": r(at(50)), "p90": r(at(90)), "p99": r(at(99)), "max": r(at(100)) })
+    }
+}
+
 /// Paces a sender to its share of `--rate`.
 fn pacer(pace: Option<Duration>) -> Option<tokio::time::Interval> {
     pace.map(|p| {
@@ -425,6 +453,7 @@ async fn surety_sender(
     signed_live: Arc<AtomicU64>,
     ours: Ours,
     pace: Option<Duration>,
+    latencies: Latencies,
 ) {
     let mut k = first_node % nodes.len();
     let mut backoff = BACKOFF_MIN;
@@ -438,8 +467,10 @@ async fn surety_sender(
         };
         // Noted before it is sent: a node may take it and then fail to answer.
         note_ours(&ours, &tx);
+        let asked = Instant::now();
         match nodes.clients[k].broadcast_tx_sync(tx).await {
             Ok(r) if r.code.is_ok() => {
+                latencies.note(asked);
                 s.sequence += 1;
                 sent.fetch_add(1, Ordering::Relaxed);
                 backoff = BACKOFF_MIN;
@@ -471,6 +502,7 @@ async fn kvstore_sender(
     sent: Arc<AtomicU64>,
     ours: Ours,
     pace: Option<Duration>,
+    latencies: Latencies,
 ) {
     let mut n: u64 = 0;
     let mut k = id % nodes.len();
@@ -483,8 +515,10 @@ async fn kvstore_sender(
         let mut tx = format!("k{id}-{n}=").into_bytes();
         tx.resize(size.max(tx.len() + 1), b'v');
         note_ours(&ours, &tx);
+        let asked = Instant::now();
         match nodes.clients[k].broadcast_tx_sync(tx).await {
             Ok(r) if r.code.is_ok() => {
+                latencies.note(asked);
                 n += 1;
                 sent.fetch_add(1, Ordering::Relaxed);
                 backoff = BACKOFF_MIN;
@@ -657,6 +691,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             }
             _ => None,
         };
+        let latencies = Latencies::default();
         let mut tasks = Vec::new();
         match args.mode {
             Mode::Surety => {
@@ -672,6 +707,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                         signed_live.clone(),
                         ours.clone(),
                         pace,
+                        latencies.clone(),
                     )));
                 }
             }
@@ -685,6 +721,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                         sent.clone(),
                         ours.clone(),
                         pace,
+                        latencies.clone(),
                     )));
                 }
             }
@@ -692,6 +729,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         let mut interrupted =
             sleep_or_signal(Duration::from_secs(args.warmup_secs), &mut term).await;
         let h0 = nodes.latest_height().await?;
+        latencies.reset();
         let stats0 = nodes.app_stats().await;
         let started = Instant::now();
         let cpu0 = cpu_secs();
@@ -736,6 +774,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
             "wall_secs": started.elapsed().as_secs(),
             // The load generator's own CPU while measuring, in cores (1.0 = one core busy).
             "loadgen_cores": (cpu / measured.max(1e-9) * 100.0).round() / 100.0,
+            // How long each accepted transaction waited for the node's CheckTx answer (ms).
+            "broadcast_ms": latencies.summary(),
         });
         if let Some(plan) = &plan {
             out["presigned_txs"] = json!(presigned);
@@ -763,6 +803,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                 };
                 out["check_tx_us_per_tx"] =
                     json!((per(d("check_tx_nanos"), d("check_tx_count")) * 10.0).round() / 10.0);
+                out["rechecks_per_tx"] =
+                    json!((d("recheck_count") / d("block_txs").max(1.0) * 100.0).round() / 100.0);
+                out["recheck_us_each"] =
+                    json!((per(d("recheck_nanos"), d("recheck_count")) * 10.0).round() / 10.0);
                 out["finalize_block_us_per_tx"] =
                     json!((per(d("finalize_block_nanos"), d("block_txs")) * 10.0).round() / 10.0);
                 out["commit_ms_per_block"] =
