@@ -325,6 +325,59 @@ fn determinism_across_stores_and_orders() {
     );
 }
 
+/// Versions without deletions are written as one batch (`tree::put_value_set`); the roots must be
+/// those of jmt's key-by-key inserts into an in-memory tree, version after version, with versions
+/// that delete (which go key by key) in between.
+#[test]
+fn batched_tree_writes_match_key_by_key_inserts() {
+    use jmt::mock::MockTreeStore;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    let reference = MockTreeStore::default();
+    let mut live: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    for version in 1..=40u64 {
+        let mut cs = ChangeSet::default();
+        let entries = cs.verifiable.entry("pool".to_string()).or_default();
+        for _ in 0..rng.gen_range(1..300) {
+            let key = format!("k{}", rng.gen_range(0..2_000)).into_bytes();
+            let value = format!("v{version}-{}", rng.gen::<u32>()).into_bytes();
+            entries.insert(key, Some(value));
+        }
+        if version % 5 == 0 {
+            for key in live.keys().take(20) {
+                entries.insert(key.clone(), None);
+            }
+        }
+        for (k, v) in entries.iter() {
+            match v {
+                Some(v) => live.insert(k.clone(), v.clone()),
+                None => live.remove(k),
+            };
+        }
+        let kvs: Vec<_> = entries
+            .iter()
+            .map(|(k, v)| (tree::key_hash(k), v.clone()))
+            .collect();
+        let (root, batch) = jmt::JellyfishMerkleTree::<_, sha2::Sha256>::new(&reference)
+            .put_value_set(kvs, version)
+            .unwrap();
+        reference.write_tree_update_batch(batch).unwrap();
+        commit(&store, &cs);
+        let snap = store.latest_snapshot();
+        assert_eq!(
+            snap.substore_root("pool").unwrap(),
+            root.0,
+            "version {version}"
+        );
+    }
+    let snap = store.latest_snapshot();
+    for (k, v) in live.iter().take(50) {
+        assert_member(&snap, "pool", k, v);
+    }
+}
+
 #[test]
 fn historical_point_reads_and_iteration() {
     let dir = TempDir::new().unwrap();

@@ -111,6 +111,33 @@ impl HasPreimage for TreeStore<'_> {
     }
 }
 
+/// Applies one version's changes to a tree. Without deletions the changes go in as one batch:
+/// every node on the touched paths is read and hashed once, where jmt's `put_value_set` inserts
+/// key by key and rehashes the whole path (the root included) for each one. Both give the same
+/// tree, as it depends only on its keys and values; jmt's batch insert takes no deletions, so a
+/// version that deletes goes key by key.
+fn put_value_set(
+    jmt: &Jmt<'_>,
+    value_set: Vec<(KeyHash, Option<OwnedValue>)>,
+    version: Version,
+) -> Result<(RootHash, jmt::storage::TreeUpdateBatch), StoreError> {
+    if value_set.is_empty() || value_set.iter().any(|(_, v)| v.is_none()) {
+        return jmt.put_value_set(value_set, version).map_err(tree_err);
+    }
+    let inserts = value_set
+        .into_iter()
+        .map(|(k, v)| (k, v.expect("no deletions")))
+        .collect();
+    let (roots, update) = jmt
+        .batch_put_value_sets(vec![inserts], None, version)
+        .map_err(tree_err)?;
+    let root = roots
+        .first()
+        .copied()
+        .ok_or_else(|| StoreError::Tree("jmt returned no root for a batch".into()))?;
+    Ok((root, update))
+}
+
 /// Computes version `version` of one tree from version `version - 1` plus `changes`, and adds
 /// every resulting write (nodes, values, preimages, stale index, superseded log and, if
 /// `with_index`, the ordered key index) to `batch`. Nothing is written to the database.
@@ -144,11 +171,12 @@ pub(crate) fn stage_tree_version<'c>(
     }
 
     let jmt = Jmt::new(&store);
-    let value_set = changes
+    let value_set: Vec<(KeyHash, Option<OwnedValue>)> = changes
         .clone()
         .into_iter()
-        .map(|(k, v)| (key_hash(k), v.map(<[u8]>::to_vec)));
-    let (root, update) = jmt.put_value_set(value_set, version).map_err(tree_err)?;
+        .map(|(k, v)| (key_hash(k), v.map(<[u8]>::to_vec)))
+        .collect();
+    let (root, update) = put_value_set(&jmt, value_set, version)?;
 
     for (node_key, node) in update.node_batch.nodes() {
         let raw = borsh::to_vec(node).map_err(|e| StoreError::Tree(e.to_string()))?;
