@@ -27,8 +27,11 @@ fn block_info(height: i64, time: Option<&Timestamp>, chain_id: String) -> BlockI
     }
 }
 
-fn abci_events(events: &[Event]) -> Vec<surety_proto::cometbft::abci::Event> {
-    events.iter().map(Event::to_abci).collect()
+fn abci_events(
+    events: &[Event],
+    index: &surety_framework::EventIndex,
+) -> Vec<surety_proto::cometbft::abci::Event> {
+    events.iter().map(|e| e.to_abci_indexed(index)).collect()
 }
 
 fn validator_updates(
@@ -45,7 +48,7 @@ fn validator_updates(
         .collect()
 }
 
-fn exec_result(outcome: TxOutcome) -> ExecTxResult {
+fn exec_result(outcome: TxOutcome, index: &surety_framework::EventIndex) -> ExecTxResult {
     let (code, codespace, log, data) = match outcome.result {
         Ok(responses) => (0, String::new(), String::new(), msg_data(responses)),
         Err(e) => (e.code, e.codespace.to_string(), e.log, Vec::new()),
@@ -57,7 +60,7 @@ fn exec_result(outcome: TxOutcome) -> ExecTxResult {
         info: String::new(),
         gas_wanted: outcome.gas_wanted as i64,
         gas_used: outcome.gas_used as i64,
-        events: abci_events(&outcome.events),
+        events: abci_events(&outcome.events, index),
         codespace,
     }
 }
@@ -141,6 +144,16 @@ impl App {
         })
     }
 
+    /// A context executing in the block being finalized: its hooks, then each transaction.
+    fn deliver_ctx<'a>(
+        &'a self,
+        state: &'a mut dyn surety_framework::StateWrite,
+        block: &BlockInfo,
+    ) -> Ctx<'a> {
+        Ctx::new(state, block.clone(), ExecMode::Deliver, GasMeter::infinite())
+            .with_router(&self.inner.modules)
+    }
+
     fn finalize_block_inner(
         &self,
         req: RequestFinalizeBlock,
@@ -201,13 +214,7 @@ impl App {
         let mut updates = Vec::new();
         let reads = CachedReads::new(&snapshot);
         let (tx_results, changes) = with_overlay(&reads, genesis.unwrap_or_default(), |overlay| {
-            let mut ctx = Ctx::new(
-                overlay,
-                block.clone(),
-                ExecMode::Deliver,
-                GasMeter::infinite(),
-            )
-            .with_router(&self.inner.modules);
+            let mut ctx = self.deliver_ctx(overlay, &block);
             // A hook that fails on state users shaped loses its writes for this block and
             // is recorded; only a fatal error (store, invariant, upgrade) stops the node.
             for module in self.inner.modules.iter() {
@@ -237,22 +244,13 @@ impl App {
                 });
             }
             for tx in req.txs.iter().skip(votes as usize) {
-                let mut ctx = Ctx::new(
-                    overlay,
-                    block.clone(),
-                    ExecMode::Deliver,
-                    GasMeter::infinite(),
-                )
-                .with_router(&self.inner.modules);
-                results.push(exec_result(self.runner().run(&mut ctx, tx)));
+                let mut ctx = self.deliver_ctx(overlay, &block);
+                results.push(exec_result(
+                    self.runner().run(&mut ctx, tx),
+                    &self.inner.config.event_index,
+                ));
             }
-            let mut ctx = Ctx::new(
-                overlay,
-                block.clone(),
-                ExecMode::Deliver,
-                GasMeter::infinite(),
-            )
-            .with_router(&self.inner.modules);
+            let mut ctx = self.deliver_ctx(overlay, &block);
             for module in self.inner.modules.iter() {
                 if let Ok(u) = ctx.isolate(format!("{} end_block", module.name()), |c| {
                     module.end_block(c)
@@ -292,7 +290,7 @@ impl App {
             "block executed"
         );
         Ok(ResponseFinalizeBlock {
-            events: abci_events(&block_events),
+            events: abci_events(&block_events, &self.inner.config.event_index),
             tx_results,
             validator_updates: validator_updates(updates),
             consensus_param_updates: None,
@@ -346,14 +344,16 @@ impl Application for App {
         let snapshot = self.inner.storage.latest_snapshot();
         let mut mempool = self.inner.mempool.lock().expect("lock");
         let block = self.pending_block(&snapshot);
-        let (outcome, changes) =
+        let (mut outcome, changes) =
             with_overlay(&snapshot, std::mem::take(&mut *mempool), |overlay| {
                 let mut ctx = Ctx::new(overlay, block, ExecMode::Check, GasMeter::infinite())
                     .with_router(&self.inner.modules);
                 self.runner().run(&mut ctx, &req.tx)
             });
         *mempool = changes;
-        let result = exec_result(outcome);
+        // CheckTx answers carry no events.
+        outcome.events.clear();
+        let result = exec_result(outcome, &surety_framework::EventIndex::all());
         let stats = &self.inner.stats;
         let nanos = started.elapsed().as_nanos() as u64;
         stats.check_tx_count.fetch_add(1, Ordering::Relaxed);

@@ -30,6 +30,8 @@ pub struct AppConfig {
     /// Gas a query or a simulation may use (Cosmos's `query-gas-limit`); 0 means
     /// [`DEFAULT_QUERY_GAS_LIMIT`]. A query that needs more fails with out of gas.
     pub query_gas_limit: u64,
+    /// Which event attributes CometBFT indexes (app.toml `no_index_events`).
+    pub event_index: surety_framework::EventIndex,
 }
 
 /// Enough for any page of any query and for simulating any transaction of a third of a block;

@@ -29,6 +29,10 @@ pub struct AppToml {
     /// URL serving `{"prices": {"USDC/USD": "0.9994", …}, "attest": {"<incident id>": true}}`.
     /// Polled off the consensus path; empty reports nothing (and misses oracle votes).
     pub oracle_source: String,
+    /// Event types (`coin_spent`) and attributes (`tx.fee`) CometBFT does not index for
+    /// `tx_search`; they are still in every transaction's result. Empty indexes everything, as
+    /// a Cosmos SDK node does. A node's own choice: it changes no hash.
+    pub no_index_events: Vec<String>,
 }
 
 impl Default for AppToml {
@@ -44,6 +48,10 @@ impl Default for AppToml {
             cometbft_binary: String::new(),
             log_level: "info".into(),
             oracle_source: String::new(),
+            no_index_events: surety_framework::events::DEFAULT_NOT_INDEXED
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }

@@ -28,7 +28,7 @@ pub use context::{
     BlockInfo, CommitVote, Ctx, Evidence, ExecMode, PayoutHooks, Prover, Router, StakingHooks,
 };
 pub use error::{sdk, Error, GrpcCode};
-pub use events::Event;
+pub use events::{Event, EventIndex};
 pub use gas::{GasConfig, GasMeter};
 pub use math::{Dec, Round};
 pub use module::{

@@ -85,6 +85,17 @@ pub struct Args {
     /// Transaction size in kvstore mode.
     #[arg(long, default_value_t = 250)]
     tx_size: usize,
+    /// The bech32 prefix of the chain's accounts: another Cosmos SDK chain's (e.g. `cosmos` for
+    /// `simd`) runs the send workload there, for comparison.
+    #[arg(long, default_value = surety_framework::address::ACCOUNT_PREFIX)]
+    bech32_prefix: String,
+    /// Gas each transaction asks for (0: simulated once per kind of message, × 1.2, as a wallet's
+    /// `--gas auto`; a chain that does not answer simulations over ABCI, as `simd`, needs it).
+    #[arg(long, default_value_t = 0)]
+    gas: u64,
+    /// The denom of fees and sends (e.g. `stake` on `simd`).
+    #[arg(long, default_value = "usure")]
+    fee_denom: String,
 }
 
 fn load_key(i: usize) -> Result<SigningKey> {
@@ -144,7 +155,15 @@ fn prepare_senders(
     let keys: Vec<SigningKey> = (0..args.senders).map(load_key).collect::<Result<_>>()?;
     let funder = args.keyring.open(ctx)?.signing_key(&args.from)?;
     let addresses: Vec<_> = keys.iter().map(address_of).collect();
-    workload::top_up(client, &funder, chain_id, &addresses, args.workload)?;
+    let chain = workload::Chain {
+        prefix: args.bech32_prefix.clone(),
+        denom: args.fee_denom.clone(),
+    };
+    if chain.prefix != surety_framework::address::ACCOUNT_PREFIX && args.workload != Workload::Send
+    {
+        bail!("only the send workload runs on another chain");
+    }
+    workload::top_up(client, &chain, &funder, chain_id, &addresses, args.workload)?;
     if matches!(args.workload, Workload::BuyCover | Workload::Mix) {
         workload::capitalise(
             client,
@@ -156,8 +175,10 @@ fn prepare_senders(
     let first = keys.first().context("--senders must be at least 1")?;
     let plan = workload::plan(
         client,
+        &chain,
         first,
         chain_id,
+        args.gas,
         args.workload,
         args.product_id,
         args.pool_id,
@@ -166,7 +187,7 @@ fn prepare_senders(
         .iter()
         .map(|key| {
             client
-                .account(&address_of(key).to_bech32())?
+                .account(&chain.address(&address_of(key)))?
                 .context("load account missing")
         })
         .collect::<Result<Vec<_>>>()?;

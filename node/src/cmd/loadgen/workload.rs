@@ -70,6 +70,31 @@ impl Workload {
     }
 }
 
+/// The chain's conventions a load follows: Surety's by default, another Cosmos SDK chain's (its
+/// bech32 prefix and fee denom) for a bank-send load on it, such as `simd` in `scripts/bench`.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub prefix: String,
+    pub denom: String,
+}
+
+impl Chain {
+    pub fn surety() -> Chain {
+        Chain {
+            prefix: surety_framework::address::ACCOUNT_PREFIX.into(),
+            denom: "usure".into(),
+        }
+    }
+
+    pub fn address(&self, a: &Address) -> String {
+        a.to_bech32_with(&self.prefix)
+    }
+
+    fn fee(&self, gas: u64) -> Coins {
+        Coins::of(u128::from(gas.div_ceil(GAS_PER_USURE)), &self.denom)
+    }
+}
+
 /// How one load account signs its transactions: the message of each sequence number, its gas and
 /// fee (simulated once per kind of message).
 #[derive(Clone)]
@@ -78,6 +103,7 @@ pub struct Plan {
     pub product_id: u64,
     pub pool_id: u64,
     pub chain_id: String,
+    chain: Chain,
     sink: String,
     /// Gas per kind, in the order of `workload.kinds()`.
     gas: Vec<u64>,
@@ -85,12 +111,12 @@ pub struct Plan {
 
 impl Plan {
     fn message(&self, kind: Kind, from: &Address) -> Any {
-        let me = from.to_bech32();
+        let me = self.chain.address(from);
         match kind {
             Kind::Send => to_any(&MsgSend {
                 from_address: me,
                 to_address: self.sink.clone(),
-                amount: vec![Coin::new(1, "usure").to_proto()],
+                amount: vec![Coin::new(1, &self.chain.denom).to_proto()],
             }),
             Kind::BuyCover => to_any(&MsgBuyCover {
                 buyer: me,
@@ -124,7 +150,7 @@ impl Plan {
         Unsigned {
             messages: vec![self.message(kind, from)],
             memo: String::new(),
-            fee: Coins::of(u128::from(gas.div_ceil(GAS_PER_USURE)), "usure"),
+            fee: self.chain.fee(gas),
             gas_limit: gas,
             account_number,
             sequence,
@@ -173,6 +199,7 @@ pub fn address_of(key: &SigningKey) -> Address {
 /// Signs and commits one transaction of the funder.
 fn commit(
     client: &Client,
+    chain: &Chain,
     key: &SigningKey,
     chain_id: &str,
     messages: Vec<Any>,
@@ -180,14 +207,14 @@ fn commit(
     what: &str,
 ) -> Result<()> {
     let account = client
-        .account(&address_of(key).to_bech32())?
+        .account(&chain.address(&address_of(key)))?
         .with_context(|| format!("{what}: the funding account does not exist"))?;
     let tx = sign(
         key,
         &Unsigned {
             messages,
             memo: String::new(),
-            fee: Coins::of(u128::from(gas.div_ceil(GAS_PER_USURE)), "usure"),
+            fee: chain.fee(gas),
             gas_limit: gas,
             account_number: account.account_number,
             sequence: account.sequence,
@@ -202,11 +229,11 @@ fn commit(
     Ok(())
 }
 
-fn balance(client: &Client, who: &Address, denom: &str) -> Result<u128> {
+fn balance(client: &Client, chain: &Chain, who: &Address, denom: &str) -> Result<u128> {
     let r: QueryBalanceResponse = client.query(
         "/cosmos.bank.v1beta1.Query/Balance",
         &QueryBalanceRequest {
-            address: who.to_bech32(),
+            address: chain.address(who),
             denom: denom.into(),
         },
     )?;
@@ -219,12 +246,13 @@ fn balance(client: &Client, who: &Address, denom: &str) -> Result<u128> {
 /// one MultiSend from the funder: a rerun against the same network costs only what was spent.
 pub fn top_up(
     client: &Client,
+    chain: &Chain,
     funder: &SigningKey,
     chain_id: &str,
     accounts: &[Address],
     workload: Workload,
 ) -> Result<usize> {
-    let mut wants: Vec<(&str, u128)> = vec![("usure", USURE_EACH)];
+    let mut wants: Vec<(&str, u128)> = vec![(&chain.denom, USURE_EACH)];
     if workload.needs_market() {
         wants.push((USDC, USDC_EACH));
     }
@@ -233,7 +261,7 @@ pub fn top_up(
     for a in accounts {
         let mut coins = Coins::new();
         for (denom, target) in &wants {
-            let has = balance(client, a, denom)?;
+            let has = balance(client, chain, a, denom)?;
             if has < target / 2 {
                 coins = coins
                     .checked_add(&Coins::of(target - has, denom))
@@ -245,7 +273,7 @@ pub fn top_up(
                 .checked_add(&coins)
                 .map_err(|e| anyhow::anyhow!(e.log))?;
             outputs.push(Output {
-                address: a.to_bech32(),
+                address: chain.address(a),
                 coins: coins.to_proto(),
             });
         }
@@ -256,13 +284,14 @@ pub fn top_up(
     let n = outputs.len();
     let msg = MsgMultiSend {
         inputs: vec![Input {
-            address: address_of(funder).to_bech32(),
+            address: chain.address(&address_of(funder)),
             coins: total.to_proto(),
         }],
         outputs,
     };
     commit(
         client,
+        chain,
         funder,
         chain_id,
         vec![to_any(&msg)],
@@ -298,6 +327,7 @@ pub fn capitalise(
     }
     commit(
         client,
+        &Chain::surety(),
         funder,
         chain_id,
         deposits,
@@ -306,11 +336,15 @@ pub fn capitalise(
     )
 }
 
-/// The plan, with each kind of message's gas simulated from `key`'s account (used × 1.2).
+/// The plan, with each kind of message's gas simulated from `key`'s account (used × 1.2), or
+/// `gas` for every kind if it is not 0.
+#[allow(clippy::too_many_arguments)]
 pub fn plan(
     client: &Client,
+    chain: &Chain,
     key: &SigningKey,
     chain_id: &str,
+    gas: u64,
     workload: Workload,
     product_id: u64,
     pool_id: u64,
@@ -320,13 +354,18 @@ pub fn plan(
         product_id,
         pool_id,
         chain_id: chain_id.to_string(),
-        sink: Address([0x5e; 20]).to_bech32(),
+        chain: chain.clone(),
+        sink: chain.address(&Address([0x5e; 20])),
         gas: Vec::new(),
     };
     let from = address_of(key);
     let account = client
-        .account(&from.to_bech32())?
+        .account(&chain.address(&from))?
         .context("load account missing")?;
+    if gas > 0 {
+        plan.gas = vec![gas; workload.kinds().len()];
+        return Ok(plan);
+    }
     for i in 0..workload.kinds().len() {
         let mut unsigned = plan.unsigned(i, &from, account.account_number, account.sequence);
         unsigned.gas_limit = 10_000_000;
