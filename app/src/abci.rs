@@ -150,8 +150,13 @@ impl App {
         state: &'a mut dyn surety_framework::StateWrite,
         block: &BlockInfo,
     ) -> Ctx<'a> {
-        Ctx::new(state, block.clone(), ExecMode::Deliver, GasMeter::infinite())
-            .with_router(&self.inner.modules)
+        Ctx::new(
+            state,
+            block.clone(),
+            ExecMode::Deliver,
+            GasMeter::infinite(),
+        )
+        .with_router(&self.inner.modules)
     }
 
     fn finalize_block_inner(

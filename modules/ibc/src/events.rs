@@ -2,7 +2,7 @@
 //!
 //! ibc-rs builds its events with `index = false`; Hermes finds packets with `tx_search` and
 //! `block_search` on `send_packet.packet_sequence` and the like, so each attribute is re-marked
-//! indexed (Surety's [`Event`] always indexes).
+//! indexed (a node leaves out only what its `no_index_events` names: no IBC event by default).
 
 use ibc::core::handler::types::events::IbcEvent;
 use ibc::core::host::types::error::HostError;

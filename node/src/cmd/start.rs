@@ -57,7 +57,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         AppConfig {
             min_gas_prices,
             query_gas_limit: cfg.query_gas_limit,
-            event_index: surety_framework::EventIndex::skipping(cfg.no_index_events.iter().cloned()),
+            event_index: surety_framework::EventIndex::skipping(
+                cfg.no_index_events.iter().cloned(),
+            ),
         },
     );
     tracing::info!(height = app.storage().latest_version(), "state loaded");
