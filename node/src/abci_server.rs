@@ -7,7 +7,7 @@
 //! p99 of 111 ms. Here TCP_NODELAY is set, and answers are buffered and written once no further
 //! request is already waiting, as CometBFT's own socket server does.
 
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::net::{TcpListener, TcpStream};
 use surety_proto::cometbft::abci::{request, response, Request, Response, ResponseException};
 use tendermint_abci::Application;
@@ -40,7 +40,7 @@ fn answer<A: Application>(stream: TcpStream, app: &A) -> io::Result<()> {
         if reader.buffer().is_empty() {
             writer.flush()?;
         }
-        let Some(request) = read_request(&mut reader)? else {
+        let Some(request) = read_message::<Request>(&mut reader)? else {
             return writer.flush();
         };
         let answer = dispatch(app, request);
@@ -51,8 +51,8 @@ fn answer<A: Application>(stream: TcpStream, app: &A) -> io::Result<()> {
     }
 }
 
-/// The next length-delimited request, or `None` at a clean end of stream.
-fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Request>> {
+/// The next length-delimited message, or `None` at a clean end of stream.
+fn read_message<M: prost::Message + Default>(reader: &mut impl BufRead) -> io::Result<Option<M>> {
     if reader.fill_buf()?.is_empty() {
         return Ok(None);
     }
@@ -68,12 +68,12 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Request>
     if len > MAX_REQUEST_BYTES {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("an ABCI request of {len} bytes"),
+            format!("an ABCI message of {len} bytes"),
         ));
     }
     let mut body = vec![0u8; len as usize];
     reader.read_exact(&mut body)?;
-    prost::Message::decode(body.as_slice())
+    M::decode(body.as_slice())
         .map(Some)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
@@ -103,4 +103,63 @@ fn dispatch<A: Application>(app: &A, request: Request) -> Response {
         }),
     };
     Response { value: Some(value) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message as _;
+    use std::io::Read as _;
+    use surety_proto::cometbft::abci::RequestEcho;
+
+    #[derive(Clone)]
+    struct Echo;
+    impl Application for Echo {}
+
+    fn echo(message: &str) -> Request {
+        Request {
+            value: Some(request::Value::Echo(RequestEcho {
+                message: message.into(),
+            })),
+        }
+    }
+
+    #[test]
+    fn answers_pipelined_requests_in_order_and_drops_an_oversized_one() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || serve(listener, Echo));
+
+        // Three requests in one write, no Flush among them: all answered, in order.
+        let mut conn = TcpStream::connect(addr).unwrap();
+        let mut bytes = Vec::new();
+        for m in ["a", "b", "c"] {
+            echo(m).encode_length_delimited(&mut bytes).unwrap();
+        }
+        conn.write_all(&bytes).unwrap();
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        for m in ["a", "b", "c"] {
+            let answer = read_message::<Response>(&mut reader).unwrap().unwrap();
+            match answer.value {
+                Some(response::Value::Echo(e)) => assert_eq!(e.message, m),
+                other => panic!("expected an echo of {m}, got {other:?}"),
+            }
+        }
+
+        // A length past the limit closes that connection without reading or allocating it.
+        let mut big = TcpStream::connect(addr).unwrap();
+        let mut len = Vec::new();
+        prost::encoding::encode_varint(MAX_REQUEST_BYTES + 1, &mut len);
+        big.write_all(&len).unwrap();
+        let mut rest = Vec::new();
+        big.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty());
+
+        // The server still answers the first connection.
+        let mut more = Vec::new();
+        echo("d").encode_length_delimited(&mut more).unwrap();
+        conn.write_all(&more).unwrap();
+        let answer = read_message::<Response>(&mut reader).unwrap().unwrap();
+        assert!(matches!(answer.value, Some(response::Value::Echo(e)) if e.message == "d"));
+    }
 }
