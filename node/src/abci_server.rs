@@ -15,11 +15,22 @@ use tendermint_abci::Application;
 /// No request CometBFT sends comes near this (a block is at most 100 MiB).
 const MAX_REQUEST_BYTES: u64 = 256 << 20;
 
-/// Accepts CometBFT's connections until the listener fails.
+/// Accepts CometBFT's connections. A failed accept (a peer gone before it was accepted, no file
+/// descriptors left) is logged and the next one tried: it must not stop the node. Only a thread
+/// that cannot be started ends the server.
 pub fn serve<A: Application>(listener: TcpListener, app: A) -> io::Result<()> {
     for stream in listener.incoming() {
-        let stream = stream?;
-        stream.set_nodelay(true)?;
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("accepting an ABCI connection failed: {e}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                continue;
+            }
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::warn!("TCP_NODELAY on an ABCI connection: {e}");
+        }
         let app = app.clone();
         std::thread::Builder::new()
             .name("abci-conn".into())
