@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
-use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBRawIterator, Options, WriteBatch, DB};
+use rocksdb::{
+    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DBRawIterator, Options, ReadOptions,
+    WriteBatch, DB,
+};
 
 use crate::error::StoreError;
 
@@ -16,6 +19,9 @@ pub(crate) mod cf {
     pub const PREIMAGES: &str = "jmt_preimages";
     /// versioned key index for ordered iteration: tree id ++ escaped key ++ version -> tagged value.
     pub const INDEX: &str = "kv_index";
+    /// the latest version as plain data: tree id ++ key -> value (deleted keys absent). Reads of
+    /// the newest version, nearly all of them, are one point lookup or one forward scan here.
+    pub const LATEST: &str = "kv_latest";
     /// stale node index: tree id ++ stale-since version ++ node key -> ().
     pub const STALE: &str = "stale_nodes";
     /// superseded log: tree id ++ version ++ key -> [tombstone flag].
@@ -25,11 +31,12 @@ pub(crate) mod cf {
     /// local unproven data, not versioned.
     pub const NONVERIFIABLE: &str = "nonverifiable";
 
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 9] = [
         NODES,
         VALUES,
         PREIMAGES,
         INDEX,
+        LATEST,
         STALE,
         SUPERSEDED,
         META,
@@ -51,6 +58,12 @@ impl Db {
         let cfs = cf::ALL.iter().map(|name| {
             let mut cf_opts = Options::default();
             cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            if *name == cf::LATEST {
+                // Point lookups of absent keys (new accounts, ids not yet used) skip the files.
+                let mut table = BlockBasedOptions::default();
+                table.set_bloom_filter(10.0, false);
+                cf_opts.set_block_based_table_factory(&table);
+            }
             ColumnFamilyDescriptor::new(*name, cf_opts)
         });
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
@@ -72,6 +85,27 @@ impl Db {
         Ok(self.db.raw_iterator_cf(self.cf(cf_name)?))
     }
 
+    /// A raw iterator confined to `[lower, upper)`. The bounds let RocksDB stop at them instead of
+    /// stepping over deleted entries beyond them (which pruning leaves until compaction).
+    pub(crate) fn raw_iter_bounded(
+        &self,
+        cf_name: &str,
+        lower: Vec<u8>,
+        upper: Option<Vec<u8>>,
+    ) -> Result<DBRawIterator<'_>, StoreError> {
+        Ok(self
+            .db
+            .raw_iterator_cf_opt(self.cf(cf_name)?, bounds(lower, upper)))
+    }
+
+    /// A consistent view of every column family as of now.
+    pub(crate) fn view(&self) -> View<'_> {
+        View {
+            db: self,
+            snapshot: self.db.snapshot(),
+        }
+    }
+
     /// Writes the batch atomically. `sync` forces a WAL fsync (used for commits).
     pub(crate) fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError> {
         let mut wb = WriteBatch::default();
@@ -88,18 +122,57 @@ impl Db {
         Ok(())
     }
 
-    /// Counts live entries of a column family (full scan; tests and diagnostics only).
+    /// Counts live entries of a column family (full scan; tests only).
     #[cfg(test)]
     pub(crate) fn count_entries(&self, cf_name: &str) -> Result<usize, StoreError> {
+        Ok(self.keys(cf_name)?.len())
+    }
+
+    /// Every key of a column family (full scan; tests only).
+    #[cfg(test)]
+    pub(crate) fn keys(&self, cf_name: &str) -> Result<Vec<Vec<u8>>, StoreError> {
         let mut it = self.raw_iter(cf_name)?;
         it.seek_to_first();
-        let mut n = 0;
-        while it.valid() {
-            n += 1;
+        let mut out = Vec::new();
+        while let Some((k, _)) = iter_item(&it)? {
+            out.push(k.to_vec());
             it.next();
         }
-        it.status()?;
-        Ok(n)
+        Ok(out)
+    }
+}
+
+fn bounds(lower: Vec<u8>, upper: Option<Vec<u8>>) -> ReadOptions {
+    let mut opts = ReadOptions::default();
+    opts.set_iterate_lower_bound(lower);
+    if let Some(upper) = upper {
+        opts.set_iterate_upper_bound(upper);
+    }
+    opts
+}
+
+/// Reads of the database frozen at one moment (a RocksDB snapshot): what one commit wrote is seen
+/// entirely or not at all.
+pub(crate) struct View<'a> {
+    db: &'a Db,
+    snapshot: rocksdb::Snapshot<'a>,
+}
+
+impl View<'_> {
+    pub(crate) fn get(&self, cf_name: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.snapshot.get_cf(self.db.cf(cf_name)?, key)?)
+    }
+
+    /// Like [`Db::raw_iter_bounded`], on this view.
+    pub(crate) fn raw_iter_bounded(
+        &self,
+        cf_name: &str,
+        lower: Vec<u8>,
+        upper: Option<Vec<u8>>,
+    ) -> Result<DBRawIterator<'_>, StoreError> {
+        Ok(self
+            .snapshot
+            .raw_iterator_cf_opt(self.db.cf(cf_name)?, bounds(lower, upper)))
     }
 }
 

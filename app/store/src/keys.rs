@@ -19,6 +19,8 @@ pub(crate) const MAX_SUBSTORE_NAME_LEN: usize = u8::MAX as usize;
 /// Metadata keys.
 pub(crate) const META_LATEST_VERSION: &[u8] = b"latest_version";
 pub(crate) const META_OLDEST_VERSION: &[u8] = b"oldest_version";
+/// Present once `kv_latest` holds the latest version (written on open, see `Storage::open`).
+pub(crate) const META_LATEST_KV_BUILT: &[u8] = b"latest_kv_built";
 const META_APP_HASH_PREFIX: &[u8] = b"h/";
 const META_SUBSTORE_PREFIX: &[u8] = b"s/";
 
@@ -182,6 +184,27 @@ pub(crate) fn split_index_key(rest: &[u8]) -> Result<(&[u8], Version), StoreErro
     Ok((group, decode_version(version)?))
 }
 
+/// `latest` CF key: tree id ++ key. Tree ids are prefix-free, so `latest_key(tree, prefix)` is
+/// also the scan prefix of every key of that tree starting with `prefix`.
+pub(crate) fn latest_key(tree: &[u8], key: &[u8]) -> Vec<u8> {
+    let mut out = with_tree(tree, key.len());
+    out.extend_from_slice(key);
+    out
+}
+
+/// The first key after every key starting with `prefix` (an exclusive upper bound), or `None`
+/// if there is none (`prefix` is all 0xFF).
+pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
 /// `stale` CF key: tree id ++ stale-since version BE ++ node key suffix.
 pub(crate) fn stale_key(tree: &[u8], stale_since: Version, node_suffix: &[u8]) -> Vec<u8> {
     let mut out = with_tree(tree, 8 + node_suffix.len());
@@ -291,6 +314,14 @@ mod tests {
             assert_eq!(version, 7);
             assert_eq!(unescape(&group[..group.len() - 2]).unwrap(), keys[i]);
         }
+    }
+
+    #[test]
+    fn prefix_end_bounds_exactly_the_prefix() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"\xff\xff"), None);
+        assert_eq!(prefix_end(b""), None);
     }
 
     #[test]

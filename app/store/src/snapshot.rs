@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::db::{cf, iter_item};
+use crate::db::{cf, iter_item, View};
 use crate::error::StoreError;
 use crate::storage::Inner;
 use crate::tree::{key_hash, TreeStore, EMPTY_ROOT};
@@ -74,16 +74,43 @@ impl Snapshot {
             return Ok(None);
         }
         self.guarded(|| {
-            let group = keys::index_key_prefix(&tree, key);
-            let mut it = self.inner.db.raw_iter(cf::INDEX)?;
-            it.seek_for_prev(keys::index_key(&tree, key, self.version));
-            match iter_item(&it)? {
-                Some((k, v)) if k.len() == group.len() + 8 && k.starts_with(&group) => {
-                    keys::decode_value(v)
-                }
-                _ => Ok(None),
+            let latest =
+                self.at_latest(|view| view.get(cf::LATEST, &keys::latest_key(&tree, key)))?;
+            match latest {
+                Some(value) => Ok(value),
+                None => self.indexed_get(&tree, key),
             }
         })
+    }
+
+    /// Runs `read` on `kv_latest` if it holds this snapshot's version; `None` once a later
+    /// commit has overwritten it. One RocksDB view covers both the version check and the read.
+    fn at_latest<T>(
+        &self,
+        read: impl FnOnce(&View<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let view = self.inner.db.view();
+        match view.get(cf::META, keys::META_LATEST_VERSION)? {
+            Some(raw) if keys::decode_version(&raw)? == self.version => read(&view).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// `key` at this version from the versioned index: its newest entry at or before it.
+    fn indexed_get(&self, tree: &[u8], key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let group = keys::index_key_prefix(tree, key);
+        let upper = keys::prefix_end(&group);
+        let mut it = self
+            .inner
+            .db
+            .raw_iter_bounded(cf::INDEX, group.clone(), upper)?;
+        it.seek_for_prev(keys::index_key(tree, key, self.version));
+        match iter_item(&it)? {
+            Some((k, v)) if k.len() == group.len() + 8 && k.starts_with(&group) => {
+                keys::decode_value(v)
+            }
+            _ => Ok(None),
+        }
     }
 
     /// All (key, value) with key starting with `prefix`, ascending by key, as of this version.
@@ -105,13 +132,34 @@ impl Snapshot {
             return Ok(Vec::new());
         }
         self.guarded(|| {
-            let scan = keys::index_scan_prefix(&tree, prefix);
+            let latest = self.at_latest(|view| latest_range(view, &tree, prefix, start, limit))?;
+            match latest {
+                Some(entries) => Ok(entries),
+                None => self.indexed_range(&tree, prefix, start, limit),
+            }
+        })
+    }
+
+    /// [`Snapshot::range`] from the versioned index, for a version a commit has overtaken.
+    fn indexed_range(
+        &self,
+        tree: &[u8],
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<KeyValue>, StoreError> {
+        {
+            let scan = keys::index_scan_prefix(tree, prefix);
             let seek_to = match start {
                 Some(s) if s > prefix => keys::index_scan_prefix(&tree, s),
                 _ => scan.clone(),
             };
             // The iterator reads from one implicit RocksDB snapshot, so the scan is consistent.
-            let mut it = self.inner.db.raw_iter(cf::INDEX)?;
+            let upper = keys::prefix_end(&scan);
+            let mut it = self
+                .inner
+                .db
+                .raw_iter_bounded(cf::INDEX, scan.clone(), upper)?;
             it.seek(&seek_to);
             let mut out = Vec::new();
             while out.len() < limit {
@@ -123,7 +171,7 @@ impl Snapshot {
                     }
                     _ => break,
                 };
-                let mut group_key = tree.clone();
+                let mut group_key = tree.to_vec();
                 group_key.extend_from_slice(&group);
                 if first_version <= self.version {
                     // Newest entry of this key at or before our version.
@@ -146,7 +194,7 @@ impl Snapshot {
                 it.seek(&group_key);
             }
             Ok(out)
-        })
+        }
     }
 
     /// Value plus two ics23 proofs: `[key in substore tree (existence or non-existence),
@@ -208,4 +256,28 @@ impl Snapshot {
             }
         })
     }
+}
+
+/// [`Snapshot::range`] over `kv_latest`: one forward scan, one step per key.
+fn latest_range(
+    view: &View<'_>,
+    tree: &[u8],
+    prefix: &[u8],
+    start: Option<&[u8]>,
+    limit: usize,
+) -> Result<Vec<KeyValue>, StoreError> {
+    let scan = keys::latest_key(tree, prefix);
+    let seek_to = match start {
+        Some(s) if s > prefix => keys::latest_key(tree, s),
+        _ => scan.clone(),
+    };
+    let mut it = view.raw_iter_bounded(cf::LATEST, scan.clone(), keys::prefix_end(&scan))?;
+    it.seek(&seek_to);
+    let mut out = Vec::new();
+    while out.len() < limit {
+        let Some((k, v)) = iter_item(&it)? else { break };
+        out.push((k[tree.len()..].to_vec(), v.to_vec()));
+        it.next();
+    }
+    Ok(out)
 }

@@ -140,6 +140,7 @@ impl Storage {
             None => 1,
         };
         let substores = read_substores(&db)?;
+        crate::latest::build_if_missing(&db, latest)?;
         let oldest = next_oldest(stored_oldest, latest, config.keep_recent);
         let inner = Arc::new(Inner {
             db,
@@ -270,16 +271,15 @@ impl Storage {
         for name in names {
             let tree = keys::substore_tree_id(name)?;
             let exists = state.substores.contains(name);
-            let kvs = changes.verifiable.get(name).unwrap_or(&empty);
-            let root = stage_tree_version(
-                db,
-                &mut batch,
-                &tree,
-                exists,
-                version,
-                kvs.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
-                true,
-            )?;
+            // Deleting a key that is not there changes no root; dropping it saves the tree walk
+            // and the tombstones in the index, which readers would otherwise step over.
+            let mut kvs = Vec::new();
+            for (k, v) in changes.verifiable.get(name).unwrap_or(&empty) {
+                if v.is_some() || (exists && crate::latest::is_live(db, &tree, k)?) {
+                    kvs.push((k.as_slice(), v.as_deref()));
+                }
+            }
+            let root = stage_tree_version(db, &mut batch, &tree, exists, version, kvs, true)?;
             let changed = if exists {
                 let previous = crate::tree::Jmt::new(&TreeStore::new(db, &tree))
                     .get_root_hash(state.latest)

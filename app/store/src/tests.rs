@@ -923,6 +923,8 @@ fn pruned_matches_archive(background: bool) -> TempDir {
         seed >> 33
     };
     let substores = ["auth", "bank", "staking", "gov"];
+    // What each version must read: substore -> key -> value, by version.
+    let mut models: Vec<BTreeMap<&str, BTreeMap<Vec<u8>, Vec<u8>>>> = vec![BTreeMap::new()];
     for version in 1..=40u64 {
         let mut cs = ChangeSet::default();
         for _ in 0..(next() % 12) {
@@ -938,6 +940,18 @@ fn pruned_matches_archive(background: bool) -> TempDir {
                 .or_default()
                 .insert(key, value);
         }
+        let mut model = models.last().cloned().unwrap_or_default();
+        for (store, kvs) in &cs.verifiable {
+            let name = substores.iter().find(|s| **s == store.as_str()).unwrap();
+            let entries = model.entry(*name).or_default();
+            for (k, v) in kvs {
+                match v {
+                    Some(v) => entries.insert(k.clone(), v.clone()),
+                    None => entries.remove(k),
+                };
+            }
+        }
+        models.push(model);
         let h = commit(&pruned, &cs);
         assert_eq!(commit(&archive, &cs), h);
         for kept in pruned.oldest_version()..=version {
@@ -945,8 +959,22 @@ fn pruned_matches_archive(background: bool) -> TempDir {
             let a = archive.snapshot(kept).unwrap();
             assert_eq!(p.app_hash(), a.app_hash());
             for store in substores {
+                // The newest version reads kv_latest, older ones the versioned index: both must
+                // give what the model says, whole or a page at a time.
+                let want: Vec<Kv> = models[kept as usize]
+                    .get(store)
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default();
                 let items = a.prefix(store, b"").unwrap();
+                assert_eq!(items, want, "{store} at {kept} of {version}");
                 assert_eq!(p.prefix(store, b"").unwrap(), items, "{store} at {kept}");
+                let page: Vec<Kv> = want
+                    .iter()
+                    .filter(|(k, _)| k.as_slice() >= &b"k\x01"[..] && k.starts_with(b"k"))
+                    .take(2)
+                    .cloned()
+                    .collect();
+                assert_eq!(p.range(store, b"k", Some(b"k\x01"), 2).unwrap(), page);
                 assert_eq!(
                     p.substore_root(store).unwrap(),
                     a.substore_root(store).unwrap()
@@ -965,4 +993,67 @@ fn pruned_matches_archive(background: bool) -> TempDir {
     let (p, a) = (count(&pruned, cf::NODES), count(&archive, cf::NODES));
     assert!(p * 2 < a, "nodes: pruned {p} vs archive {a}");
     dir_pruned
+}
+
+/// A store written before `kv_latest` existed gets it built when opened, and reads the same.
+#[test]
+fn latest_values_are_rebuilt_for_an_older_store() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    commit(
+        &store,
+        &changes(&[
+            ("bank", b"a", Some(b"1")),
+            ("bank", b"b", Some(b"2")),
+            ("auth", b"x\x00y", Some(b"3")),
+        ]),
+    );
+    commit(
+        &store,
+        &changes(&[("bank", b"a", None), ("bank", b"c", Some(b"4"))]),
+    );
+    let reads = |store: &Storage| {
+        let snap = store.latest_snapshot();
+        let old = store.snapshot(1).unwrap();
+        (
+            snap.prefix("bank", b"").unwrap(),
+            snap.prefix("auth", b"").unwrap(),
+            snap.get("bank", b"a").unwrap(),
+            old.prefix("bank", b"").unwrap(),
+        )
+    };
+    let before = reads(&store);
+    assert_eq!(before.0, vec![kv(b"b", b"2"), kv(b"c", b"4")]);
+    assert_eq!(before.1, vec![kv(b"x\x00y", b"3")]);
+    // Back to what an older node wrote: no latest values and no flag.
+    let mut wipe = crate::db::Batch::default();
+    for k in store.inner().db.keys(cf::LATEST).unwrap() {
+        wipe.delete(cf::LATEST, k);
+    }
+    wipe.delete(cf::META, crate::keys::META_LATEST_KV_BUILT.to_vec());
+    store.inner().db.write(&wipe, true).unwrap();
+    assert_eq!(count(&store, cf::LATEST), 0);
+    drop(store);
+    let store = open(&dir, 0);
+    assert_eq!(count(&store, cf::LATEST), 3);
+    assert_eq!(reads(&store), before);
+}
+
+/// Deleting a key that is not there writes nothing and leaves the app hash alone.
+#[test]
+fn deleting_an_absent_key_leaves_no_trace() {
+    let (dir_a, dir_b) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let (a, b) = (open(&dir_a, 0), open(&dir_b, 0));
+    let first = changes(&[("bank", b"k", Some(b"v"))]);
+    assert_eq!(commit(&a, &first), commit(&b, &first));
+    let index_before = count(&a, cf::INDEX);
+    let with_absent = changes(&[("bank", b"gone", None), ("bank", b"k2", Some(b"w"))]);
+    let without = changes(&[("bank", b"k2", Some(b"w"))]);
+    assert_eq!(commit(&a, &with_absent), commit(&b, &without));
+    assert_eq!(count(&a, cf::INDEX), index_before + 1);
+    assert_eq!(count(&a, cf::SUPERSEDED), count(&b, cf::SUPERSEDED));
+    // A key deleted in a substore's very first version is absent too.
+    let new_store = changes(&[("gov", b"never", None)]);
+    commit(&a, &new_store);
+    assert_eq!(a.latest_snapshot().prefix("gov", b"").unwrap(), vec![]);
 }

@@ -65,7 +65,10 @@ impl<'a> TreeStore<'a> {
         key_hash: &KeyHash,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let prefix = keys::value_key_prefix(self.tree, key_hash);
-        let mut it = self.db.raw_iter(cf::VALUES)?;
+        let upper = keys::prefix_end(&prefix);
+        let mut it = self
+            .db
+            .raw_iter_bounded(cf::VALUES, prefix.clone(), upper)?;
         it.seek_for_prev(keys::value_key(self.tree, key_hash, max_version));
         match iter_item(&it)? {
             Some((k, v)) if k.len() == prefix.len() + 8 && k.starts_with(&prefix) => {
@@ -140,7 +143,7 @@ fn put_value_set(
 
 /// Computes version `version` of one tree from version `version - 1` plus `changes`, and adds
 /// every resulting write (nodes, values, preimages, stale index, superseded log and, if
-/// `with_index`, the ordered key index) to `batch`. Nothing is written to the database.
+/// `with_index`, the ordered key index and the latest values) to `batch`. Nothing is written to the database.
 ///
 /// `exists` tells whether the tree already has a root at `version - 1`; if not, it starts empty.
 pub(crate) fn stage_tree_version<'c>(
@@ -225,6 +228,11 @@ pub(crate) fn stage_tree_version<'c>(
                 keys::index_key(tree, key, version),
                 keys::encode_value(value),
             );
+            let latest = keys::latest_key(tree, key);
+            match value {
+                Some(v) => batch.put(cf::LATEST, latest, v.to_vec()),
+                None => batch.delete(cf::LATEST, latest),
+            }
         }
         // Lets pruning find older entries of this key without scanning everything. A deletion
         // also supersedes itself: once it is older than every kept version it can go too.
