@@ -151,7 +151,7 @@ impl Snapshot {
         {
             let scan = keys::index_scan_prefix(tree, prefix);
             let seek_to = match start {
-                Some(s) if s > prefix => keys::index_scan_prefix(&tree, s),
+                Some(s) if s > prefix => keys::index_scan_prefix(tree, s),
                 _ => scan.clone(),
             };
             // The iterator reads from one implicit RocksDB snapshot, so the scan is consistent.

@@ -904,6 +904,9 @@ fn background_pruning_matches_archive_and_releases_the_database() {
     assert_eq!(reopened.oldest_version(), 38);
 }
 
+/// substore -> key -> value.
+type Model = BTreeMap<&'static str, BTreeMap<Vec<u8>, Vec<u8>>>;
+
 fn pruned_matches_archive(background: bool) -> TempDir {
     let (dir_pruned, dir_archive) = (TempDir::new().unwrap(), TempDir::new().unwrap());
     let pruned = Storage::open(
@@ -923,8 +926,8 @@ fn pruned_matches_archive(background: bool) -> TempDir {
         seed >> 33
     };
     let substores = ["auth", "bank", "staking", "gov"];
-    // What each version must read: substore -> key -> value, by version.
-    let mut models: Vec<BTreeMap<&str, BTreeMap<Vec<u8>, Vec<u8>>>> = vec![BTreeMap::new()];
+    // What each version must read, by version.
+    let mut models: Vec<Model> = vec![BTreeMap::new()];
     for version in 1..=40u64 {
         let mut cs = ChangeSet::default();
         for _ in 0..(next() % 12) {
