@@ -24,6 +24,10 @@ const COSMOS_SERVICES: &[&str] = &[
     "cosmos/distribution/v1beta1/tx.proto",
     "cosmos/slashing/v1beta1/tx.proto",
     "cosmos/upgrade/v1beta1/tx.proto",
+    // Public keys, which accounts and transactions carry in `Any`s.
+    "cosmos/crypto/secp256k1/keys.proto",
+    "cosmos/crypto/ed25519/keys.proto",
+    "cosmos/crypto/secp256r1/keys.proto",
 ];
 
 /// Surety's own `.proto` files, relative to `root`, in a stable order.

@@ -31,6 +31,10 @@ ROOTS = [
     "cosmos/distribution/v1beta1/tx.proto",
     "cosmos/slashing/v1beta1/tx.proto",
     "cosmos/upgrade/v1beta1/tx.proto",
+    # Public keys, which accounts and transactions carry in `Any`s.
+    "cosmos/crypto/secp256k1/keys.proto",
+    "cosmos/crypto/ed25519/keys.proto",
+    "cosmos/crypto/secp256r1/keys.proto",
 ]
 OUT = os.path.join(os.path.dirname(__file__), "..", "proto", "third_party")
 

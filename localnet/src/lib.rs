@@ -37,7 +37,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -225,6 +225,10 @@ pub struct LocalnetOptions {
     pub log_filter: Option<String>,
     /// Oracle votes in ABCI vote extensions (on by default; off only to measure their cost).
     pub vote_extensions: bool,
+    /// A built web app (`web/dist`): `start()` copies it to `<root>/web` with a
+    /// `localnet.json` (chain id, endpoints, demo keys) and every node's REST gateway serves
+    /// it at `/`.
+    pub web: Option<PathBuf>,
 }
 
 impl Default for LocalnetOptions {
@@ -243,6 +247,7 @@ impl Default for LocalnetOptions {
             verbose: false,
             log_filter: None,
             vote_extensions: true,
+            web: None,
         }
     }
 }
@@ -1138,6 +1143,9 @@ impl Localnet {
             }
             self.feed_server = Some(feeds::FeedServer::start(&self.opts.root, self.feed_port())?);
         }
+        if let Some(dist) = self.opts.web.clone() {
+            self.install_web(&dist)?;
+        }
         for i in 0..self.opts.validators {
             if let Err(e) = self.start_node(i) {
                 let _ = self.stop();
@@ -1146,6 +1154,52 @@ impl Localnet {
         }
         self.write_pids()?;
         self.say(format!("started {} validators", self.opts.validators));
+        Ok(())
+    }
+
+    /// Where nodes serve the web app from, when [`LocalnetOptions::web`] is set.
+    pub fn web_dir(&self) -> PathBuf {
+        self.opts.root.join("web")
+    }
+
+    /// Copies the built web app beside the nodes with this network's `localnet.json`, and
+    /// points every node's REST gateway at it.
+    fn install_web(&self, dist: &Path) -> Result<()> {
+        ensure!(
+            dist.join("index.html").is_file(),
+            "{} holds no built web app (index.html); build it with `npm run build` in web/",
+            dist.display()
+        );
+        let web = self.web_dir();
+        if web.exists() {
+            fs::remove_dir_all(&web).with_context(|| format!("removing {}", web.display()))?;
+        }
+        copy_dir(dist, &web)?;
+        let m = self
+            .manifest
+            .as_ref()
+            .ok_or_else(|| anyhow!("no manifest: create() first"))?;
+        let e = self.endpoints(0);
+        let info = serde_json::json!({
+            "chain_id": m.chain_id,
+            "rpc": e.rpc,
+            "rest": e.rest,
+            "accounts": m.accounts.iter().map(|a| serde_json::json!({
+                "name": a.name,
+                "address": a.address,
+                "mnemonic": a.mnemonic,
+            })).collect::<Vec<_>>(),
+        });
+        fs::write(
+            web.join("localnet.json"),
+            serde_json::to_string_pretty(&info)?,
+        )?;
+        let dir = web
+            .to_str()
+            .ok_or_else(|| anyhow!("non-UTF-8 path {}", web.display()))?;
+        for i in 0..self.opts.validators {
+            self.config_set(i, "app", "web_dir", dir)?;
+        }
         Ok(())
     }
 
@@ -1724,6 +1778,22 @@ pub fn remove_localnet_dir(root: &Path) -> Result<()> {
         );
     }
     fs::remove_dir_all(root).with_context(|| format!("cannot delete {}", root.display()))
+}
+
+/// Copies the tree at `from` to `to` (which must not exist).
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

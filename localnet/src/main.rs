@@ -29,6 +29,10 @@ struct Cli {
     /// The cometbft binary (default: on PATH, then ~/go/bin).
     #[arg(long, global = true, env = "SURETY_COMETBFT")]
     cometbft: Option<PathBuf>,
+    /// A built web app (`web/dist`) for every node's REST port to serve (`localnet/run` builds
+    /// and passes it).
+    #[arg(long, global = true, env = "SURETY_WEB_DIST")]
+    web: Option<PathBuf>,
     /// Print less progress.
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -109,6 +113,17 @@ fn install_signal_handlers() {
     }
 }
 
+/// "validators 0–3" or "validator 2", after checking that validator exists.
+fn feed_targets(net: &Localnet, only: Option<usize>) -> Result<String> {
+    let n = net.validators();
+    match only {
+        Some(i) if i >= n => bail!("no validator {i}: this localnet has validators 0–{}", n - 1),
+        Some(i) => Ok(format!("validator {i}")),
+        None if n == 1 => Ok("validator 0".into()),
+        None => Ok(format!("validators 0–{}", n - 1)),
+    }
+}
+
 fn options(cli: &Cli) -> LocalnetOptions {
     let mut o = LocalnetOptions::default();
     if let Some(r) = &cli.root {
@@ -120,6 +135,7 @@ fn options(cli: &Cli) -> LocalnetOptions {
     if let Some(c) = &cli.cometbft {
         o.cometbft = c.clone();
     }
+    o.web = cli.web.clone();
     o.verbose = !cli.quiet;
     o
 }
@@ -152,13 +168,30 @@ fn main() -> ExitCode {
             feed,
             price,
             validator,
-        } => Localnet::open(options(&cli)).and_then(|net| net.set_price(*validator, feed, price)),
+        } => Localnet::open(options(&cli)).and_then(|net| {
+            let who = feed_targets(&net, *validator)?;
+            net.set_price(*validator, feed, price)?;
+            println!(
+                "{who} now report {feed} at {price} in their vote extensions; the chain's price \
+                 (the median of the votes) follows within a block or two: \
+                 `suretyd query oracle price {feed}`"
+            );
+            Ok(())
+        }),
         Cmd::Attest {
             incident,
             option,
             validator,
-        } => Localnet::open(options(&cli))
-            .and_then(|net| net.attest(*validator, *incident, option == "yes")),
+        } => Localnet::open(options(&cli)).and_then(|net| {
+            let who = feed_targets(&net, *validator)?;
+            net.attest(*validator, *incident, option == "yes")?;
+            println!(
+                "{who} now attest {option} to incident {incident} in their vote extensions; \
+                 it resolves once attestations reach the oracle's threshold: \
+                 `suretyd query oracle incident {incident}`"
+            );
+            Ok(())
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -591,6 +624,12 @@ fn print_summary(net: &Localnet) {
     }
     println!();
     let e0 = net.endpoints(0);
+    if net.options().web.is_some() {
+        println!(
+            "Web app: {}/  (every validator's REST port serves it)",
+            e0.rest
+        );
+    }
     println!("Logs:    {}/node<i>/node.log", net.root().display());
     println!(
         "Metrics: CometBFT {} and app {} (validator 0; ports +100 per validator)",

@@ -15,6 +15,9 @@ pub struct AppToml {
     pub rest_address: String,
     /// Where the app's Prometheus metrics are served (empty disables them).
     pub metrics_address: String,
+    /// A built web app (`web/dist`) the REST gateway serves at `/` beside the API (empty
+    /// serves none).
+    pub web_dir: String,
     /// The lowest fee per unit of gas this node's mempool accepts, e.g. "0.0025usure".
     pub minimum_gas_prices: String,
     /// Gas one query or simulation may use (Cosmos's `query-gas-limit`); 0 is the default
@@ -42,6 +45,7 @@ impl Default for AppToml {
             grpc_address: "127.0.0.1:9090".into(),
             rest_address: "127.0.0.1:1317".into(),
             metrics_address: "127.0.0.1:9100".into(),
+            web_dir: String::new(),
             minimum_gas_prices: "0.0025usure".into(),
             query_gas_limit: 0,
             pruning_keep_recent: 100_000,

@@ -1,6 +1,7 @@
 //! `suretyd`: the Surety node and its command-line client.
 
 mod abci_server;
+mod capital;
 mod client;
 mod cmd;
 mod cometbft;

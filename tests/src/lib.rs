@@ -436,9 +436,18 @@ impl TestNet {
         validators: usize,
         chain_id: &str,
     ) -> Result<TestNet> {
+        TestNet::create_and_start_with(name, validators, |opts| opts.chain_id = chain_id.to_owned())
+    }
+
+    /// As [`TestNet::create_and_start`], with `configure` changing the options first (e.g.
+    /// `opts.web` to serve the web app).
+    pub fn create_and_start_with(
+        name: &str,
+        validators: usize,
+        configure: impl FnOnce(&mut LocalnetOptions),
+    ) -> Result<TestNet> {
         let ports = port_offset(validators)?;
-        let opts = LocalnetOptions {
-            chain_id: chain_id.to_owned(),
+        let mut opts = LocalnetOptions {
             validators,
             root: e2e_root(name)?,
             port_offset: ports.offset,
@@ -448,6 +457,7 @@ impl TestNet {
             verbose: true,
             ..LocalnetOptions::default()
         };
+        configure(&mut opts);
         step(format!(
             "creating a {validators}-validator localnet in {} (port offset {})",
             opts.root.display(),

@@ -74,9 +74,9 @@ pub enum Query {
         trials: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Where to write the SVG chart.
-        #[arg(long, default_value = "capital-model.svg")]
-        chart: PathBuf,
+        /// Also write the loss-exceedance curve as an SVG chart to this file.
+        #[arg(long)]
+        chart: Option<PathBuf>,
         #[command(flatten)]
         node: NodeArgs,
     },
@@ -213,27 +213,13 @@ pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
             history_tvl_usd,
             trials,
             seed,
-            &chart,
+            chart.as_deref(),
         )?,
     };
     ctx.print(&value);
     Ok(())
 }
 
-/// Frequency (incidents a year) and mean severity (share of exposure lost) for a product with
-/// no incident history: rough priors by cover type, a full loss for parametric incident cover.
-fn prior(product: &surety_proto::surety::policy::v1::Product) -> (f64, f64) {
-    use surety_proto::surety::policy::v1::{ClaimMode, CoverType};
-    let retained = 1.0 - product.deductible_bps as f64 / 10_000.0;
-    match CoverType::try_from(product.cover_type).unwrap_or(CoverType::Unspecified) {
-        CoverType::Depeg => (0.1, 0.05),
-        CoverType::Liquidity => (0.5, 0.05),
-        _ if product.claim_mode == ClaimMode::Parametric as i32 => (0.05, retained),
-        _ => (0.05, 0.5 * retained),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
 fn capital_model(
     client: &crate::client::Client,
     pool_id: u64,
@@ -241,81 +227,41 @@ fn capital_model(
     history_tvl_usd: f64,
     trials: u32,
     seed: u64,
-    chart: &std::path::Path,
+    chart: Option<&std::path::Path>,
 ) -> Result<Value> {
-    use surety_capital_model::{calibrate_from_csv, try_simulate, write_exceedance_svg};
-    use surety_capital_model::{Book, Exposure as ModelExposure, ProductLink};
-    let view = pool_view(client, pool_id)?;
-    let denom = view.pool.clone().unwrap_or_default().denom;
+    let denom = pool_view(client, pool_id)?.pool.unwrap_or_default().denom;
     let exposures: QueryExposuresResponse = client.query(
         "/surety.pool.v1.Query/Exposures",
         &QueryExposuresRequest { pool_id },
     )?;
     let products = super::policy::all_products(client)?;
-    let product = |id: u64| products.iter().find(|p| p.id == id);
-    let mut book = Book {
-        capital: exposures.capital.parse()?,
-        exposures: Vec::new(),
+    let inputs = crate::capital::Inputs {
+        pool_id,
+        denom: &denom,
+        exposures: &exposures,
+        products: &products,
     };
-    for e in &exposures.exposures {
-        let p =
-            product(e.product_id).with_context(|| format!("product {} not found", e.product_id))?;
-        let (annual_frequency, mean_severity) = prior(p);
-        book.exposures.push(ModelExposure {
-            product: format!("{} ({})", p.name, p.id),
-            net_exposure: e.net.parse()?,
-            annual_frequency,
-            mean_severity,
+    let csv = match &history {
+        Some(path) => Some(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let name = history.as_ref().map(|p| p.display().to_string());
+    let history = csv
+        .as_deref()
+        .zip(name.as_deref())
+        .map(|(csv, name)| crate::capital::History {
+            name,
+            csv,
+            tvl_usd: history_tvl_usd,
         });
+    let (mut report, simulation) = crate::capital::run(&inputs, history.as_ref(), trials, seed)?;
+    if let Some(chart) = chart {
+        let title = format!("Pool {pool_id}: annual loss exceedance ({trials} years)");
+        let capital = simulation.capital();
+        surety_capital_model::write_exceedance_svg(&simulation, capital, &title, chart)?;
+        report["chart"] = chart.display().to_string().into();
     }
-    let mut calibrated = Value::Null;
-    if let Some(path) = history {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let calibration = calibrate_from_csv(&text)?;
-        let names: Vec<(String, String)> = exposures
-            .exposures
-            .iter()
-            .filter_map(|e| product(e.product_id))
-            .map(|p| (format!("{} ({})", p.name, p.id), p.protocol.clone()))
-            .collect();
-        let defaulted = calibration.apply(&mut book, |name| {
-            names
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, protocol)| ProductLink {
-                    protocol: protocol.clone(),
-                    total_value_usd: history_tvl_usd,
-                })
-        })?;
-        calibrated = json!({
-            "history": path.display().to_string(),
-            "span_years": calibration.span_years,
-            "protocols_without_history": defaulted,
-        });
-    }
-    let simulation = try_simulate(&book, trials, seed)?;
-    let s = simulation.summary();
-    let title = format!("Pool {pool_id}: annual loss exceedance ({trials} years)");
-    write_exceedance_svg(&simulation, book.capital, &title, chart)?;
-    let units = |x: f64| format!("{}{denom}", x.round() as u128);
-    Ok(json!({
-        "pool_id": pool_id.to_string(),
-        "trials": s.trials,
-        "seed": s.seed.to_string(),
-        "capital": units(s.capital),
-        "expected_annual_loss": units(s.expected_loss),
-        "var_99_5": units(s.var_995),
-        "tvar_99_5": units(s.tvar_995),
-        "probability_loss_exceeds_capital": format!("{:.4}%", s.prob_ruin * 100.0),
-        "max_simulated_loss": units(s.max_loss),
-        "products": book.exposures.iter().map(|e| json!({
-            "product": e.product,
-            "net_exposure": units(e.net_exposure),
-            "annual_frequency": e.annual_frequency,
-            "mean_severity": e.mean_severity,
-        })).collect::<Vec<_>>(),
-        "calibration": calibrated,
-        "chart": chart.display().to_string(),
-    }))
+    Ok(report)
 }

@@ -106,8 +106,9 @@ async fn supervise(ctx: &Context, cfg: AppToml, app: App, no_cometbft: bool) -> 
             .with_context(|| format!("rest_address {}", cfg.rest_address))?;
         let rest_app = app.clone();
         let rpc = rpc_url(ctx);
+        let web_dir = (!cfg.web_dir.is_empty()).then(|| ctx.home.join(&cfg.web_dir));
         tokio::spawn(async move {
-            if let Err(e) = crate::rest::serve(rest_app, address, &rpc).await {
+            if let Err(e) = crate::rest::serve(rest_app, address, &rpc, web_dir).await {
                 tracing::error!("REST gateway stopped: {e:#}");
             }
         });

@@ -184,9 +184,11 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
     }));
     if committed.code != 0 {
         bail!(
-            "transaction failed in block {}: {}",
+            "transaction failed in block {}: {} (codespace {}, code {})",
             committed.height,
-            committed.log
+            committed.log,
+            committed.codespace,
+            committed.code
         );
     }
     Ok(())
