@@ -51,6 +51,61 @@ pub struct Committed {
     pub events: Vec<(String, Vec<(String, String)>)>,
 }
 
+impl From<&tendermint_rpc::endpoint::tx::Response> for Committed {
+    fn from(tx: &tendermint_rpc::endpoint::tx::Response) -> Committed {
+        let r = &tx.tx_result;
+        Committed {
+            hash: tx.hash.to_string(),
+            height: tx.height.value() as i64,
+            code: r.code.value(),
+            codespace: r.codespace.clone(),
+            log: r.log.clone(),
+            gas_wanted: r.gas_wanted,
+            gas_used: r.gas_used,
+            events: r
+                .events
+                .iter()
+                .filter(|e| e.kind != "tx")
+                .map(|e| {
+                    let attrs = e
+                        .attributes
+                        .iter()
+                        .map(|a| {
+                            (
+                                a.key_str().unwrap_or_default().to_string(),
+                                a.value_str().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect();
+                    (e.kind.clone(), attrs)
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Committed {
+    /// As `tx` commands print it (the SDK's `TxResponse` fields).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "txhash": self.hash,
+            "height": self.height.to_string(),
+            "code": self.code,
+            "codespace": self.codespace,
+            "raw_log": self.log,
+            "gas_wanted": self.gas_wanted.to_string(),
+            "gas_used": self.gas_used.to_string(),
+            "events": self.events.iter().map(|(kind, attrs)| {
+                let attrs: serde_json::Map<String, serde_json::Value> = attrs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                    .collect();
+                serde_json::json!({"type": kind, "attributes": attrs})
+            }).collect::<Vec<_>>(),
+        })
+    }
+}
+
 impl Client {
     pub fn new(node: &str) -> Result<Client> {
         let url: tendermint_rpc::Url = node
@@ -162,6 +217,58 @@ impl Client {
             .map_err(|e| self.unreachable(e))
     }
 
+    /// A committed transaction by hash (hex).
+    pub fn tx(&self, hash: &str) -> Result<tendermint_rpc::endpoint::tx::Response> {
+        let parsed: tendermint::Hash = hash
+            .parse()
+            .with_context(|| format!("invalid tx hash {hash}"))?;
+        self.runtime
+            .block_on(self.rpc.tx(parsed, false))
+            .map_err(|e| match e.detail() {
+                tendermint_rpc::error::ErrorDetail::Response(r) => {
+                    anyhow::anyhow!(
+                        "tx {hash}: {}",
+                        r.source.data().unwrap_or(r.source.message())
+                    )
+                }
+                _ => self.unreachable(e),
+            })
+    }
+
+    /// Committed transactions whose events match `query` (CometBFT's query language, e.g.
+    /// `message.sender='surety1…'`), oldest first, a page at a time from 1.
+    pub fn tx_search(
+        &self,
+        query: &str,
+        page: u32,
+        per_page: u8,
+    ) -> Result<tendermint_rpc::endpoint::tx_search::Response> {
+        let query: tendermint_rpc::query::Query = query
+            .parse()
+            .map_err(|e| anyhow::anyhow!("invalid --query {query:?}: {e}"))?;
+        self.runtime
+            .block_on(self.rpc.tx_search(
+                query,
+                false,
+                page,
+                per_page,
+                tendermint_rpc::Order::Ascending,
+            ))
+            .map_err(|e| self.unreachable(e))
+    }
+
+    /// A block, the latest without a height.
+    pub fn block(&self, height: Option<u64>) -> Result<tendermint_rpc::endpoint::block::Response> {
+        let response = match height {
+            Some(h) => {
+                let h = tendermint::block::Height::try_from(h).context("height")?;
+                self.runtime.block_on(self.rpc.block(h))
+            }
+            None => self.runtime.block_on(self.rpc.latest_block()),
+        };
+        response.map_err(|e| self.unreachable(e))
+    }
+
     /// How many transactions wait in the node's mempool (`/num_unconfirmed_txs`, which
     /// tendermint-rpc does not wrap).
     pub fn mempool_size(&self) -> Result<u64> {
@@ -210,34 +317,7 @@ impl Client {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(tx) = self.runtime.block_on(self.rpc.tx(parsed, false)) {
-                let r = tx.tx_result;
-                return Ok(Committed {
-                    hash: hash.to_string(),
-                    height: tx.height.value() as i64,
-                    code: r.code.value(),
-                    codespace: r.codespace,
-                    log: r.log,
-                    gas_wanted: r.gas_wanted,
-                    gas_used: r.gas_used,
-                    events: r
-                        .events
-                        .iter()
-                        .filter(|e| e.kind != "tx")
-                        .map(|e| {
-                            let attrs = e
-                                .attributes
-                                .iter()
-                                .map(|a| {
-                                    (
-                                        a.key_str().unwrap_or_default().to_string(),
-                                        a.value_str().unwrap_or_default().to_string(),
-                                    )
-                                })
-                                .collect();
-                            (e.kind.clone(), attrs)
-                        })
-                        .collect(),
-                });
+                return Ok(Committed::from(&tx));
             }
             if Instant::now() > deadline {
                 bail!(

@@ -11,6 +11,7 @@ mod grpc;
 mod home;
 mod metrics;
 mod output;
+mod protojson;
 mod rest;
 mod txbuilder;
 
@@ -60,6 +61,13 @@ enum Command {
     /// Read and change configuration files.
     #[command(subcommand)]
     Config(cmd::config::Command),
+    /// This node's CometBFT identity: node id, consensus key and address.
+    #[command(subcommand)]
+    Comet(cmd::comet::Command),
+    /// Print the version (`--long`: the commit and what it runs with).
+    Version(cmd::version::Args),
+    /// Print a shell completion script: `suretyd completion bash > /etc/bash_completion.d/suretyd`.
+    Completion { shell: clap_complete::Shell },
 }
 
 fn main() -> ExitCode {
@@ -78,6 +86,15 @@ fn main() -> ExitCode {
         Command::Query(c) => cmd::query::run(&ctx, c),
         Command::Config(c) => cmd::config::run(&ctx, c),
         Command::Loadgen(args) => cmd::loadgen::run(&ctx, args),
+        Command::Comet(c) => cmd::comet::run(&ctx, c),
+        Command::Version(args) => cmd::version::run(&ctx, args),
+        Command::Completion { shell } => {
+            use clap::CommandFactory;
+            use std::io::Write as _;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "suretyd", &mut script);
+            std::io::stdout().write_all(&script).map_err(Into::into)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -85,5 +102,14 @@ fn main() -> ExitCode {
             eprintln!("Error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

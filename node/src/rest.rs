@@ -15,6 +15,7 @@
 //! With a `web_dir`, every other path serves that directory's files (the web app), so the app
 //! and the API share one origin.
 
+use crate::protojson::{descriptors, to_json};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -23,12 +24,10 @@ use axum::Router;
 use base64::Engine as _;
 use prost::Message;
 use prost_reflect::{
-    DescriptorPool, DynamicMessage, ExtensionDescriptor, FieldDescriptor, Kind, MessageDescriptor,
-    MethodDescriptor, ReflectMessage, SerializeOptions, Value as Field,
+    DynamicMessage, Kind, MessageDescriptor, MethodDescriptor, ReflectMessage, Value as Field,
 };
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
 use surety_app::App;
 use surety_framework::GrpcCode;
 use surety_proto::cosmos::base::abci::v1beta1::TxResponse;
@@ -483,15 +482,7 @@ impl IntoResponse for ApiError {
 }
 
 // ---------------------------------------------------------------------------------------------
-// descriptors and JSON
-
-fn descriptors() -> &'static DescriptorPool {
-    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        DescriptorPool::decode(surety_proto::FILE_DESCRIPTOR_SET)
-            .expect("the embedded descriptor set decodes")
-    })
-}
+// JSON
 
 fn render_named(type_name: &str, bytes: &[u8]) -> Result<Response, ApiError> {
     let desc = descriptors()
@@ -508,168 +499,6 @@ fn render(desc: &MessageDescriptor, bytes: &[u8]) -> Result<Response, ApiError> 
         value.to_string(),
     )
         .into_response())
-}
-
-/// Protobuf bytes of `desc` → the gateway's JSON.
-fn to_json(desc: &MessageDescriptor, bytes: &[u8]) -> Result<Value, String> {
-    let mut message = DynamicMessage::decode(desc.clone(), bytes).map_err(|e| e.to_string())?;
-    qualify_type_urls(&mut message);
-    let options = SerializeOptions::new()
-        .use_proto_field_name(true)
-        .skip_default_fields(false);
-    let mut value = message
-        .serialize_with_options(serde_json::value::Serializer, &options)
-        .map_err(|e| e.to_string())?;
-    conform(desc, &mut value);
-    Ok(value)
-}
-
-/// prost-reflect prints an `Any` only under a `type.googleapis.com/` type URL, and the SDK's
-/// are `/cosmos.bank.v1beta1.MsgSend`: prefix them (in nested `Any`s too); [`conform`] takes
-/// the prefix off again.
-fn qualify_type_urls(message: &mut DynamicMessage) {
-    let desc = message.descriptor();
-    if desc.full_name() == "google.protobuf.Any" {
-        let url = message
-            .get_field_by_number(1)
-            .and_then(|v| v.as_str().map(str::to_owned));
-        let Some(name) = url.as_deref().and_then(|u| u.strip_prefix('/')) else {
-            return;
-        };
-        if let Some(inner) = descriptors().get_message_by_name(name) {
-            let value = message
-                .get_field_by_number(2)
-                .and_then(|v| v.as_bytes().cloned());
-            if let Ok(mut payload) = DynamicMessage::decode(inner, value.unwrap_or_default()) {
-                qualify_type_urls(&mut payload);
-                message.set_field_by_number(2, Field::Bytes(payload.encode_to_vec().into()));
-            }
-        }
-        message.set_field_by_number(1, Field::String(format!("{GOOGLE_PREFIX}{name}")));
-        return;
-    }
-    for field in desc.fields() {
-        if !message.has_field(&field) {
-            continue;
-        }
-        match message.get_field_mut(&field) {
-            Field::Message(m) => qualify_type_urls(m),
-            Field::List(items) => items.iter_mut().for_each(|item| {
-                if let Field::Message(m) = item {
-                    qualify_type_urls(m)
-                }
-            }),
-            Field::Map(entries) => entries.values_mut().for_each(|v| {
-                if let Field::Message(m) = v {
-                    qualify_type_urls(m)
-                }
-            }),
-            _ => {}
-        }
-    }
-}
-
-const GOOGLE_PREFIX: &str = "type.googleapis.com/";
-
-/// The gogoproto field options the SDK's JSON follows.
-#[derive(Default, Clone, Copy, PartialEq, Debug)]
-struct Gogo {
-    /// `nullable = false`: an absent message is printed as its default, not `null`.
-    non_nullable: bool,
-    /// `customtype = LegacyDec`: the wire holds the integer of 10⁻¹⁸ units; JSON a decimal.
-    legacy_dec: bool,
-}
-
-fn gogo(field: &FieldDescriptor) -> Gogo {
-    static EXTENSIONS: OnceLock<(Option<ExtensionDescriptor>, Option<ExtensionDescriptor>)> =
-        OnceLock::new();
-    let (nullable, customtype) = EXTENSIONS.get_or_init(|| {
-        let pool = descriptors();
-        (
-            pool.get_extension_by_name("gogoproto.nullable"),
-            pool.get_extension_by_name("gogoproto.customtype"),
-        )
-    });
-    let options = field.options();
-    let get = |ext: &Option<ExtensionDescriptor>| {
-        ext.as_ref()
-            .filter(|e| options.has_extension(e))
-            .map(|e| options.get_extension(e).into_owned())
-    };
-    Gogo {
-        non_nullable: get(nullable).is_some_and(|v| v.as_bool() == Some(false)),
-        legacy_dec: get(customtype)
-            .is_some_and(|v| v.as_str().is_some_and(|t| t.ends_with("LegacyDec"))),
-    }
-}
-
-/// Turns canonical protobuf JSON of `desc` into what the SDK's gateway prints (see the module
-/// comment), recursing into nested messages, lists, maps and `Any`s.
-fn conform(desc: &MessageDescriptor, value: &mut Value) {
-    if desc.full_name() == "google.protobuf.Any" {
-        if let Some(Value::String(url)) = value.get_mut("@type") {
-            if let Some(name) = url.strip_prefix(GOOGLE_PREFIX) {
-                *url = format!("/{name}");
-            }
-        }
-        let inner = value
-            .get("@type")
-            .and_then(Value::as_str)
-            .and_then(|url| descriptors().get_message_by_name(url.rsplit('/').next()?));
-        if let Some(inner) = inner {
-            conform(&inner, value);
-        }
-        return;
-    }
-    if desc.full_name().starts_with("google.protobuf.") {
-        return; // well-known types print as themselves (timestamps, durations, …)
-    }
-    let Value::Object(map) = value else {
-        return;
-    };
-    for field in desc.fields() {
-        let gogo = gogo(&field);
-        let entry = map.entry(field.name()).or_insert(Value::Null);
-        match field.kind() {
-            Kind::Message(m) if field.is_map() => {
-                let value_kind = m.map_entry_value_field().kind();
-                if let (Kind::Message(v), Value::Object(entries)) = (value_kind, entry) {
-                    entries.values_mut().for_each(|e| conform(&v, e));
-                }
-            }
-            Kind::Message(m) => match entry {
-                Value::Array(items) => items.iter_mut().for_each(|i| conform(&m, i)),
-                Value::Null if gogo.non_nullable => {
-                    *entry = to_json(&m, &[]).unwrap_or(Value::Null);
-                }
-                Value::Null => {}
-                other => conform(&m, other),
-            },
-            // Go prints an empty (nil) byte slice as null.
-            Kind::Bytes if !field.is_list() && entry.as_str() == Some("") => *entry = Value::Null,
-            Kind::String if gogo.legacy_dec => *entry = legacy_dec(entry.take()),
-            _ => {}
-        }
-    }
-}
-
-/// `100000000000000000` → `0.100000000000000000`, as `LegacyDec` prints itself.
-fn legacy_dec(value: Value) -> Value {
-    match value {
-        Value::String(s) => {
-            let (sign, digits) = s.strip_prefix('-').map_or(("", s.as_str()), |d| ("-", d));
-            if !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Value::String(s);
-            }
-            let padded = format!("{digits:0>19}");
-            let (int, fraction) = padded.split_at(padded.len() - 18);
-            let int = int.trim_start_matches('0');
-            let int = if int.is_empty() { "0" } else { int };
-            format!("{sign}{int}.{fraction}").into()
-        }
-        Value::Array(items) => items.into_iter().map(legacy_dec).collect(),
-        other => other,
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -763,10 +592,8 @@ fn leaf(kind: &Kind, v: &str) -> Result<Field, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use surety_proto::cosmos::auth::v1beta1::{BaseAccount, QueryAccountResponse};
-    use surety_proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryAllBalancesResponse};
+    use surety_proto::cosmos::bank::v1beta1::QueryAllBalancesRequest;
     use surety_proto::cosmos::base::query::v1beta1::PageRequest;
-    use surety_proto::cosmos::base::v1beta1::Coin;
 
     fn desc(name: &str) -> MessageDescriptor {
         descriptors().get_message_by_name(name).expect(name)
@@ -814,83 +641,6 @@ mod tests {
             router = router.route(&path, get(|| async { "" }));
         }
         router
-    }
-
-    #[test]
-    fn renders_like_the_gateway() {
-        let key = surety_proto::cosmos::crypto::secp256k1::PubKey { key: vec![2; 33] };
-        let account = BaseAccount {
-            address: "surety1xyz".into(),
-            pub_key: Some(surety_proto::to_any(&key)),
-            account_number: 7,
-            sequence: 3,
-        };
-        let response = QueryAccountResponse {
-            account: Some(surety_proto::to_any(&account)),
-        };
-        let json = to_json(
-            &desc("cosmos.auth.v1beta1.QueryAccountResponse"),
-            &response.encode_to_vec(),
-        )
-        .unwrap();
-        assert_eq!(
-            json,
-            json!({"account": {
-                "@type": "/cosmos.auth.v1beta1.BaseAccount",
-                "address": "surety1xyz",
-                "pub_key": {
-                    "@type": "/cosmos.crypto.secp256k1.PubKey",
-                    "key": base64::engine::general_purpose::STANDARD.encode([2; 33]),
-                },
-                "account_number": "7",
-                "sequence": "3",
-            }})
-        );
-
-        // Defaults are present: empty lists, null messages and bytes, "0" for 64-bit integers.
-        let balances = QueryAllBalancesResponse {
-            balances: vec![Coin {
-                denom: "uusdc".into(),
-                amount: "5".into(),
-            }],
-            pagination: Some(Default::default()),
-        };
-        let json = to_json(
-            &desc("cosmos.bank.v1beta1.QueryAllBalancesResponse"),
-            &balances.encode_to_vec(),
-        )
-        .unwrap();
-        assert_eq!(
-            json,
-            json!({
-                "balances": [{"denom": "uusdc", "amount": "5"}],
-                "pagination": {"next_key": null, "total": "0"},
-            })
-        );
-        let empty = to_json(&desc("cosmos.bank.v1beta1.QueryAllBalancesResponse"), &[]).unwrap();
-        assert_eq!(empty, json!({"balances": [], "pagination": null}));
-    }
-
-    #[test]
-    fn legacy_decs_print_as_decimals() {
-        for (wire, json) in [
-            ("100000000000000000", "0.100000000000000000"),
-            (
-                "100000000000000000000000000000",
-                "100000000000.000000000000000000",
-            ),
-            ("0", "0.000000000000000000"),
-            ("", "0.000000000000000000"),
-            ("-5", "-0.000000000000000005"),
-            ("0.5", "0.5"),
-        ] {
-            assert_eq!(legacy_dec(wire.into()), Value::from(json), "{wire}");
-        }
-        // Validator.commission is non-nullable in the SDK; Validator.unbonding_time too.
-        let gogo = |m: &str, n| gogo(&desc(m).get_field(n).unwrap());
-        assert!(gogo("cosmos.staking.v1beta1.Validator", 10).non_nullable);
-        assert!(gogo("cosmos.staking.v1beta1.CommissionRates", 1).legacy_dec);
-        assert!(!gogo("cosmos.bank.v1beta1.QueryAllBalancesResponse", 2).non_nullable);
     }
 
     #[test]

@@ -1,8 +1,11 @@
-//! Building and signing transactions: SIGN_MODE_DIRECT over a `SignDoc`, as every Cosmos wallet does.
+//! Building and signing transactions: SIGN_MODE_DIRECT over a `SignDoc`, as every Cosmos wallet
+//! does; and transactions as the SDK's JSON, for `--generate-only`, `tx sign` and `tx broadcast`.
 
-use anyhow::{Context as _, Result};
+use anyhow::{anyhow, Context as _, Result};
+use base64::Engine as _;
 use cosmrs::crypto::secp256k1::SigningKey;
 use prost::Message;
+use serde_json::{json, Value};
 use surety_framework::Coins;
 use surety_proto::cosmos::crypto::secp256k1::PubKey;
 use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
@@ -10,6 +13,8 @@ use surety_proto::cosmos::tx::v1beta1::{
     mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw,
 };
 use surety_proto::{to_any, Any};
+
+use crate::protojson;
 
 pub struct Unsigned {
     pub messages: Vec<Any>,
@@ -21,55 +26,194 @@ pub struct Unsigned {
     pub chain_id: String,
 }
 
-/// Signs and encodes a `TxRaw`.
-pub fn sign(key: &SigningKey, tx: &Unsigned) -> Result<Vec<u8>> {
-    let body = TxBody {
-        messages: tx.messages.clone(),
-        memo: tx.memo.clone(),
-        ..Default::default()
-    };
-    let pubkey = key.public_key().to_bytes();
-    let auth_info = AuthInfo {
-        signer_infos: vec![SignerInfo {
-            public_key: Some(to_any(&PubKey { key: pubkey })),
+/// A transaction's body and auth info as encoded bytes (what a signature covers), and its
+/// signatures: a `TxRaw` being built.
+pub struct Parts {
+    pub body: Vec<u8>,
+    pub auth_info: AuthInfo,
+    pub signatures: Vec<Vec<u8>>,
+}
+
+impl Unsigned {
+    /// Body and fee; no signer yet.
+    pub fn parts(&self) -> Parts {
+        let body = TxBody {
+            messages: self.messages.clone(),
+            memo: self.memo.clone(),
+            ..Default::default()
+        };
+        Parts {
+            body: body.encode_to_vec(),
+            auth_info: AuthInfo {
+                fee: Some(Fee {
+                    amount: self.fee.to_proto(),
+                    gas_limit: self.gas_limit,
+                    payer: String::new(),
+                    granter: String::new(),
+                }),
+                ..Default::default()
+            },
+            signatures: Vec::new(),
+        }
+    }
+}
+
+impl Parts {
+    /// Makes `pubkey` the only signer, at `sequence`, with an empty signature (what `Simulate`
+    /// takes: it checks everything but the signature).
+    pub fn set_signer(&mut self, pubkey: &[u8], sequence: u64) {
+        self.auth_info.signer_infos = vec![SignerInfo {
+            public_key: Some(to_any(&PubKey {
+                key: pubkey.to_vec(),
+            })),
             mode_info: Some(ModeInfo {
                 sum: Some(mode_info::Sum::Single(mode_info::Single {
                     mode: SignMode::Direct as i32,
                 })),
             }),
-            sequence: tx.sequence,
-        }],
-        fee: Some(Fee {
-            amount: tx.fee.to_proto(),
-            gas_limit: tx.gas_limit,
-            payer: String::new(),
-            granter: String::new(),
-        }),
-        ..Default::default()
-    };
-    let body_bytes = body.encode_to_vec();
-    let auth_info_bytes = auth_info.encode_to_vec();
-    let doc = surety_auth::sign_doc_bytes(
-        &body_bytes,
-        &auth_info_bytes,
-        &tx.chain_id,
-        tx.account_number,
-    );
-    let signature = key
-        .sign(&doc)
-        .map_err(|e| anyhow::anyhow!("signing failed: {e}"))?;
-    Ok(TxRaw {
-        body_bytes,
-        auth_info_bytes,
-        signatures: vec![signature.to_bytes().to_vec()],
+            sequence,
+        }];
+        self.signatures = vec![Vec::new()];
     }
-    .encode_to_vec())
+
+    /// Signs as the only signer.
+    pub fn sign(
+        &mut self,
+        key: &SigningKey,
+        sequence: u64,
+        chain_id: &str,
+        account_number: u64,
+    ) -> Result<()> {
+        self.set_signer(&key.public_key().to_bytes(), sequence);
+        let doc = surety_auth::sign_doc_bytes(
+            &self.body,
+            &self.auth_info.encode_to_vec(),
+            chain_id,
+            account_number,
+        );
+        let signature = key.sign(&doc).map_err(|e| anyhow!("signing failed: {e}"))?;
+        self.signatures = vec![signature.to_bytes().to_vec()];
+        Ok(())
+    }
+
+    pub fn raw(&self) -> Vec<u8> {
+        TxRaw {
+            body_bytes: self.body.clone(),
+            auth_info_bytes: self.auth_info.encode_to_vec(),
+            signatures: self.signatures.clone(),
+        }
+        .encode_to_vec()
+    }
+
+    /// The SDK's JSON of the transaction: `{"body": …, "auth_info": …, "signatures": […]}`.
+    pub fn to_json(&self) -> Result<Value> {
+        let part = |name: &str, bytes: &[u8]| {
+            protojson::to_json(
+                &protojson::message(name).map_err(anyhow::Error::msg)?,
+                bytes,
+            )
+            .map_err(|e| anyhow!("{name}: {e}"))
+        };
+        let b64 = base64::engine::general_purpose::STANDARD;
+        Ok(json!({
+            "body": part("cosmos.tx.v1beta1.TxBody", &self.body)?,
+            "auth_info": part("cosmos.tx.v1beta1.AuthInfo", &self.auth_info.encode_to_vec())?,
+            "signatures": self.signatures.iter().map(|s| b64.encode(s)).collect::<Vec<_>>(),
+        }))
+    }
+
+    /// A `TxRaw`'s (or `Tx`'s) bytes, taken apart.
+    pub fn from_raw(bytes: &[u8]) -> Result<Parts> {
+        let raw = TxRaw::decode(bytes).context("not a transaction")?;
+        Ok(Parts {
+            body: raw.body_bytes,
+            auth_info: AuthInfo::decode(raw.auth_info_bytes.as_slice()).context("auth_info")?,
+            signatures: raw.signatures,
+        })
+    }
+
+    /// Reads [`Parts::to_json`]'s JSON back; the body's bytes are what its signatures cover.
+    pub fn from_json(value: &Value) -> Result<Parts> {
+        let part = |name: &str, field: &str| {
+            let v = value
+                .get(field)
+                .ok_or_else(|| anyhow!("the transaction has no `{field}`"))?;
+            protojson::from_json(&protojson::message(name).map_err(anyhow::Error::msg)?, v)
+                .map_err(|e| anyhow!("{field}: {e}"))
+        };
+        let auth_info =
+            AuthInfo::decode(part("cosmos.tx.v1beta1.AuthInfo", "auth_info")?.as_slice())
+                .context("auth_info")?;
+        let signatures = match value.get("signatures") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|s| {
+                    let s = s
+                        .as_str()
+                        .ok_or_else(|| anyhow!("signatures: not strings"))?;
+                    base64::engine::general_purpose::STANDARD
+                        .decode(s)
+                        .context("signatures: not base64")
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => anyhow::bail!("signatures: not a list"),
+        };
+        Ok(Parts {
+            body: part("cosmos.tx.v1beta1.TxBody", "body")?,
+            auth_info,
+            signatures,
+        })
+    }
 }
 
-/// Signs with an empty signature for `Simulate`, which checks everything but the signature.
+/// Signs and encodes a `TxRaw`.
+pub fn sign(key: &SigningKey, tx: &Unsigned) -> Result<Vec<u8>> {
+    let mut parts = tx.parts();
+    parts.sign(key, tx.sequence, &tx.chain_id, tx.account_number)?;
+    Ok(parts.raw())
+}
+
+/// The transaction `key` would sign, with an empty signature, for `Simulate`.
 pub fn for_simulation(key: &SigningKey, tx: &Unsigned) -> Result<Vec<u8>> {
-    let signed = sign(key, tx)?;
-    let mut raw = TxRaw::decode(signed.as_slice()).context("re-decoding")?;
-    raw.signatures = vec![Vec::new()];
-    Ok(raw.encode_to_vec())
+    let mut parts = tx.parts();
+    parts.set_signer(&key.public_key().to_bytes(), tx.sequence);
+    Ok(parts.raw())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_survives_its_json() {
+        let key = SigningKey::from_slice(&[7; 32]).unwrap();
+        let send = surety_proto::cosmos::bank::v1beta1::MsgSend {
+            from_address: "surety1a".into(),
+            to_address: "surety1b".into(),
+            amount: vec![surety_proto::cosmos::base::v1beta1::Coin {
+                denom: "usure".into(),
+                amount: "5".into(),
+            }],
+        };
+        let unsigned = Unsigned {
+            messages: vec![to_any(&send)],
+            memo: "hi".into(),
+            fee: "500usure".parse().unwrap(),
+            gas_limit: 200_000,
+            account_number: 3,
+            sequence: 9,
+            chain_id: "c".into(),
+        };
+        let signed = sign(&key, &unsigned).unwrap();
+        let mut parts = unsigned.parts();
+        parts.sign(&key, 9, "c", 3).unwrap();
+        let json = parts.to_json().unwrap();
+        assert_eq!(
+            json["body"]["messages"][0]["@type"],
+            "/cosmos.bank.v1beta1.MsgSend"
+        );
+        assert_eq!(json["auth_info"]["signer_infos"][0]["sequence"], "9");
+        assert_eq!(Parts::from_json(&json).unwrap().raw(), signed);
+    }
 }

@@ -232,11 +232,7 @@ impl Keyring {
     /// Generates a new 24-word mnemonic and stores the key derived from it.
     pub fn add(&self, name: &str, overwrite: bool) -> Result<NewKey> {
         validate_name(name)?;
-        let mut entropy = Zeroizing::new([0u8; 32]); // 256 bits -> 24 words
-        OsRng.fill_bytes(entropy.as_mut());
-        let mnemonic = Mnemonic::from_entropy_in(Language::English, entropy.as_ref())
-            .map_err(|e| anyhow!("mnemonic generation failed: {e}"))?
-            .to_string();
+        let mnemonic = generate_mnemonic()?;
         let info = self.recover(name, &mnemonic, overwrite)?;
         Ok(NewKey { info, mnemonic })
     }
@@ -438,6 +434,17 @@ pub fn address_of(pubkey: &PublicKey) -> String {
     AccountId::new(ADDRESS_PREFIX, id.as_bytes())
         .expect("constant prefix and 20-byte id always encode")
         .to_string()
+}
+
+/// A new 24-word BIP-39 mnemonic from 256 bits of the OS's randomness.
+pub fn generate_mnemonic() -> Result<String> {
+    let mut entropy = Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(entropy.as_mut());
+    Ok(
+        Mnemonic::from_entropy_in(Language::English, entropy.as_ref())
+            .map_err(|e| anyhow!("mnemonic generation failed: {e}"))?
+            .to_string(),
+    )
 }
 
 fn derive_secret(mnemonic: &str, hd_path: &str) -> Result<Zeroizing<[u8; 32]>> {

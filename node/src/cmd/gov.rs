@@ -10,7 +10,6 @@ use super::tx::{broadcast, key_address, TxArgs};
 use super::{Context, NodeArgs};
 use crate::output::time;
 use anyhow::{bail, Context as _, Result};
-use prost::Message;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use surety_framework::Coins;
@@ -31,6 +30,15 @@ pub enum Tx {
     Deposit {
         proposal_id: u64,
         amount: String,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Split a vote: `weighted-vote <id> yes=0.6,no=0.3,abstain=0.1` (weights sum to 1).
+    WeightedVote {
+        proposal_id: u64,
+        options: String,
         #[arg(long)]
         from: String,
         #[command(flatten)]
@@ -80,24 +88,29 @@ pub enum Query {
     },
 }
 
-/// A message in proto3 JSON with its `@type`, as protobuf.
+/// A message in the SDK's JSON with its `@type`, as protobuf.
 fn message_from_json(value: &Value) -> Result<Any> {
     let type_url = value["@type"]
         .as_str()
         .context("every message needs an \"@type\"")?
         .to_string();
-    let pool = prost_reflect::DescriptorPool::decode(surety_proto::FILE_DESCRIPTOR_SET)?;
-    let name = type_url.trim_start_matches('/');
-    let descriptor = pool
-        .get_message_by_name(name)
-        .with_context(|| format!("unknown message type {type_url}"))?;
+    let descriptor = crate::protojson::message(type_url.trim_start_matches('/'))
+        .map_err(|_| anyhow::anyhow!("unknown message type {type_url}"))?;
     let mut body = value.clone();
     body.as_object_mut().map(|o| o.remove("@type"));
-    let message = prost_reflect::DynamicMessage::deserialize(descriptor, body)
-        .with_context(|| format!("{type_url} does not match its proto"))?;
-    Ok(Any {
-        type_url,
-        value: message.encode_to_vec(),
+    let value = crate::protojson::from_json(&descriptor, &body)
+        .map_err(|e| anyhow::anyhow!("{type_url} does not match its proto: {e}"))?;
+    Ok(Any { type_url, value })
+}
+
+/// `yes` → `VOTE_OPTION_YES`.
+fn vote_option(name: &str) -> Result<VoteOption> {
+    Ok(match name {
+        "yes" => VoteOption::Yes,
+        "no" => VoteOption::No,
+        "abstain" => VoteOption::Abstain,
+        "no_with_veto" => VoteOption::NoWithVeto,
+        other => bail!("unknown vote option {other} (yes, no, abstain, no_with_veto)"),
     })
 }
 
@@ -184,17 +197,36 @@ pub fn run_tx(ctx: &Context, command: Tx) -> Result<()> {
             from,
             tx,
         } => {
-            let option = match option.as_str() {
-                "yes" => VoteOption::Yes,
-                "no" => VoteOption::No,
-                "abstain" => VoteOption::Abstain,
-                "no_with_veto" => VoteOption::NoWithVeto,
-                other => bail!("unknown vote option {other}"),
-            };
             let msg = MsgVote {
                 proposal_id,
                 voter: key_address(ctx, &from, &tx)?,
-                option: option as i32,
+                option: vote_option(&option)? as i32,
+                metadata: String::new(),
+            };
+            (from, tx, to_any(&msg))
+        }
+        Tx::WeightedVote {
+            proposal_id,
+            options,
+            from,
+            tx,
+        } => {
+            let options = options
+                .split(',')
+                .map(|part| {
+                    let (name, weight) = part.split_once('=').with_context(|| {
+                        format!("{part:?}: write each option as option=weight, e.g. yes=0.6")
+                    })?;
+                    Ok(WeightedVoteOption {
+                        option: vote_option(name.trim())? as i32,
+                        weight: weight.trim().to_string(),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let msg = MsgVoteWeighted {
+                proposal_id,
+                voter: key_address(ctx, &from, &tx)?,
+                options,
                 metadata: String::new(),
             };
             (from, tx, to_any(&msg))

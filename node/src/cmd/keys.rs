@@ -54,6 +54,8 @@ pub enum Command {
         #[command(flatten)]
         keyring: KeyringArgs,
     },
+    /// Print a new 24-word BIP-39 mnemonic (stored nowhere; `keys add --recover` takes it).
+    Mnemonic,
     /// Export a private key as unarmored hex.
     Export {
         name: String,
@@ -159,6 +161,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
                 .context("importing")?;
             ctx.print(&info_json(&info));
         }
+        Command::Mnemonic => println!("{}", surety_keyring::generate_mnemonic()?),
         Command::Export {
             name,
             unarmored_hex,

@@ -1,6 +1,7 @@
 //! One module per top-level command.
 
 pub mod claims;
+pub mod comet;
 pub mod config;
 pub mod distribution;
 pub mod genesis;
@@ -18,6 +19,7 @@ pub mod staking;
 pub mod start;
 pub mod status;
 pub mod tx;
+pub mod version;
 
 use crate::config::{load, ClientToml};
 use crate::home::Home;
@@ -70,6 +72,10 @@ pub struct NodeArgs {
     /// CometBFT RPC address of the node. Default from client.toml.
     #[arg(long)]
     pub node: Option<String>,
+    /// The chain to talk to: the node must serve it (and transactions are signed for it).
+    /// Default from client.toml.
+    #[arg(long)]
+    pub chain_id: Option<String>,
 }
 
 impl NodeArgs {
@@ -80,7 +86,17 @@ impl NodeArgs {
         })
     }
 
+    /// A client of the node, after checking it serves `--chain-id` when that was given.
     pub fn client(&self, ctx: &Context) -> Result<crate::client::Client> {
-        crate::client::Client::new(&self.url(ctx)?)
+        let url = self.url(ctx)?;
+        let client = crate::client::Client::new(&url)?;
+        if let Some(wanted) = &self.chain_id {
+            let served = client.chain_id()?;
+            anyhow::ensure!(
+                &served == wanted,
+                "node {url} serves chain {served}, not --chain-id {wanted}"
+            );
+        }
+        Ok(client)
     }
 }

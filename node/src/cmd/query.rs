@@ -47,6 +47,51 @@ pub enum Command {
     /// ICS-20 vouchers: the paths their `ibc/<hash>` denoms stand for.
     #[command(subcommand)]
     IbcTransfer(super::ibc::TransferQuery),
+    /// A committed transaction by hash: its result, events and decoded body.
+    Tx {
+        hash: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Committed transactions whose events match a query, e.g.
+    /// `txs --query "message.sender='surety1…'"` or `--query "tx.height=5"`.
+    Txs {
+        #[arg(long)]
+        query: String,
+        /// Page, from 1.
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+        /// Transactions per page (at most 100).
+        #[arg(long, default_value_t = 30)]
+        limit: u8,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// A block as CometBFT stores it (the latest without a height).
+    Block {
+        height: Option<u64>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+/// A committed transaction as the SDK prints a `TxResponse`, its body decoded. The proposer's
+/// injected oracle votes (each block's first entry once vote extensions are on) are no Cosmos
+/// transaction: they are shown as such, with their bytes.
+fn tx_json(tx: &tendermint_rpc::endpoint::tx::Response) -> Result<Value> {
+    let mut value = crate::client::Committed::from(tx).to_json();
+    value["index"] = tx.index.into();
+    value["tx"] = if tx.tx.starts_with(surety_oracle::votes::INJECTED_PREFIX) {
+        json!({
+            "@type": "surety/oracle-votes/v1",
+            "bytes": base64::engine::general_purpose::STANDARD.encode(&tx.tx),
+        })
+    } else {
+        let mut decoded = crate::txbuilder::Parts::from_raw(&tx.tx)?.to_json()?;
+        decoded["@type"] = "/cosmos.tx.v1beta1.Tx".into();
+        decoded
+    };
+    Ok(value)
 }
 
 #[derive(clap::Subcommand)]
@@ -100,6 +145,27 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Gov(c) => return super::gov::run_query(ctx, c),
         Command::Slashing(c) => return super::slashing::run_query(ctx, c),
         Command::Distribution(c) => return super::distribution::run_query(ctx, c),
+        Command::Tx { hash, node } => tx_json(&node.client(ctx)?.tx(&hash)?)?,
+        Command::Txs {
+            query,
+            page,
+            limit,
+            node,
+        } => {
+            anyhow::ensure!(page >= 1, "--page counts from 1");
+            let limit = limit.clamp(1, 100);
+            let r = node.client(ctx)?.tx_search(&query, page, limit)?;
+            let txs = r.txs.iter().map(tx_json).collect::<Result<Vec<_>>>()?;
+            json!({
+                "total_count": r.total_count.to_string(),
+                "count": txs.len().to_string(),
+                "page_number": page.to_string(),
+                "page_total": r.total_count.div_ceil(u32::from(limit)).max(1).to_string(),
+                "limit": limit.to_string(),
+                "txs": txs,
+            })
+        }
+        Command::Block { height, node } => serde_json::to_value(node.client(ctx)?.block(height)?)?,
         Command::Bank(Bank::Balances {
             address,
             denom,

@@ -26,6 +26,30 @@ pub enum Tx {
         #[command(flatten)]
         tx: TxArgs,
     },
+    /// Change your validator's description, commission rate (at most once a day, within its
+    /// max change rate) or minimum self-delegation; what you do not pass stays as it is.
+    EditValidator {
+        #[arg(long)]
+        moniker: Option<String>,
+        #[arg(long)]
+        identity: Option<String>,
+        #[arg(long)]
+        website: Option<String>,
+        #[arg(long)]
+        security_contact: Option<String>,
+        #[arg(long)]
+        details: Option<String>,
+        /// New commission rate, e.g. 0.05.
+        #[arg(long)]
+        commission_rate: Option<String>,
+        /// New minimum self-delegation (it may only rise).
+        #[arg(long)]
+        min_self_delegation: Option<String>,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
     /// Delegate to a validator: `delegate <suretyvaloper…> <amount>`.
     Delegate {
         validator: String,
@@ -172,6 +196,39 @@ pub fn run_tx(ctx: &Context, command: Tx) -> Result<()> {
                     key: super::genesis::consensus_pubkey(ctx)?,
                 })),
                 value: Some(coin(&amount)?),
+            };
+            (from, tx, to_any(&msg))
+        }
+        Tx::EditValidator {
+            moniker,
+            identity,
+            website,
+            security_contact,
+            details,
+            commission_rate,
+            min_self_delegation,
+            from,
+            tx,
+        } => {
+            let account = key_address(ctx, &from, &tx)?;
+            let operator = Address::from_bech32(&account).map_err(|e| anyhow::anyhow!(e.log))?;
+            // Cosmos's marker for a description field left as it is.
+            let keep = |v: Option<String>| v.unwrap_or_else(|| "[do-not-modify]".into());
+            let msg = MsgEditValidator {
+                description: Some(Description {
+                    moniker: keep(moniker),
+                    identity: keep(identity),
+                    website: keep(website),
+                    security_contact: keep(security_contact),
+                    details: keep(details),
+                }),
+                validator_address: operator.to_bech32_with(VALIDATOR_PREFIX),
+                commission_rate: commission_rate
+                    .as_deref()
+                    .map(legacy_dec)
+                    .transpose()?
+                    .unwrap_or_default(),
+                min_self_delegation: min_self_delegation.unwrap_or_default(),
             };
             (from, tx, to_any(&msg))
         }

@@ -1,11 +1,11 @@
 //! `suretyd tx`: build, sign and broadcast transactions.
 
 use super::{Context, KeyringArgs, NodeArgs};
-use crate::txbuilder::{for_simulation, sign, Unsigned};
+use crate::txbuilder::{Parts, Unsigned};
 use anyhow::{bail, Context as _, Result};
 use std::time::Duration;
 use surety_framework::{Address, Coin, Coins};
-use surety_proto::cosmos::bank::v1beta1::MsgSend;
+use surety_proto::cosmos::bank::v1beta1::{Input, MsgMultiSend, MsgSend, Output};
 use surety_proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
 use surety_proto::{to_any, Any};
 
@@ -41,6 +41,29 @@ pub enum Command {
     /// Send tokens to another chain over ICS-20.
     #[command(subcommand)]
     IbcTransfer(super::ibc::TransferTx),
+    /// Sign a transaction's JSON (from `--generate-only`) with a key; prints the signed JSON.
+    Sign {
+        /// The JSON file (`-` for standard input).
+        file: std::path::PathBuf,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Broadcast a signed transaction's JSON (from `tx sign` or `--offline`).
+    Broadcast {
+        /// The JSON file (`-` for standard input).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Simulate a signed transaction's JSON: the gas it uses and what it would do.
+    Simulate {
+        /// The JSON file (`-` for standard input).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -55,12 +78,23 @@ pub enum Bank {
         #[command(flatten)]
         tx: TxArgs,
     },
+    /// Send the same coins from a key to each of several addresses in one transaction:
+    /// `multi-send <from> <to>... <amount>` (with --split, the amount is divided among them).
+    MultiSend {
+        from: String,
+        /// Recipients, then the coins (e.g. 1000usure) as the last argument.
+        #[arg(num_args = 2.., required = true)]
+        to_and_amount: Vec<String>,
+        /// Divide the amount equally among the recipients instead of sending it to each.
+        #[arg(long)]
+        split: bool,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
 }
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct TxArgs {
-    #[arg(long)]
-    pub chain_id: Option<String>,
     /// Fee to pay, e.g. 5000usure (default: gas × --gas-prices).
     #[arg(long)]
     pub fees: Option<String>,
@@ -78,9 +112,26 @@ pub struct TxArgs {
     /// `commit` waits until the transaction is in a block; `sync` returns once the mempool accepts it.
     #[arg(long, value_enum, default_value_t = BroadcastMode::Commit)]
     pub broadcast_mode: BroadcastMode,
-    /// Override the account sequence (for sending several transactions per block).
+    /// Override the account sequence (for sending several transactions per block, or offline).
     #[arg(long)]
     pub sequence: Option<u64>,
+    /// Override the account number (needed with --offline).
+    #[arg(long)]
+    pub account_number: Option<u64>,
+    /// Print the unsigned transaction as JSON instead of signing it; `--from` may then be any
+    /// address. Sign it with `tx sign`, broadcast it with `tx broadcast`.
+    #[arg(long)]
+    pub generate_only: bool,
+    /// Sign without talking to a node: needs --chain-id, --account-number, --sequence and a
+    /// numeric --gas; prints the signed transaction as JSON for `tx broadcast`.
+    #[arg(long)]
+    pub offline: bool,
+    /// Simulate the transaction and print the gas it would use; broadcast nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the generated or signed JSON to this file instead of standard output.
+    #[arg(long)]
+    pub output_document: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub node: NodeArgs,
     #[command(flatten)]
@@ -110,48 +161,103 @@ fn fee_for(gas: u64, gas_prices: &str) -> Result<Coins> {
     Coins::from_vec(coins).map_err(|e| anyhow::anyhow!(e.log))
 }
 
-/// Signs `messages` with `from`'s key and broadcasts them; prints the result.
-pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -> Result<()> {
-    let key = args.keyring.open(ctx)?.signing_key(from)?;
-    let address = Address::from_secp256k1(&key.public_key().to_bytes()).to_bech32();
-    let client = args.node.client(ctx)?;
-    let chain_id = match &args.chain_id {
-        Some(c) => c.clone(),
-        None => match ctx.client_config()?.chain_id {
-            c if !c.is_empty() => c,
-            _ => client.chain_id()?,
-        },
+/// The chain id, account number and sequence a signature commits to: from the flags, else
+/// client.toml (chain id) and the node — never the node with `--offline`.
+fn signer_data(ctx: &Context, args: &TxArgs, address: &str) -> Result<(String, u64, u64)> {
+    let configured = match &args.node.chain_id {
+        Some(c) => Some(c.clone()),
+        None => Some(ctx.client_config()?.chain_id).filter(|c| !c.is_empty()),
     };
-    let account = client.account(&address)?.with_context(|| {
-        format!("account {address} does not exist on chain yet; it must receive funds first")
-    })?;
+    if args.offline {
+        return Ok((
+            configured.context("--offline needs --chain-id (or chain_id in client.toml)")?,
+            args.account_number
+                .context("--offline needs --account-number")?,
+            args.sequence.context("--offline needs --sequence")?,
+        ));
+    }
+    let client = args.node.client(ctx)?;
+    let chain_id = match configured {
+        Some(c) => c,
+        None => client.chain_id()?,
+    };
+    let (number, sequence) = match (args.account_number, args.sequence) {
+        (Some(n), Some(s)) => (n, s),
+        (n, s) => {
+            let account = client.account(address)?.with_context(|| {
+                format!(
+                    "account {address} does not exist on chain yet; it must receive funds first"
+                )
+            })?;
+            (
+                n.unwrap_or(account.account_number),
+                s.unwrap_or(account.sequence),
+            )
+        }
+    };
+    Ok((chain_id, number, sequence))
+}
+
+fn simulate(ctx: &Context, args: &TxArgs, tx_bytes: Vec<u8>) -> Result<SimulateResponse> {
+    #[allow(deprecated)]
+    let request = SimulateRequest { tx: None, tx_bytes };
+    args.node
+        .client(ctx)?
+        .query("/cosmos.tx.v1beta1.Service/Simulate", &request)
+        .context("simulating the transaction")
+}
+
+/// Signs `messages` as `from` and broadcasts them, printing the result; or, as the flags say,
+/// prints them unsigned (`--generate-only`), signed (`--offline`) or simulated (`--dry-run`).
+pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -> Result<()> {
+    let ring = args.keyring.open(ctx)?;
+    let (address, pubkey) = match ring.get(from) {
+        Ok(info) => (info.address, Some(info.pubkey)),
+        Err(_) if args.generate_only && Address::from_bech32(from).is_ok() => {
+            (from.to_string(), None)
+        }
+        Err(e) => return Err(e),
+    };
+    let (chain_id, account_number, sequence) = signer_data(ctx, args, &address)?;
     let mut unsigned = Unsigned {
         messages,
         memo: args.memo.clone(),
         fee: Coins::new(),
         gas_limit: 0,
-        account_number: account.account_number,
-        sequence: args.sequence.unwrap_or(account.sequence),
+        account_number,
+        sequence,
         chain_id,
     };
-    unsigned.gas_limit = if args.gas == "auto" {
-        let tx = for_simulation(&key, &unsigned)?;
-        #[allow(deprecated)]
-        let request = SimulateRequest {
-            tx: None,
-            tx_bytes: tx,
-        };
-        let response: SimulateResponse = client
-            .query("/cosmos.tx.v1beta1.Service/Simulate", &request)
-            .context("simulating the transaction")?;
-        let used = response.gas_info.context("no gas info")?.gas_used;
-        let adjusted = (used as f64 * args.gas_adjustment).ceil() as u64;
-        eprintln!("gas estimate: {adjusted}");
-        adjusted
+    let simulated = if args.gas == "auto" || args.dry_run {
+        anyhow::ensure!(
+            !args.offline,
+            "--gas auto and --dry-run need a node; not with --offline"
+        );
+        let pubkey = pubkey
+            .as_deref()
+            .context("--gas auto needs the signer's key in the keyring (for its public key)")?;
+        let mut parts = unsigned.parts();
+        parts.set_signer(pubkey, sequence);
+        Some(simulate(ctx, args, parts.raw())?)
     } else {
-        args.gas
+        None
+    };
+    if args.dry_run {
+        let used = simulated.and_then(|s| s.gas_info).map_or(0, |g| g.gas_used);
+        ctx.print(&serde_json::json!({"gas_estimate": used.to_string()}));
+        return Ok(());
+    }
+    unsigned.gas_limit = match simulated {
+        Some(s) => {
+            let used = s.gas_info.context("no gas info")?.gas_used;
+            let adjusted = (used as f64 * args.gas_adjustment).ceil() as u64;
+            eprintln!("gas estimate: {adjusted}");
+            adjusted
+        }
+        None => args
+            .gas
             .parse()
-            .with_context(|| format!("--gas must be a number or auto, not {}", args.gas))?
+            .with_context(|| format!("--gas must be a number or auto, not {}", args.gas))?,
     };
     unsigned.fee = match &args.fees {
         Some(fees) => fees
@@ -159,29 +265,41 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
             .map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?,
         None => fee_for(unsigned.gas_limit, &args.gas_prices)?,
     };
-    let tx = sign(&key, &unsigned)?;
+    let mut parts = unsigned.parts();
+    if args.generate_only {
+        return write_document(ctx, args, &parts);
+    }
+    let key = ring.signing_key(from)?;
+    parts.sign(&key, sequence, &unsigned.chain_id, account_number)?;
+    if args.offline {
+        return write_document(ctx, args, &parts);
+    }
+    submit(ctx, args, parts.raw())
+}
+
+/// Prints (or writes to `--output-document`) a transaction's JSON.
+fn write_document(ctx: &Context, args: &TxArgs, parts: &Parts) -> Result<()> {
+    let json = parts.to_json()?;
+    match &args.output_document {
+        Some(path) => std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")
+            .with_context(|| format!("writing {}", path.display())),
+        None => {
+            ctx.print(&json);
+            Ok(())
+        }
+    }
+}
+
+/// Broadcasts a signed transaction and, in commit mode, waits for its block and prints it.
+fn submit(ctx: &Context, args: &TxArgs, tx: Vec<u8>) -> Result<()> {
+    let client = args.node.client(ctx)?;
     let hash = client.broadcast_sync(tx)?;
     if args.broadcast_mode == BroadcastMode::Sync {
         ctx.print(&serde_json::json!({"txhash": hash, "code": 0}));
         return Ok(());
     }
     let committed = client.wait_committed(&hash, Duration::from_secs(60))?;
-    ctx.print(&serde_json::json!({
-        "txhash": committed.hash,
-        "height": committed.height.to_string(),
-        "code": committed.code,
-        "codespace": committed.codespace,
-        "raw_log": committed.log,
-        "gas_wanted": committed.gas_wanted.to_string(),
-        "gas_used": committed.gas_used.to_string(),
-        "events": committed.events.iter().map(|(kind, attrs)| {
-            let attrs: serde_json::Map<String, serde_json::Value> = attrs
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                .collect();
-            serde_json::json!({"type": kind, "attributes": attrs})
-        }).collect::<Vec<_>>(),
-    }));
+    ctx.print(&committed.to_json());
     if committed.code != 0 {
         bail!(
             "transaction failed in block {}: {} (codespace {}, code {})",
@@ -192,6 +310,18 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
         );
     }
     Ok(())
+}
+
+/// Reads a transaction's JSON from a file, or standard input for `-`.
+fn read_document(path: &std::path::Path) -> Result<Parts> {
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    Parts::from_json(&value)
 }
 
 pub fn run(ctx: &Context, command: Command) -> Result<()> {
@@ -205,6 +335,85 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Slashing(c) => super::slashing::run_tx(ctx, c),
         Command::Distribution(c) => super::distribution::run_tx(ctx, c),
         Command::IbcTransfer(c) => super::ibc::run_transfer_tx(ctx, c),
+        Command::Sign { file, from, tx } => {
+            let mut parts = read_document(&file)?;
+            let key = tx.keyring.open(ctx)?.signing_key(&from)?;
+            let address = Address::from_secp256k1(&key.public_key().to_bytes()).to_bech32();
+            let (chain_id, number, sequence) = signer_data(ctx, &tx, &address)?;
+            parts.sign(&key, sequence, &chain_id, number)?;
+            write_document(ctx, &tx, &parts)
+        }
+        Command::Broadcast { file, tx } => submit(ctx, &tx, read_document(&file)?.raw()),
+        Command::Simulate { file, tx } => {
+            let parts = read_document(&file)?;
+            anyhow::ensure!(
+                !parts.auth_info.signer_infos.is_empty(),
+                "the transaction has no signer yet: sign it with `tx sign`, or simulate a \
+                 command with --dry-run"
+            );
+            let r = simulate(ctx, &tx, parts.raw())?;
+            let gas = r.gas_info.unwrap_or_default();
+            let result = r.result.unwrap_or_default();
+            ctx.print(&serde_json::json!({
+                "gas_used": gas.gas_used.to_string(),
+                "gas_wanted": gas.gas_wanted.to_string(),
+                "log": result.log,
+                "events": result.events.iter().map(|e| serde_json::json!({
+                    "type": e.r#type,
+                    "attributes": e.attributes.iter()
+                        .map(|a| (a.key.clone(), serde_json::Value::String(a.value.clone())))
+                        .collect::<serde_json::Map<_, _>>(),
+                })).collect::<Vec<_>>(),
+            }));
+            Ok(())
+        }
+        Command::Bank(Bank::MultiSend {
+            from,
+            mut to_and_amount,
+            split,
+            tx,
+        }) => {
+            let amount = to_and_amount.pop().unwrap_or_default();
+            let recipients = to_and_amount;
+            let amount: Coins = amount
+                .parse()
+                .map_err(|e: surety_framework::Error| anyhow::anyhow!(e.log))?;
+            anyhow::ensure!(!amount.is_empty(), "amount must be positive");
+            for to in &recipients {
+                Address::from_bech32(to)
+                    .map_err(|e| anyhow::anyhow!("recipient {to}: {}", e.log))?;
+            }
+            let n = recipients.len() as u128;
+            let each: Vec<Coin> = amount
+                .iter()
+                .map(|c| Coin::new(if split { c.amount / n } else { c.amount }, c.denom.clone()))
+                .filter(|c| c.amount > 0)
+                .collect();
+            let each = Coins::from_vec(each).map_err(|e| anyhow::anyhow!(e.log))?;
+            anyhow::ensure!(
+                !each.is_empty(),
+                "the split leaves nothing for each recipient"
+            );
+            let total: Vec<Coin> = each
+                .iter()
+                .map(|c| Coin::new(c.amount * n, c.denom.clone()))
+                .collect();
+            let total = Coins::from_vec(total).map_err(|e| anyhow::anyhow!(e.log))?;
+            let msg = MsgMultiSend {
+                inputs: vec![Input {
+                    address: key_address(ctx, &from, &tx)?,
+                    coins: total.to_proto(),
+                }],
+                outputs: recipients
+                    .into_iter()
+                    .map(|address| Output {
+                        address,
+                        coins: each.to_proto(),
+                    })
+                    .collect(),
+            };
+            broadcast(ctx, &from, vec![to_any(&msg)], &tx)
+        }
         Command::Bank(Bank::Send {
             from,
             to,
@@ -229,7 +438,10 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
     }
 }
 
-/// The address of a key in the keyring.
+/// The address of a key in the keyring; with `--generate-only`, `from` may be any address.
 pub fn key_address(ctx: &Context, from: &str, tx: &TxArgs) -> Result<String> {
-    Ok(tx.keyring.open(ctx)?.get(from)?.address)
+    match tx.keyring.open(ctx)?.get(from) {
+        Err(_) if tx.generate_only && Address::from_bech32(from).is_ok() => Ok(from.to_string()),
+        found => Ok(found?.address),
+    }
 }
