@@ -108,7 +108,11 @@ fn dispatch<A: Application>(app: &A, request: Request) -> Response {
         Some(Q::ProcessProposal(r)) => R::ProcessProposal(app.process_proposal(r)),
         Some(Q::ExtendVote(r)) => R::ExtendVote(app.extend_vote(r)),
         Some(Q::VerifyVoteExtension(r)) => R::VerifyVoteExtension(app.verify_vote_extension(r)),
-        Some(Q::FinalizeBlock(r)) => R::FinalizeBlock(app.finalize_block(r)),
+        Some(Q::FinalizeBlock(r)) => {
+            let response = app.finalize_block(r);
+            crate::metrics::record_block(&response);
+            R::FinalizeBlock(response)
+        }
         None => R::Exception(ResponseException {
             error: "an ABCI request without a value".into(),
         }),

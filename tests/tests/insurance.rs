@@ -64,6 +64,33 @@ fn scenario(net: &mut TestNet) -> Result<()> {
     let mine = c.query(&["query", "policy", "policies", "--owner", &bob])?;
     ensure!(mine["policies"][0]["status"] == "active", "{mine}");
 
+    step("the node's metrics show the book: cover in force, the sale and its premium");
+    let metrics_url = net.net().endpoints(0).metrics;
+    let metrics = reqwest::blocking::get(&metrics_url)?.text()?;
+    let sample = |prefix: &str| -> Option<f64> {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+    };
+    ensure!(
+        sample("surety_product_cover_in_force{pool=\"1\",product=\"4\"").is_some_and(|v| v >= 1e10),
+        "no cover in force for product 4 in:\n{metrics}"
+    );
+    ensure!(
+        sample("surety_policies_sold_total{product=\"4\"}") == Some(1.0),
+        "one policy of product 4 sold:\n{metrics}"
+    );
+    ensure!(
+        sample("surety_premiums_written_total{product=\"4\",denom=\"uusdc\"}")
+            == Some(premium as f64),
+        "its premium written:\n{metrics}"
+    );
+    ensure!(
+        sample("surety_oracle_price{feed=\"USDC/USD\"}").is_some(),
+        "{metrics}"
+    );
+
     step("carol stakes as an assessor; bob files a claim for a 4 000 USDC loss");
     c.tx(&["tx", "claims", "stake", "1000000000usure"], "carol")?;
     let filed = c.tx(
