@@ -1,7 +1,7 @@
 //! The ABCI 2.0 methods CometBFT v0.38 calls.
 
 use crate::tx::{msg_data, TxOutcome};
-use crate::{to_change_set, with_overlay, App, CHAIN_ID_KEY};
+use crate::{to_change_set, with_overlay, App, Consensus, CHAIN_ID_KEY};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 use surety_framework::state::CachedReads;
@@ -76,17 +76,21 @@ fn halt(what: &str, err: impl std::fmt::Display) -> ! {
 
 impl App {
     fn init_chain_inner(&self, req: RequestInitChain) -> Result<ResponseInitChain, String> {
+        let app_state: serde_json::Value =
+            serde_json::from_slice(&req.app_state_bytes).map_err(|e| format!("app_state: {e}"))?;
+        if let Some(export) = app_state.get(crate::export::SECTION) {
+            return self.init_chain_from_export(&req, export);
+        }
         if req.initial_height > 1 {
             return Err(format!(
-                "initial_height {} is not supported; use 1",
+                "initial_height {} needs an exported state (`suretyd export`); a new chain \
+                 starts at 1",
                 req.initial_height
             ));
         }
         let state: AppState =
             serde_json::from_slice(&req.app_state_bytes).map_err(|e| format!("app_state: {e}"))?;
         state.validate(&req.chain_id)?;
-        let app_state: serde_json::Value =
-            serde_json::from_slice(&req.app_state_bytes).map_err(|e| e.to_string())?;
         let snapshot = self.inner.storage.latest_snapshot();
         let mut overlay = Overlay::new(&snapshot);
         let block = block_info(0, req.time.as_ref(), req.chain_id.clone());
@@ -135,13 +139,78 @@ impl App {
             .prepare(1, &to_change_set(&changes))
             .map_err(|e| e.to_string())?;
         *self.inner.chain_id.write().expect("lock") = req.chain_id.clone();
-        self.inner.consensus.lock().expect("lock").genesis = Some(changes);
+        let mut consensus = self.inner.consensus.lock().expect("lock");
+        consensus.genesis = Some(changes);
+        consensus.genesis_app_hash = prepared.app_hash().to_vec();
+        consensus.initial_height = 1;
+        drop(consensus);
         tracing::info!(validators = updates.len(), "genesis initialised");
         Ok(ResponseInitChain {
             consensus_params: None,
             validators: validator_updates(updates),
             app_hash: prepared.app_hash().to_vec().into(),
         })
+    }
+
+    /// InitChain from `suretyd export`'s state: every key as it was, checked against the app
+    /// hash the export records; the chain goes on at `initial_height` (the exported height + 1)
+    /// with the validators the state has.
+    fn init_chain_from_export(
+        &self,
+        req: &RequestInitChain,
+        export: &serde_json::Value,
+    ) -> Result<ResponseInitChain, String> {
+        let export: crate::export::Export =
+            serde_json::from_value(export.clone()).map_err(|e| format!("export: {e}"))?;
+        let initial = u64::try_from(req.initial_height).unwrap_or(0);
+        if initial != export.height + 1 {
+            return Err(format!(
+                "the export is of height {}; its genesis must set initial_height {}, not {}",
+                export.height,
+                export.height + 1,
+                req.initial_height
+            ));
+        }
+        if self.inner.storage.latest_version() != 0 {
+            return Err("InitChain on a store that already has state".into());
+        }
+        let changes = self.import_changes(&export)?;
+        let prepared = self
+            .inner
+            .storage
+            .prepare(initial, &to_change_set(&changes))
+            .map_err(|e| e.to_string())?;
+        let app_hash = hex::encode_upper(prepared.app_hash());
+        if app_hash != export.app_hash.to_uppercase() {
+            return Err(format!(
+                "the exported state hashes to {app_hash}, not the {} it records: it was changed \
+                 or truncated",
+                export.app_hash
+            ));
+        }
+        *self.inner.chain_id.write().expect("lock") = req.chain_id.clone();
+        let mut consensus = self.inner.consensus.lock().expect("lock");
+        consensus.genesis = Some(changes);
+        consensus.genesis_app_hash = prepared.app_hash().to_vec();
+        consensus.initial_height = initial;
+        drop(consensus);
+        tracing::info!(height = export.height, %app_hash, "state imported from an export");
+        Ok(ResponseInitChain {
+            consensus_params: None,
+            // The genesis file lists the exported set; CometBFT keeps it.
+            validators: Vec::new(),
+            app_hash: prepared.app_hash().to_vec().into(),
+        })
+    }
+
+    /// The height the next block must have: the one after the last committed, or the
+    /// genesis's initial height before the first.
+    fn expected_height(&self, consensus: &Consensus, latest: u64) -> u64 {
+        if latest == 0 {
+            consensus.initial_height.max(1)
+        } else {
+            latest + 1
+        }
     }
 
     /// A context executing in the block being finalized: its hooks, then each transaction.
@@ -167,7 +236,7 @@ impl App {
         let height = req.height.max(0) as u64;
         let mut consensus = self.inner.consensus.lock().expect("lock");
         let snapshot = self.inner.storage.latest_snapshot();
-        if snapshot.version() + 1 != height {
+        if self.expected_height(&consensus, snapshot.version()) != height {
             halt(
                 "finalize block",
                 format!(
@@ -176,20 +245,25 @@ impl App {
                 ),
             );
         }
-        let genesis = if height == 1 {
+        // The first block (height 1, or the one after an export) commits InitChain's state too.
+        let first = snapshot.version() == 0;
+        let genesis = if first {
             consensus.genesis.clone()
         } else {
             None
         };
-        if height == 1 && genesis.is_none() {
+        if first && genesis.is_none() {
             halt(
                 "finalize block",
-                "height 1 without InitChain; wipe the data directory and restart",
+                "the first block without InitChain; wipe the data directory and restart",
             );
         }
         let mut block = block_info(req.height, req.time.as_ref(), self.chain_id());
-        // Height 1 carries InitChain's hash, which no snapshot has; no IBC handshake reads it.
-        block.last_app_hash = snapshot.app_hash().map(|h| h.to_vec()).unwrap_or_default();
+        // The first block's header carries InitChain's app hash, which no snapshot has.
+        block.last_app_hash = match snapshot.app_hash() {
+            Some(h) => h.to_vec(),
+            None => consensus.genesis_app_hash.clone(),
+        };
         block.next_validators_hash = req.next_validators_hash.to_vec();
         block.last_commit = req
             .decided_last_commit
@@ -269,7 +343,7 @@ impl App {
         let tx_results = tx_results?;
         let mut set = to_change_set(&changes);
         crate::record_block_time(&mut set, &block);
-        if height == 1 {
+        if snapshot.version() == 0 {
             set.nonverifiable
                 .insert(CHAIN_ID_KEY.to_vec(), Some(self.chain_id().into_bytes()));
         }

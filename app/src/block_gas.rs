@@ -9,7 +9,7 @@ use prost::Message;
 use surety_framework::{sdk, Ctx, Error};
 use surety_proto::cosmos::tx::v1beta1::{AuthInfo, TxRaw};
 
-const STORE: &str = "consensus";
+pub const STORE: &str = "consensus";
 const MAX_GAS_KEY: &[u8] = b"block_max_gas";
 
 /// Used when genesis sets no limit (`max_gas` of -1 or 0), and by `suretyd init`. Set from what a

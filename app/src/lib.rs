@@ -7,6 +7,7 @@
 
 mod abci;
 pub mod block_gas;
+pub mod export;
 pub mod modules;
 mod oracle;
 mod query;
@@ -105,6 +106,10 @@ struct Consensus {
     genesis: Option<Changes>,
     /// The executed but not yet committed block.
     pending: Option<PreparedCommit>,
+    /// The genesis's first height: 1, or the height after an export's.
+    initial_height: u64,
+    /// InitChain's app hash, which the first block's header carries.
+    genesis_app_hash: Vec<u8>,
 }
 
 impl App {

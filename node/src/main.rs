@@ -61,6 +61,9 @@ enum Command {
     /// Read and change configuration files.
     #[command(subcommand)]
     Config(cmd::config::Command),
+    /// Write the latest state as a genesis file a chain restarts from at the next height (node
+    /// stopped).
+    Export(cmd::export::Args),
     /// This node's CometBFT identity: node id, consensus key and address.
     #[command(subcommand)]
     Comet(cmd::comet::Command),
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Config(c) => cmd::config::run(&ctx, c),
         Command::Loadgen(args) => cmd::loadgen::run(&ctx, args),
         Command::Comet(c) => cmd::comet::run(&ctx, c),
+        Command::Export(args) => cmd::export::run(&ctx, args),
         Command::Version(args) => cmd::version::run(&ctx, args),
         Command::Completion { shell } => {
             use clap::CommandFactory;

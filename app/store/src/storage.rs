@@ -171,6 +171,11 @@ impl Storage {
         Ok(storage)
     }
 
+    /// The substores the latest version has, by name.
+    pub fn substores(&self) -> Vec<String> {
+        self.inner.state().substores.iter().cloned().collect()
+    }
+
     /// Latest committed version; 0 if nothing was committed.
     pub fn latest_version(&self) -> Version {
         self.inner.state().latest
@@ -237,8 +242,9 @@ impl Storage {
         Ok(())
     }
 
-    /// Computes version `version` (must be `latest_version() + 1`) from the latest version plus
-    /// `changes`, without writing anything.
+    /// Computes version `version` (must be `latest_version() + 1`; an empty store may start at
+    /// any version, as a chain restarted from an export starts at its `initial_height`) from
+    /// the latest version plus `changes`, without writing anything.
     pub fn prepare(
         &self,
         version: Version,
@@ -246,7 +252,7 @@ impl Storage {
     ) -> Result<PreparedCommit, StoreError> {
         let state = self.inner.state().clone();
         let expected = state.latest + 1;
-        if version != expected {
+        if version != expected && !(state.latest == 0 && version > 0) {
             return Err(StoreError::InvalidVersion {
                 requested: version,
                 expected,
@@ -319,7 +325,13 @@ impl Storage {
             }
         }
 
-        let oldest = next_oldest(state.oldest, version, self.inner.config.keep_recent);
+        // The first version is the oldest there is, whatever its number.
+        let first = if state.latest == 0 { version } else { 1 };
+        let oldest = next_oldest(
+            state.oldest.max(first),
+            version,
+            self.inner.config.keep_recent,
+        );
         batch.put(
             cf::META,
             keys::META_LATEST_VERSION.to_vec(),

@@ -1060,3 +1060,53 @@ fn deleting_an_absent_key_leaves_no_trace() {
     commit(&a, &new_store);
     assert_eq!(a.latest_snapshot().prefix("gov", b"").unwrap(), vec![]);
 }
+
+#[test]
+fn an_empty_store_may_start_at_any_version() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 3);
+    let cs = changes(&[
+        ("bank", b"a", Some(b"1")),
+        ("pool", b"p", Some(b"2")),
+        ("pool", b"q", Some(b"")),
+    ]);
+    let h = store.commit(store.prepare(41, &cs).unwrap()).unwrap();
+    assert_eq!((store.latest_version(), store.oldest_version()), (41, 41));
+    assert_eq!(
+        store.substores(),
+        vec!["bank".to_string(), "pool".to_string()]
+    );
+    // The same state has the same root whatever version it starts at.
+    let other_dir = TempDir::new().unwrap();
+    let other = open(&other_dir, 0);
+    assert_eq!(other.commit(other.prepare(1, &cs).unwrap()).unwrap(), h);
+    assert!(store.snapshot(40).is_err());
+    assert_member(&store.snapshot(41).unwrap(), "bank", b"a", b"1");
+    assert_eq!(
+        store.latest_snapshot().prefix("pool", b"").unwrap(),
+        vec![kv(b"p", b"2"), kv(b"q", b"")]
+    );
+    // After the first version, versions follow one another.
+    assert!(matches!(
+        store.prepare(43, &ChangeSet::default()),
+        Err(StoreError::InvalidVersion {
+            requested: 43,
+            expected: 42
+        })
+    ));
+    for v in 42..=46 {
+        store
+            .commit(
+                store
+                    .prepare(v, &changes(&[("bank", b"a", Some(&[v as u8]))]))
+                    .unwrap(),
+            )
+            .unwrap();
+    }
+    store.wait_for_pruning();
+    assert_eq!(store.oldest_version(), 44);
+    drop(store);
+    let store = open(&dir, 3);
+    assert_eq!((store.latest_version(), store.oldest_version()), (46, 44));
+    assert_member(&store.latest_snapshot(), "pool", b"p", b"2");
+}

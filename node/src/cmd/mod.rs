@@ -4,6 +4,7 @@ pub mod claims;
 pub mod comet;
 pub mod config;
 pub mod distribution;
+pub mod export;
 pub mod genesis;
 pub mod gov;
 pub mod ibc;
