@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and running Surety needs, idempotently:
-#   - Debian packages: clang libclang-dev (RocksDB bindings), pkg-config, and
-#     Node.js with npm when no `npm` is on PATH (the cosmjs compatibility test runs cosmjs)
+#   - Debian packages: clang libclang-dev (RocksDB bindings), pkg-config, chromium (the web
+#     app's browser test drives it headless), and Node.js with npm when no `npm` is on PATH
+#     (the cosmjs compatibility test runs cosmjs)
 #   - CometBFT, pinned in <repo>/COMETBFT_VERSION, via `go install` from the Go module proxy
 # Safe to run repeatedly (CI runs it on every build). Prints the PATH entry to use for cometbft
 # on its last line as `COMETBFT_BIN_DIR=<dir>`.
@@ -9,7 +10,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 COMETBFT_VERSION="$(tr -d '[:space:]' < "$REPO/COMETBFT_VERSION")"
-APT_PACKAGES=(clang libclang-dev pkg-config)
+APT_PACKAGES=(clang libclang-dev pkg-config chromium)
 # A Node.js installed some other way (nvm, nodesource) is left alone.
 if ! command -v npm >/dev/null 2>&1; then
   APT_PACKAGES+=(nodejs npm)

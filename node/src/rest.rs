@@ -278,9 +278,20 @@ fn capital_report(app: &App, pool_id: u64, trials: u32, seed: u64) -> Result<Val
 }
 
 /// `POST /cosmos/tx/v1beta1/simulate` with `{"tx_bytes": "<base64>"}`.
+/// A refused transaction's error names its module error as a transaction result would
+/// (`policy error 7: …`), so a wallet can show the same message either way.
 async fn simulate(State(g): State<Gateway>, body: axum::body::Bytes) -> Result<Response, ApiError> {
     let request: SimulateRequest = parse_body(&body)?;
-    let (bytes, _) = g.call(SIMULATE, request.encode_to_vec(), 0).await?;
+    let app = g.app.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        app.query_method(SIMULATE, &request.encode_to_vec(), 0)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    let (bytes, _) = result.map_err(|mut e| {
+        e.log = format!("{} error {}: {}", e.codespace, e.code, e.log);
+        ApiError::from(e)
+    })?;
     render_named("cosmos.tx.v1beta1.SimulateResponse", &bytes)
 }
 
