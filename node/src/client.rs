@@ -161,7 +161,12 @@ impl Client {
             ))
             .map_err(|e| self.unreachable(e))?;
         if response.code.is_err() {
-            bail!("{} (code {})", response.log, response.code.value());
+            bail!(
+                "{} (codespace {}, code {})",
+                response.log,
+                response.codespace,
+                response.code.value()
+            );
         }
         let value = Resp::decode(response.value.as_slice())
             .with_context(|| format!("decoding the answer to {path}"))?;

@@ -267,24 +267,26 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
     };
     let mut parts = unsigned.parts();
     if args.generate_only {
-        return write_document(ctx, args, &parts);
+        return write_document(args, &parts);
     }
     let key = ring.signing_key(from)?;
     parts.sign(&key, sequence, &unsigned.chain_id, account_number)?;
     if args.offline {
-        return write_document(ctx, args, &parts);
+        return write_document(args, &parts);
     }
     submit(ctx, args, parts.raw())
 }
 
-/// Prints (or writes to `--output-document`) a transaction's JSON.
-fn write_document(ctx: &Context, args: &TxArgs, parts: &Parts) -> Result<()> {
-    let json = parts.to_json()?;
+/// Prints (or writes to `--output-document`) a transaction's JSON: JSON whatever `--output`
+/// says, since it is a document for `tx sign` and `tx broadcast` to read.
+fn write_document(args: &TxArgs, parts: &Parts) -> Result<()> {
+    let text = serde_json::to_string_pretty(&parts.to_json()?)? + "\n";
     match &args.output_document {
-        Some(path) => std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")
-            .with_context(|| format!("writing {}", path.display())),
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+        }
         None => {
-            ctx.print(&json);
+            print!("{text}");
             Ok(())
         }
     }
@@ -341,7 +343,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             let address = Address::from_secp256k1(&key.public_key().to_bytes()).to_bech32();
             let (chain_id, number, sequence) = signer_data(ctx, &tx, &address)?;
             parts.sign(&key, sequence, &chain_id, number)?;
-            write_document(ctx, &tx, &parts)
+            write_document(&tx, &parts)
         }
         Command::Broadcast { file, tx } => submit(ctx, &tx, read_document(&file)?.raw()),
         Command::Simulate { file, tx } => {
