@@ -68,6 +68,32 @@ pub fn node_id(bin: &Path, home: &Path) -> Result<String> {
     run(bin, &["show-node-id", "--home", &home.to_string_lossy()])
 }
 
+/// Rolls CometBFT's state back one height (`--hard`: its block too); returns the height it
+/// is at now and that height's app hash, as CometBFT prints them.
+pub fn rollback(bin: &Path, home: &Path, hard: bool) -> Result<(u64, String)> {
+    let home = home.to_string_lossy();
+    let mut args = vec!["rollback", "--home", &home];
+    if hard {
+        args.push("--hard");
+    }
+    let out = run(bin, &args)?;
+    // "Rolled back state to height 41 and hash 7A3F…"
+    let words: Vec<&str> = out.split_whitespace().collect();
+    let after = |word: &str| {
+        words
+            .iter()
+            .position(|w| *w == word)
+            .and_then(|i| words.get(i + 1))
+            .copied()
+    };
+    let height = after("height").and_then(|h| h.parse().ok());
+    let hash = after("hash");
+    match (height, hash) {
+        (Some(height), Some(hash)) => Ok((height, hash.to_uppercase())),
+        _ => bail!("unexpected output from cometbft rollback: {out}"),
+    }
+}
+
 /// Heights re-indexed on every start, up to the app's last committed one.
 pub const REINDEX_TAIL: u64 = 5;
 

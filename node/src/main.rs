@@ -64,6 +64,9 @@ enum Command {
     /// Write the latest state as a genesis file a chain restarts from at the next height (node
     /// stopped).
     Export(cmd::export::Args),
+    /// Step a stopped node back one height (CometBFT's state and the app's) to execute its
+    /// last block again.
+    Rollback(cmd::rollback::Args),
     /// This node's CometBFT identity: node id, consensus key and address.
     #[command(subcommand)]
     Comet(cmd::comet::Command),
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Loadgen(args) => cmd::loadgen::run(&ctx, args),
         Command::Comet(c) => cmd::comet::run(&ctx, c),
         Command::Export(args) => cmd::export::run(&ctx, args),
+        Command::Rollback(args) => cmd::rollback::run(&ctx, args),
         Command::Version(args) => cmd::version::run(&ctx, args),
         Command::Completion { shell } => {
             use clap::CommandFactory;

@@ -110,3 +110,41 @@ fn a_chain_restarts_from_its_export_with_the_same_app_hash() -> Result<()> {
     c.tx(&["tx", "claims", "vote", "1", "yes"], "carol")?;
     Ok(())
 }
+
+#[test]
+fn a_rolled_back_node_executes_its_last_block_again_to_the_same_app_hash() -> Result<()> {
+    let mut t = TestNet::create_and_start("rollback", 1)?;
+    let c = t.client.clone();
+    c.tx(&["tx", "pool", "deposit", "1", "10000000000uusdc"], "alice")?;
+
+    step("stop the node; its last height and app hash, from an export");
+    t.net().stop()?;
+    let home = t.net().node_home(0).to_string_lossy().into_owned();
+    let sd = t.net().suretyd();
+    let genesis: Value = sd.run_json(&["export", "--home", &home])?;
+    let exported = &genesis["app_state"]["surety_export"];
+    let last: u64 = exported["height"].as_str().context("height")?.parse()?;
+    let last_hash = exported["app_hash"]
+        .as_str()
+        .context("app_hash")?
+        .to_owned();
+
+    step("roll back one height: CometBFT's state and the app's");
+    let rolled: Value = sd.run_json(&["rollback", "--home", &home, "--output", "json"])?;
+    ensure!(
+        rolled["height"] == (last - 1).to_string().as_str(),
+        "{rolled}"
+    );
+
+    step("restarted, the node executes its last block again and ends at the same app hash");
+    t.net().start()?;
+    t.net().wait_for_height(last + 2, Duration::from_secs(60))?;
+    let block = c.query(&["query", "block", &(last + 1).to_string()])?;
+    ensure!(
+        block["block"]["header"]["app_hash"] == last_hash.as_str(),
+        "block {} records app hash {} for the block executed again; before the rollback it was {last_hash}",
+        last + 1,
+        block["block"]["header"]["app_hash"]
+    );
+    Ok(())
+}

@@ -24,6 +24,7 @@ mod latest;
 mod proof;
 mod prune;
 mod pruner;
+mod rollback;
 mod snapshot;
 mod storage;
 mod tree;

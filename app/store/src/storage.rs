@@ -399,6 +399,72 @@ impl Storage {
         Ok(prepared.app_hash)
     }
 
+    /// Undoes the latest version (see [`crate::rollback`]): `latest - 1` becomes the latest,
+    /// as if the latest had never been committed. Returns the new latest version. Refuses when
+    /// there is no earlier version or it was pruned.
+    pub fn rollback(&self) -> Result<Version, StoreError> {
+        self.wait_for_pruning();
+        let _commit = self
+            .inner
+            .commit_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let _prune = self
+            .inner
+            .prune_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let state = self.inner.state().clone();
+        let version = state.latest;
+        if version <= 1 {
+            return Err(StoreError::InvalidInput(format!(
+                "no version before {version} to roll back to"
+            )));
+        }
+        let target = version - 1;
+        if target < state.oldest {
+            return Err(StoreError::VersionPruned {
+                version: target,
+                oldest: state.oldest,
+            });
+        }
+        let db = &self.inner.db;
+        let mut batch = Batch::default();
+        crate::rollback::stage_tree_rollback(db, &mut batch, keys::MAIN_TREE_ID, version, false)?;
+        let mut created = Vec::new();
+        for name in &state.substores {
+            let tree = keys::substore_tree_id(name)?;
+            crate::rollback::stage_tree_rollback(db, &mut batch, &tree, version, true)?;
+            let meta = keys::substore_meta_key(name);
+            let since = match db.get(cf::META, &meta)? {
+                Some(raw) => keys::decode_version(&raw)?,
+                None => 0,
+            };
+            if since == version {
+                batch.delete(cf::META, meta);
+                created.push(name.clone());
+            }
+        }
+        batch.delete(cf::META, keys::app_hash_key(version));
+        batch.put(
+            cf::META,
+            keys::META_LATEST_VERSION.to_vec(),
+            target.to_be_bytes().to_vec(),
+        );
+        let app_hash = read_app_hash(db, target)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("app hash of version {target} is missing"))
+        })?;
+        db.write(&batch, true)?;
+        let mut state = self.inner.state_mut();
+        state.latest = target;
+        state.latest_app_hash = Some(app_hash);
+        for name in &created {
+            state.substores.remove(name);
+        }
+        tracing::info!(from = version, to = target, "rolled back");
+        Ok(target)
+    }
+
     /// Returns once the background pruning asked for so far is done (at once without it).
     pub fn wait_for_pruning(&self) {
         if let Some(background) = &self.background {

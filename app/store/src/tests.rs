@@ -1110,3 +1110,89 @@ fn an_empty_store_may_start_at_any_version() {
     assert_eq!((store.latest_version(), store.oldest_version()), (46, 44));
     assert_member(&store.latest_snapshot(), "pool", b"p", b"2");
 }
+
+/// Everything a reader can see of a store's latest version.
+fn contents(store: &Storage) -> (Option<AppHash>, Vec<(String, Vec<Kv>)>) {
+    let snap = store.latest_snapshot();
+    let stores = store
+        .substores()
+        .into_iter()
+        .map(|name| {
+            let kvs = snap.prefix(&name, b"").unwrap();
+            (name, kvs)
+        })
+        .collect();
+    (store.latest_app_hash(), stores)
+}
+
+#[test]
+fn rollback_undoes_the_latest_version_exactly() {
+    let history = [
+        changes(&[("bank", b"a", Some(b"1")), ("bank", b"b", Some(b"2"))]),
+        changes(&[("bank", b"c", Some(b"3")), ("pool", b"p", Some(b""))]),
+        changes(&[("bank", b"a", Some(b"1'")), ("pool", b"q", Some(b"4"))]),
+        changes(&[("bank", b"c", None)]),
+    ];
+    let (dir, reference_dir) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let (store, reference) = (open(&dir, 3), open(&reference_dir, 3));
+    for cs in &history {
+        commit(&store, cs);
+        commit(&reference, cs);
+    }
+    // Version 5 changes, deletes and adds keys, re-adds a deleted one and creates a substore.
+    commit(
+        &store,
+        &changes(&[
+            ("bank", b"a", Some(b"five")),
+            ("bank", b"b", None),
+            ("bank", b"c", Some(b"back")),
+            ("bank", b"new", Some(b"n")),
+            ("pool", b"q", Some(b"rolled back")),
+            ("claims", b"k", Some(b"v")),
+        ]),
+    );
+    assert_eq!(store.rollback().unwrap(), 4);
+    assert_eq!(store.latest_version(), 4);
+    assert_eq!(contents(&store), contents(&reference));
+    let snap = store.latest_snapshot();
+    assert_member(&snap, "bank", b"b", b"2");
+    assert_non_member(&snap, "bank", b"c");
+    assert_non_member(&snap, "bank", b"new");
+    assert!(!store.substores().contains(&"claims".to_string()));
+
+    // Reopened, and then going on with another version 5: the same as never having had it.
+    drop((snap, store));
+    let store = open(&dir, 3);
+    assert_eq!(contents(&store), contents(&reference));
+    let other = changes(&[("bank", b"b", Some(b"other")), ("oracle", b"o", Some(b"x"))]);
+    assert_eq!(commit(&store, &other), commit(&reference, &other));
+    assert_eq!(contents(&store), contents(&reference));
+    assert_member(&store.latest_snapshot(), "bank", b"b", b"other");
+    for _ in 0..3 {
+        let next = changes(&[("bank", b"a", Some(b"again"))]);
+        assert_eq!(commit(&store, &next), commit(&reference, &next));
+    }
+    store.wait_for_pruning();
+    reference.wait_for_pruning();
+    assert_eq!(contents(&store), contents(&reference));
+    // Pruning went past version 5: what the rolled-back version had made stale is still there.
+    assert!(store.oldest_version() > 5);
+    assert_member(&store.latest_snapshot(), "pool", b"q", b"4");
+}
+
+#[test]
+fn rollback_refuses_without_an_earlier_readable_version() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 1);
+    assert!(store.rollback().is_err(), "an empty store");
+    commit(&store, &changes(&[("bank", b"a", Some(b"1"))]));
+    assert!(matches!(store.rollback(), Err(StoreError::InvalidInput(_))));
+    commit(&store, &changes(&[("bank", b"a", Some(b"2"))]));
+    store.wait_for_pruning();
+    // keep_recent 1: version 1 is gone.
+    assert!(matches!(
+        store.rollback(),
+        Err(StoreError::VersionPruned { version: 1, .. })
+    ));
+    assert_member(&store.latest_snapshot(), "bank", b"a", b"2");
+}

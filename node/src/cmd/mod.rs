@@ -15,6 +15,7 @@ pub mod oracle;
 pub mod policy;
 pub mod pool;
 pub mod query;
+pub mod rollback;
 pub mod slashing;
 pub mod staking;
 pub mod start;

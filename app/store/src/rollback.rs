@@ -1,0 +1,90 @@
+//! Undoing the latest version, for `suretyd rollback`: a node that committed a block it must
+//! not keep (an app hash the network did not agree on, a bug fixed since) steps back one height
+//! and executes that block again.
+//!
+//! A version's writes are all findable by version: its jmt nodes are keyed by it, the nodes it
+//! made stale carry it in their stale marks, and every key it wrote is in the `superseded` log
+//! under it. So undoing version `v` reads only what `v` wrote:
+//! - its nodes, values, index entries and log entries go, and so do its stale marks (the nodes
+//!   they name are live again: pruning only deletes nodes stale since a version it dropped);
+//! - `kv_latest` gets each key's value as of `v - 1` back from the index.
+//!
+//! The caller adds the metadata (latest version, app hash, substores `v` created) and writes
+//! everything in one batch, so a crash leaves either version whole.
+
+use jmt::Version;
+
+use crate::db::{cf, iter_item, Batch, Db};
+use crate::error::StoreError;
+use crate::keys;
+use crate::tree::key_hash;
+
+/// Stages the deletion of everything `version` wrote to `tree` (with its index and latest
+/// values when `with_index`, as substores have).
+pub(crate) fn stage_tree_rollback(
+    db: &Db,
+    batch: &mut Batch,
+    tree: &[u8],
+    version: Version,
+    with_index: bool,
+) -> Result<(), StoreError> {
+    let prefix = keys::tree_version_prefix(tree, version);
+    for cf_name in [cf::NODES, cf::STALE] {
+        delete_prefixed(db, batch, cf_name, &prefix)?;
+    }
+    let mut it = db.raw_iter(cf::SUPERSEDED)?;
+    it.seek(&prefix);
+    while let Some((k, _)) = iter_item(&it)? {
+        let Some(key) = k.strip_prefix(prefix.as_slice()) else {
+            break;
+        };
+        batch.delete(cf::VALUES, keys::value_key(tree, &key_hash(key), version));
+        if with_index {
+            batch.delete(cf::INDEX, keys::index_key(tree, key, version));
+            let latest = keys::latest_key(tree, key);
+            match value_before(db, tree, key, version)? {
+                Some(value) => batch.put(cf::LATEST, latest, value),
+                None => batch.delete(cf::LATEST, latest),
+            }
+        }
+        batch.delete(cf::SUPERSEDED, k.to_vec());
+        it.next();
+    }
+    Ok(())
+}
+
+/// `key`'s value at the version before `version`, from the versioned index (`None`: absent).
+fn value_before(
+    db: &Db,
+    tree: &[u8],
+    key: &[u8],
+    version: Version,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let prefix = keys::index_key_prefix(tree, key);
+    let mut it = db.raw_iter(cf::INDEX)?;
+    it.seek_for_prev(keys::index_key(tree, key, version - 1));
+    match iter_item(&it)? {
+        Some((k, raw)) if k.len() == prefix.len() + 8 && k.starts_with(&prefix) => {
+            keys::decode_value(raw)
+        }
+        _ => Ok(None),
+    }
+}
+
+fn delete_prefixed(
+    db: &Db,
+    batch: &mut Batch,
+    cf_name: &'static str,
+    prefix: &[u8],
+) -> Result<(), StoreError> {
+    let mut it = db.raw_iter(cf_name)?;
+    it.seek(prefix);
+    while let Some((k, _)) = iter_item(&it)? {
+        if !k.starts_with(prefix) {
+            break;
+        }
+        batch.delete(cf_name, k.to_vec());
+        it.next();
+    }
+    Ok(())
+}
