@@ -183,3 +183,71 @@ fn the_cli_signs_offline_and_finds_what_it_sent() -> Result<()> {
     run_json(&["query", "bank", "balances", &alice, "--chain-id", &chain_id])?;
     Ok(())
 }
+
+#[test]
+fn a_key_moves_between_suretyd_and_the_cosmos_sdk_as_armor() -> Result<()> {
+    let tools = surety_localnet::ibc::IbcTools::locate()?;
+    let ours_bin = surety_e2e::suretyd_bin()?;
+    let dir = surety_e2e::e2e_root("armor")?;
+    let (ours, theirs) = (dir.join("suretyd"), dir.join("simd"));
+    let (ours, theirs) = (ours.to_string_lossy(), theirs.to_string_lossy());
+    let keyring = |home: &str| ["--keyring-backend", "test", "--home", home].map(str::to_owned);
+    let run = |bin: &std::path::Path, args: &[&str], home: &str, stdin: Option<&str>| {
+        let mut cmd = std::process::Command::new(bin);
+        cmd.args(args).args(keyring(home));
+        surety_localnet::cli::run_ok(&mut cmd, stdin, std::time::Duration::from_secs(60))
+    };
+    let address = |bin: &std::path::Path, name: &str, home: &str| -> Result<Vec<u8>> {
+        let out = run(bin, &["keys", "show", name, "-a"], home, None)?;
+        let (_, data) = bech32::decode(out.stdout.trim())?;
+        Ok(data)
+    };
+
+    step("suretyd exports a key (bcrypt armor); simd imports it: the same account");
+    run(&ours_bin, &["keys", "add", "k"], &ours, None)?;
+    let armor = run(
+        &ours_bin,
+        &["keys", "export", "k"],
+        &ours,
+        Some("passphrase-one\n"),
+    )?
+    .stdout;
+    let file = dir.join("from-suretyd.armor");
+    std::fs::write(&file, &armor)?;
+    let file = file.to_string_lossy();
+    run(
+        &tools.simd,
+        &["keys", "import", "k", &file],
+        &theirs,
+        Some("passphrase-one\n"),
+    )?;
+    ensure!(address(&tools.simd, "k", &theirs)? == address(&ours_bin, "k", &ours)?);
+
+    step("simd exports a key (argon2 armor); suretyd imports it: the same account");
+    run(&tools.simd, &["keys", "add", "s"], &theirs, None)?;
+    let armor = run(
+        &tools.simd,
+        &["keys", "export", "s"],
+        &theirs,
+        Some("passphrase-two\npassphrase-two\n"),
+    )?;
+    let file = dir.join("from-simd.armor");
+    // simd prints its prompts to stderr and the armor to stdout or stderr by version.
+    std::fs::write(&file, format!("{}{}", armor.stdout, armor.stderr))?;
+    let file = file.to_string_lossy();
+    run(
+        &ours_bin,
+        &["keys", "import", "s", &file],
+        &ours,
+        Some("passphrase-two\n"),
+    )?;
+    ensure!(address(&ours_bin, "s", &ours)? == address(&tools.simd, "s", &theirs)?);
+    let wrong = run(
+        &ours_bin,
+        &["keys", "import", "t", &file],
+        &ours,
+        Some("wrong-passphrase\n"),
+    );
+    ensure!(wrong.is_err(), "a wrong passphrase imported the key");
+    Ok(())
+}

@@ -7,6 +7,7 @@
 //!   Argon2id + XChaCha20-Poly1305; public info stays in clear so `list`/`show`
 //!   never ask for the passphrase.
 
+pub mod armor;
 mod crypto;
 
 use std::fmt;
@@ -280,6 +281,24 @@ impl Keyring {
     pub fn export_private_hex(&self, name: &str) -> Result<String> {
         let record = self.find(name)?;
         Ok(hex::encode(self.secret(&record)?.as_slice()))
+    }
+
+    /// The key encrypted under `passphrase` in the Cosmos SDK's ASCII armor (see [`armor`]).
+    pub fn export_armored(&self, name: &str, passphrase: &str) -> Result<String> {
+        let record = self.find(name)?;
+        let secret = self.secret(&record)?;
+        let secret: [u8; 32] = secret
+            .as_slice()
+            .try_into()
+            .map_err(|_| anyhow!("stored key is not 32 bytes"))?;
+        armor::encrypt(&secret, passphrase)
+    }
+
+    /// Stores a key from the Cosmos SDK's ASCII armor, decrypted with `passphrase`.
+    pub fn import_armored(&self, name: &str, armored: &str, passphrase: &str) -> Result<KeyInfo> {
+        validate_name(name)?;
+        let secret = armor::decrypt(armored, passphrase)?;
+        self.store(name, secret.as_slice(), false)
     }
 
     /// Stores a raw private key given as hex (optional `0x` prefix).

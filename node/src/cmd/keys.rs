@@ -46,8 +46,16 @@ pub enum Command {
         #[command(flatten)]
         keyring: KeyringArgs,
     },
-    /// Import an unarmored hex private key (as `keys export --unarmored-hex` prints).
+    /// Import an ASCII-armored private key file (as `keys export` here or in any Cosmos SDK
+    /// chain's CLI writes it); asks for the passphrase it was exported with.
     Import {
+        name: String,
+        keyfile: std::path::PathBuf,
+        #[command(flatten)]
+        keyring: KeyringArgs,
+    },
+    /// Import an unarmored hex private key (as `keys export --unarmored-hex` prints).
+    ImportHex {
         name: String,
         /// Hex private key; read from standard input if omitted.
         hex: Option<String>,
@@ -56,9 +64,11 @@ pub enum Command {
     },
     /// Print a new 24-word BIP-39 mnemonic (stored nowhere; `keys add --recover` takes it).
     Mnemonic,
-    /// Export a private key as unarmored hex.
+    /// Export a private key, encrypted under a passphrase it asks for, in the Cosmos SDK's
+    /// ASCII armor (`keys import` here or in any Cosmos SDK chain's CLI reads it).
     Export {
         name: String,
+        /// Print the raw private key as hex instead, unencrypted.
         #[arg(long)]
         unarmored_hex: bool,
         #[command(flatten)]
@@ -76,6 +86,15 @@ fn info_json(info: &KeyInfo) -> serde_json::Value {
             "key": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &info.pubkey),
         }).to_string(),
     })
+}
+
+/// A passphrase: from the terminal without echo, or a line of standard input in scripts.
+fn read_passphrase(prompt: &str) -> Result<zeroize::Zeroizing<String>> {
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        return Ok(zeroize::Zeroizing::new(rpassword::prompt_password(prompt)?));
+    }
+    Ok(zeroize::Zeroizing::new(read_stdin_line(prompt)?))
 }
 
 fn read_stdin_line(prompt: &str) -> Result<String> {
@@ -150,7 +169,21 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             ring.delete(&name)?;
             eprintln!("Key deleted forever (uh oh!)");
         }
-        Command::Import { name, hex, keyring } => {
+        Command::Import {
+            name,
+            keyfile,
+            keyring,
+        } => {
+            let armored = std::fs::read_to_string(&keyfile)
+                .with_context(|| format!("reading {}", keyfile.display()))?;
+            let passphrase = read_passphrase("Enter passphrase to decrypt your key: ")?;
+            let info = keyring
+                .open(ctx)?
+                .import_armored(&name, &armored, &passphrase)
+                .context("importing")?;
+            ctx.print(&info_json(&info));
+        }
+        Command::ImportHex { name, hex, keyring } => {
             let hex = match hex {
                 Some(h) => h,
                 None => read_stdin_line("> Enter the hex private key")?,
@@ -167,10 +200,16 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             unarmored_hex,
             keyring,
         } => {
-            if !unarmored_hex {
-                anyhow::bail!("only --unarmored-hex export is supported");
+            let ring = keyring.open(ctx)?;
+            if unarmored_hex {
+                println!("{}", ring.export_private_hex(&name)?);
+            } else {
+                let passphrase = read_passphrase("Enter passphrase to encrypt the exported key: ")?;
+                if passphrase.is_empty() {
+                    anyhow::bail!("an exported key needs a passphrase");
+                }
+                print!("{}", ring.export_armored(&name, &passphrase)?);
             }
-            println!("{}", keyring.open(ctx)?.export_private_hex(&name)?);
         }
     }
     Ok(())
