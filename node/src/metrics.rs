@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Mutex, OnceLock};
 use surety_app::App;
 use surety_proto::cometbft::abci::ResponseFinalizeBlock;
+use surety_proto::surety::claims::v1::{QueryPayoutJobsRequest, QueryPayoutJobsResponse};
 use surety_proto::surety::oracle::v1::{QueryPricesRequest, QueryPricesResponse};
 use surety_proto::surety::policy::v1::{QueryProductsRequest, QueryProductsResponse};
 use surety_proto::surety::pool::v1::{
@@ -288,6 +289,27 @@ fn book_metrics(app: &App, out: &mut Text) {
         "gauge",
         "The oracle's price per feed (median of the validators' votes).",
         &prices,
+    );
+
+    let jobs: QueryPayoutJobsResponse = ask(
+        app,
+        "/surety.claims.v1.Query/PayoutJobs",
+        QueryPayoutJobsRequest { pagination: page() },
+    )
+    .unwrap_or_default();
+    let mut by_product: BTreeMap<u64, u64> = BTreeMap::new();
+    for j in &jobs.jobs {
+        *by_product.entry(j.product_id).or_default() += 1;
+    }
+    let pending: Vec<(String, String)> = by_product
+        .iter()
+        .map(|(product, n)| (labels(&[("product", &product.to_string())]), n.to_string()))
+        .collect();
+    out.family(
+        "surety_payout_jobs_pending",
+        "gauge",
+        "Parametric payouts still paying out, per product (a budget of policies per block).",
+        &pending,
     );
 
     let Ok(c) = counters().lock() else { return };

@@ -18,23 +18,9 @@ use surety_framework::{Ctx, Error, Event};
 /// block gas limit allows an ordinary one. A million policies are paid in about 1 000 blocks.
 pub const BUDGET: usize = 1_000;
 
-/// A product's trigger, paid out over one or more blocks.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct PayoutJob {
-    #[prost(uint64, tag = "1")]
-    pub id: u64,
-    #[prost(uint64, tag = "2")]
-    pub product_id: u64,
-    /// The confirmed oracle incident's id; empty for a depeg trigger.
-    #[prost(string, tag = "3")]
-    pub incident: String,
-    /// Block time of the trigger: every policy is judged as of then.
-    #[prost(int64, tag = "4")]
-    pub time: i64,
-    /// The last policy id processed.
-    #[prost(uint64, tag = "5")]
-    pub cursor: u64,
-}
+/// A product's trigger, paid out over one or more blocks (its proto is in `claims.proto`, so the
+/// `PayoutJobs` query can return it).
+pub use surety_proto::surety::claims::v1::PayoutJob;
 
 /// Why a policy's automatic payout failed; its holder may still file a claim.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -289,5 +275,18 @@ mod tests {
         let left = jobs(&mut ctx, 10).unwrap();
         assert_eq!(left.len(), 1);
         assert_eq!((left[0].product_id, left[0].cursor), (2, 200));
+        // The PayoutJobs query shows the one still running.
+        use prost::Message as _;
+        let request = surety_proto::surety::claims::v1::QueryPayoutJobsRequest::default();
+        let answer = crate::query::handle(
+            &mut ctx,
+            crate::query::PAYOUT_JOBS,
+            &request.encode_to_vec(),
+        )
+        .unwrap();
+        let answer =
+            surety_proto::surety::claims::v1::QueryPayoutJobsResponse::decode(answer.as_slice())
+                .unwrap();
+        assert_eq!(answer.jobs, left);
     }
 }

@@ -12,7 +12,8 @@ pub const CLAIM: &str = "/surety.claims.v1.Query/Claim";
 pub const CLAIMS: &str = "/surety.claims.v1.Query/Claims";
 pub const APPEALS: &str = "/surety.claims.v1.Query/Appeals";
 pub const ASSESSOR: &str = "/surety.claims.v1.Query/Assessor";
-pub const PATHS: &[&str] = &[PARAMS, CLAIM, CLAIMS, APPEALS, ASSESSOR];
+pub const PAYOUT_JOBS: &str = "/surety.claims.v1.Query/PayoutJobs";
+pub const PATHS: &[&str] = &[PARAMS, CLAIM, CLAIMS, APPEALS, ASSESSOR, PAYOUT_JOBS];
 
 pub fn handle(ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(match path {
@@ -70,6 +71,21 @@ pub fn handle(ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<Vec<u8>, Erro
                 .ok_or_else(|| sdk::not_found(format!("{who} is not an assessor")))?;
             QueryAssessorResponse {
                 assessor: Some(assessor),
+            }
+            .encode_to_vec()
+        }
+        PAYOUT_JOBS => {
+            let req: QueryPayoutJobsRequest = decode_query(request)?;
+            let (jobs, pagination) = paginate(
+                ctx,
+                state::STORE,
+                &[state::PAYOUT_JOBS],
+                req.pagination.as_ref(),
+                |_, _, v| state::decode(v).map(Some),
+            )?;
+            QueryPayoutJobsResponse {
+                jobs,
+                pagination: Some(pagination),
             }
             .encode_to_vec()
         }

@@ -80,6 +80,11 @@ pub enum Query {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Parametric payouts still running: which product and trigger, and how far they got.
+    PayoutJobs {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
 }
 
 fn coin(c: &Option<Coin>) -> String {
@@ -222,6 +227,22 @@ pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
                 }))
                 .collect::<Vec<_>>());
             v
+        }
+        Query::PayoutJobs { node } => {
+            let jobs = node.client(ctx)?.query_all(
+                "/surety.claims.v1.Query/PayoutJobs",
+                |page| QueryPayoutJobsRequest {
+                    pagination: Some(page),
+                },
+                |r: QueryPayoutJobsResponse| (r.jobs, r.pagination),
+            )?;
+            json!({"jobs": jobs.iter().map(|j| json!({
+                "id": j.id.to_string(),
+                "product_id": j.product_id.to_string(),
+                "incident": j.incident,
+                "triggered": crate::output::time(j.time),
+                "paid_through_policy": j.cursor.to_string(),
+            })).collect::<Vec<_>>()})
         }
         Query::Claims { policy, node } => {
             let client = node.client(ctx)?;
