@@ -7,8 +7,10 @@
 //!
 //! Blocks that need something else are skipped, and say so: starting or wiping the localnet
 //! itself (this test runs one), the IBC walkthrough (the `--ibc` network; `tests/ibc.rs` covers
-//! it), running a node by hand (a passphrase prompt and a node that runs until stopped), the
-//! fuzzer (`./scripts/test` runs it).
+//! it), starting a node by hand (it runs until stopped), the fuzzer (`./scripts/test` runs it).
+//! The node-by-hand setup runs with `HOME` in the test's directory (it writes `~/.surety`) and
+//! the file keyring's passphrase in `SURETY_KEYRING_PASSPHRASE`, as the README says a script
+//! may.
 
 use anyhow::{ensure, Context, Result};
 use std::process::Command;
@@ -41,10 +43,7 @@ fn skip_reason(block: &str) -> Option<&'static str> {
         ),
         ("./localnet/run wipe", "wipes the localnet"),
         ("SIMD", "needs the --ibc localnet (tests/ibc.rs covers it)"),
-        (
-            "suretyd init",
-            "asks for a passphrase and runs a node until stopped",
-        ),
+        ("suretyd start --home", "runs a node until stopped"),
         ("./scripts/fuzz", "the fuzzer (./scripts/test runs it)"),
     ]
     .into_iter()
@@ -67,7 +66,7 @@ fn every_readme_shell_block_runs_as_written() -> Result<()> {
     t.net().seed_market()?;
     let net_root = t.net().root().to_path_buf();
     let work = net_root.join("readme-cwd");
-    std::fs::create_dir_all(&work)?;
+    std::fs::create_dir_all(work.join("home"))?;
     for (link, target) in [
         (".localnet", net_root.clone()),
         ("localnet", root.join("localnet")),
@@ -95,9 +94,17 @@ fn every_readme_shell_block_runs_as_written() -> Result<()> {
             &format!("export PATH=\"{}:$PATH\"", bin_dir.display()),
         );
         script.push_str(&format!("echo '[readme] ---- README line {line}' >&2\n"));
+        // A block that writes `~/…` runs in a subshell whose HOME is the test's.
+        let own_home = block.contains("~/");
+        if own_home {
+            script.push_str(&format!("(\nexport HOME={}\n", work.join("home").display()));
+        }
         for cmd in block.lines() {
             script.push_str(cmd);
             script.push('\n');
+        }
+        if own_home {
+            script.push_str(")\n");
         }
     }
     ensure!(ran >= 4, "only {ran} blocks ran");
@@ -109,6 +116,8 @@ fn every_readme_shell_block_runs_as_written() -> Result<()> {
         .env("SURETY_LOCALNET_ROOT", &net_root)
         .env("SURETYD", bin_dir.join("suretyd"))
         .env("RUST_BACKTRACE", "0")
+        .env("SURETY_KEYRING_PASSPHRASE", "readme-test-passphrase")
+        .env("SURETY_COMETBFT", surety_e2e::cometbft_bin()?)
         .output()
         .context("running bash")?;
     let stderr = String::from_utf8_lossy(&out.stderr);
