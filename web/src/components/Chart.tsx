@@ -121,7 +121,9 @@ export function Chart(props: ChartProps) {
           grid: { stroke: "#e2e8f0" },
         },
         {
-          values: (_u, vals) => vals.map((v) => fmt(p().lines.find((l) => !l.right))(v)),
+          // On a log scale uPlot places a split at every 1–9 × 10ⁿ; label only the powers of ten.
+          values: (_u, vals) =>
+            vals.map((v) => (p().logY && !isPowerOfTen(v) ? "" : fmt(p().lines.find((l) => !l.right))(v))),
           stroke: "#64748b",
           grid: { stroke: "#e2e8f0" },
           size: 80,
@@ -210,4 +212,10 @@ export function Chart(props: ChartProps) {
 
   if (props.x.length === 0) return <p class="muted">No data yet.</p>;
   return <div class="chart" ref={box} data-testid={props.testid} />;
+}
+
+function isPowerOfTen(v: number): boolean {
+  if (!(v > 0)) return false;
+  const exponent = Math.log10(v);
+  return Math.abs(exponent - Math.round(exponent)) < 1e-9;
 }
