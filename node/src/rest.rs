@@ -213,6 +213,13 @@ async fn capital_model(
         )));
     }
     let seed = number("seed", 1)?;
+    // Up to a second of CPU each: they take turns, so a flood of them uses one core at most
+    // and cannot starve the node.
+    static TURN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    let _turn = TURN
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     let app = g.app.clone();
     let report =
         tokio::task::spawn_blocking(move || capital_report(&app, pool_id, trials as u32, seed))

@@ -1,6 +1,7 @@
 //! `suretyd tx`: build, sign and broadcast transactions.
 
 use super::{Context, KeyringArgs, NodeArgs};
+use crate::client::Client;
 use crate::txbuilder::{Parts, Unsigned};
 use anyhow::{bail, Context as _, Result};
 use std::time::Duration;
@@ -163,7 +164,12 @@ fn fee_for(gas: u64, gas_prices: &str) -> Result<Coins> {
 
 /// The chain id, account number and sequence a signature commits to: from the flags, else
 /// client.toml (chain id) and the node — never the node with `--offline`.
-fn signer_data(ctx: &Context, args: &TxArgs, address: &str) -> Result<(String, u64, u64)> {
+fn signer_data(
+    ctx: &Context,
+    args: &TxArgs,
+    client: Option<&Client>,
+    address: &str,
+) -> Result<(String, u64, u64)> {
     let configured = match &args.node.chain_id {
         Some(c) => Some(c.clone()),
         None => Some(ctx.client_config()?.chain_id).filter(|c| !c.is_empty()),
@@ -176,7 +182,7 @@ fn signer_data(ctx: &Context, args: &TxArgs, address: &str) -> Result<(String, u
             args.sequence.context("--offline needs --sequence")?,
         ));
     }
-    let client = args.node.client(ctx)?;
+    let client = client.context("a node is needed for the account number and sequence")?;
     let chain_id = match configured {
         Some(c) => c,
         None => client.chain_id()?,
@@ -198,13 +204,20 @@ fn signer_data(ctx: &Context, args: &TxArgs, address: &str) -> Result<(String, u
     Ok((chain_id, number, sequence))
 }
 
-fn simulate(ctx: &Context, args: &TxArgs, tx_bytes: Vec<u8>) -> Result<SimulateResponse> {
+fn simulate(client: &Client, tx_bytes: Vec<u8>) -> Result<SimulateResponse> {
     #[allow(deprecated)]
     let request = SimulateRequest { tx: None, tx_bytes };
-    args.node
-        .client(ctx)?
+    client
         .query("/cosmos.tx.v1beta1.Service/Simulate", &request)
         .context("simulating the transaction")
+}
+
+/// One client for a whole command (it checks `--chain-id` once); none with `--offline`.
+fn node_client(ctx: &Context, args: &TxArgs) -> Result<Option<Client>> {
+    if args.offline {
+        return Ok(None);
+    }
+    args.node.client(ctx).map(Some)
 }
 
 /// Signs `messages` as `from` and broadcasts them, printing the result; or, as the flags say,
@@ -218,7 +231,8 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
         }
         Err(e) => return Err(e),
     };
-    let (chain_id, account_number, sequence) = signer_data(ctx, args, &address)?;
+    let client = node_client(ctx, args)?;
+    let (chain_id, account_number, sequence) = signer_data(ctx, args, client.as_ref(), &address)?;
     let mut unsigned = Unsigned {
         messages,
         memo: args.memo.clone(),
@@ -238,7 +252,8 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
             .context("--gas auto needs the signer's key in the keyring (for its public key)")?;
         let mut parts = unsigned.parts();
         parts.set_signer(pubkey, sequence);
-        Some(simulate(ctx, args, parts.raw())?)
+        let client = client.as_ref().context("a node is needed to simulate")?;
+        Some(simulate(client, parts.raw())?)
     } else {
         None
     };
@@ -274,7 +289,8 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
     if args.offline {
         return write_document(args, &parts);
     }
-    submit(ctx, args, parts.raw())
+    let client = client.context("a node is needed to broadcast")?;
+    submit(ctx, args, &client, parts.raw())
 }
 
 /// Prints (or writes to `--output-document`) a transaction's JSON: JSON whatever `--output`
@@ -293,8 +309,7 @@ fn write_document(args: &TxArgs, parts: &Parts) -> Result<()> {
 }
 
 /// Broadcasts a signed transaction and, in commit mode, waits for its block and prints it.
-fn submit(ctx: &Context, args: &TxArgs, tx: Vec<u8>) -> Result<()> {
-    let client = args.node.client(ctx)?;
+fn submit(ctx: &Context, args: &TxArgs, client: &Client, tx: Vec<u8>) -> Result<()> {
     let hash = client.broadcast_sync(tx)?;
     if args.broadcast_mode == BroadcastMode::Sync {
         ctx.print(&serde_json::json!({"txhash": hash, "code": 0}));
@@ -341,11 +356,15 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             let mut parts = read_document(&file)?;
             let key = tx.keyring.open(ctx)?.signing_key(&from)?;
             let address = Address::from_secp256k1(&key.public_key().to_bytes()).to_bech32();
-            let (chain_id, number, sequence) = signer_data(ctx, &tx, &address)?;
+            let client = node_client(ctx, &tx)?;
+            let (chain_id, number, sequence) = signer_data(ctx, &tx, client.as_ref(), &address)?;
             parts.sign(&key, sequence, &chain_id, number)?;
             write_document(&tx, &parts)
         }
-        Command::Broadcast { file, tx } => submit(ctx, &tx, read_document(&file)?.raw()),
+        Command::Broadcast { file, tx } => {
+            let client = tx.node.client(ctx)?;
+            submit(ctx, &tx, &client, read_document(&file)?.raw())
+        }
         Command::Simulate { file, tx } => {
             let parts = read_document(&file)?;
             anyhow::ensure!(
@@ -353,7 +372,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
                 "the transaction has no signer yet: sign it with `tx sign`, or simulate a \
                  command with --dry-run"
             );
-            let r = simulate(ctx, &tx, parts.raw())?;
+            let r = simulate(&tx.node.client(ctx)?, parts.raw())?;
             let gas = r.gas_info.unwrap_or_default();
             let result = r.result.unwrap_or_default();
             ctx.print(&serde_json::json!({
@@ -398,8 +417,13 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
             );
             let total: Vec<Coin> = each
                 .iter()
-                .map(|c| Coin::new(c.amount * n, c.denom.clone()))
-                .collect();
+                .map(|c| {
+                    c.amount
+                        .checked_mul(n)
+                        .map(|amount| Coin::new(amount, c.denom.clone()))
+                        .context("the total sent overflows")
+                })
+                .collect::<Result<_>>()?;
             let total = Coins::from_vec(total).map_err(|e| anyhow::anyhow!(e.log))?;
             let msg = MsgMultiSend {
                 inputs: vec![Input {
