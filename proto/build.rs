@@ -28,6 +28,7 @@ const COSMOS_SERVICES: &[&str] = &[
     "cosmos/crypto/secp256k1/keys.proto",
     "cosmos/crypto/ed25519/keys.proto",
     "cosmos/crypto/secp256r1/keys.proto",
+    "cosmos/crypto/multisig/keys.proto",
 ];
 
 /// Surety's own `.proto` files, relative to `root`, in a stable order.

@@ -35,6 +35,7 @@ ROOTS = [
     "cosmos/crypto/secp256k1/keys.proto",
     "cosmos/crypto/ed25519/keys.proto",
     "cosmos/crypto/secp256r1/keys.proto",
+    "cosmos/crypto/multisig/keys.proto",
 ]
 OUT = os.path.join(os.path.dirname(__file__), "..", "proto", "third_party")
 

@@ -6,13 +6,13 @@
 use crate::modules::Modules;
 use base64::Engine;
 use prost::Message;
-use surety_auth::{Account, Auth, FEE_COLLECTOR};
+use surety_auth::{Account, Auth, PublicKey, FEE_COLLECTOR};
 use surety_framework::{sdk, Address, Coins, Ctx, Error, Event, ExecMode, GasMeter};
 use surety_proto::cosmos::base::abci::v1beta1::TxMsgData;
-use surety_proto::cosmos::crypto::secp256k1::PubKey;
+use surety_proto::cosmos::crypto::multisig::v1beta1::{CompactBitArray, MultiSignature};
 use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
 use surety_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, TxBody, TxRaw};
-use surety_proto::{from_any, Any};
+use surety_proto::Any;
 
 /// Largest transaction the chain accepts, in bytes.
 pub const MAX_TX_BYTES: usize = 64 * 1024;
@@ -264,25 +264,20 @@ impl Runner<'_> {
 
         // Accounts are numbered 0 when signing gentxs, because none exist yet.
         let genesis = ctx.mode == ExecMode::Genesis;
+        let mut signatures = 0usize;
         for (i, signer) in tx.signers.iter().enumerate() {
             let mut account = auth
                 .account(ctx, signer)?
                 .ok_or_else(|| sdk::unknown_address(format!("account {signer} does not exist")))?;
             let info = &tx.auth_info.signer_infos[i];
             let pubkey = signer_pubkey(&account, info.public_key.as_ref())?;
-            // Simulation checks no signature, so clients (cosmjs) leave the sign mode unspecified.
-            if ctx.mode != ExecMode::Simulate {
-                let mode = match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
-                    Some(mode_info::Sum::Single(single)) => single.mode,
-                    _ => {
-                        return Err(sdk::unauthorized(
-                            "only single-signer SIGN_MODE_DIRECT is supported",
-                        ))
-                    }
-                };
-                if mode != SignMode::Direct as i32 {
-                    return Err(sdk::unauthorized("only SIGN_MODE_DIRECT is supported"));
-                }
+            // A multisig's keys count against the limit, as in the SDK.
+            signatures = signatures.saturating_add(pubkey.signature_count());
+            if signatures as u64 > params.tx_sig_limit {
+                return Err(sdk::too_many_signatures(format!(
+                    "signatures: {signatures}, limit: {}",
+                    params.tx_sig_limit
+                )));
             }
             if info.sequence != account.sequence {
                 return Err(sdk::wrong_sequence(format!(
@@ -290,22 +285,21 @@ impl Runner<'_> {
                     account.sequence, info.sequence
                 )));
             }
-            ctx.gas
-                .consume(params.sig_verify_cost_secp256k1, "ante verify: secp256k1")?;
-            if ctx.mode != ExecMode::Simulate {
-                let number = if genesis { 0 } else { account.account_number };
-                let doc = surety_auth::sign_doc_bytes(
-                    &tx.raw.body_bytes,
-                    &tx.raw.auth_info_bytes,
-                    &ctx.block.chain_id,
-                    number,
-                );
-                surety_auth::verify_secp256k1(&pubkey, &doc, &tx.raw.signatures[i]).map_err(|_| {
-                    sdk::unauthorized(format!(
-                        "signature verification failed; please verify account number ({number}) and chain-id ({})",
-                        ctx.block.chain_id
-                    ))
-                })?;
+            // Simulation checks no signature, so clients (cosmjs) leave the sign mode
+            // unspecified; it charges for every key a signature could come from.
+            if ctx.mode == ExecMode::Simulate {
+                let cost = params
+                    .sig_verify_cost_secp256k1
+                    .saturating_mul(pubkey.signature_count() as u64);
+                ctx.gas.consume(cost, "ante verify: secp256k1")?;
+            } else {
+                let doc = SignerData {
+                    chain_id: ctx.block.chain_id.clone(),
+                    account_number: if genesis { 0 } else { account.account_number },
+                    sequence: account.sequence,
+                };
+                let mode = info.mode_info.as_ref().and_then(|m| m.sum.as_ref());
+                verify_signature(ctx, &params, tx, &doc, &pubkey, mode, &tx.raw.signatures[i])?;
             }
             ctx.emit(Event::new("tx").attr("acc_seq", format!("{signer}/{}", account.sequence)));
             ctx.emit(Event::new("tx").attr(
@@ -409,18 +403,8 @@ fn ante_events(ctx: &mut Ctx) -> Vec<Event> {
 }
 
 /// The signer's key: the one already on the account, or the one the tx supplies (first use).
-fn signer_pubkey(account: &Account, supplied: Option<&Any>) -> Result<Vec<u8>, Error> {
-    let supplied = match supplied {
-        None => None,
-        Some(any) => Some(
-            from_any::<PubKey>(any)
-                .ok_or_else(|| {
-                    sdk::invalid_pubkey(format!("unsupported public key type {}", any.type_url))
-                })?
-                .map_err(|e| sdk::invalid_pubkey(e.to_string()))?
-                .key,
-        ),
-    };
+fn signer_pubkey(account: &Account, supplied: Option<&Any>) -> Result<PublicKey, Error> {
+    let supplied = supplied.map(PublicKey::from_any).transpose()?;
     let key = match (&account.pubkey, supplied) {
         (Some(known), _) => known.clone(),
         (None, Some(key)) => key,
@@ -431,13 +415,131 @@ fn signer_pubkey(account: &Account, supplied: Option<&Any>) -> Result<Vec<u8>, E
             )))
         }
     };
-    if Address::from_secp256k1(&key) != account.address {
+    if key.address() != account.address {
         return Err(sdk::invalid_pubkey(format!(
             "pubKey does not match signer address {}",
             account.address
         )));
     }
     Ok(key)
+}
+
+/// What a signature commits to besides the transaction.
+struct SignerData {
+    chain_id: String,
+    account_number: u64,
+    sequence: u64,
+}
+
+/// Checks one signer's signature: a single key signs in one mode; a multisig carries a
+/// `MultiSignature` with one signature per set bit of its bit array, at least its threshold,
+/// each in its own mode. Gas is charged per signature checked.
+fn verify_signature(
+    ctx: &mut Ctx,
+    params: &surety_proto::cosmos::auth::v1beta1::Params,
+    tx: &Tx,
+    data: &SignerData,
+    key: &PublicKey,
+    mode: Option<&mode_info::Sum>,
+    signature: &[u8],
+) -> Result<(), Error> {
+    let check = |ctx: &mut Ctx, key: &[u8], mode: i32, signature: &[u8]| {
+        ctx.gas
+            .consume(params.sig_verify_cost_secp256k1, "ante verify: secp256k1")?;
+        let bytes = sign_bytes(tx, mode, data)?;
+        surety_auth::verify_secp256k1(key, &bytes, signature).map_err(|_| {
+            sdk::unauthorized(format!(
+                "signature verification failed; please verify account number ({}) and chain-id ({})",
+                data.account_number, data.chain_id
+            ))
+        })
+    };
+    match (key, mode) {
+        (PublicKey::Secp256k1(key), Some(mode_info::Sum::Single(single))) => {
+            check(ctx, key, single.mode, signature)
+        }
+        (PublicKey::Multisig(multisig), Some(mode_info::Sum::Multi(multi))) => {
+            let signatures = MultiSignature::decode(signature)
+                .map_err(|e| sdk::tx_decode(format!("invalid multisignature: {e}")))?
+                .signatures;
+            let signed = signed_keys(multi.bitarray.as_ref(), multisig.keys.len())?;
+            if signed.len() != signatures.len() || signed.len() != multi.mode_infos.len() {
+                return Err(sdk::unauthorized(format!(
+                    "the multisignature's bit array sets {} keys but it has {} signatures and {} modes",
+                    signed.len(),
+                    signatures.len(),
+                    multi.mode_infos.len()
+                )));
+            }
+            if signed.len() < multisig.threshold as usize {
+                return Err(sdk::unauthorized(format!(
+                    "{} of the multisig's keys signed; its threshold is {}",
+                    signed.len(),
+                    multisig.threshold
+                )));
+            }
+            for ((index, signature), mode) in
+                signed.into_iter().zip(&signatures).zip(&multi.mode_infos)
+            {
+                let Some(mode_info::Sum::Single(single)) = mode.sum.as_ref() else {
+                    return Err(sdk::unauthorized(
+                        "nested multisignatures are not supported",
+                    ));
+                };
+                check(ctx, &multisig.keys[index], single.mode, signature)?;
+            }
+            Ok(())
+        }
+        (PublicKey::Secp256k1(_), _) => Err(sdk::unauthorized(
+            "a single key signs with a single mode info",
+        )),
+        (PublicKey::Multisig(_), _) => {
+            Err(sdk::unauthorized("a multisig signs with a multi mode info"))
+        }
+    }
+}
+
+/// The keys (by index) a multisignature's `CompactBitArray` marks as signed; the array must
+/// have exactly one bit per key. Bits are stored most significant first.
+fn signed_keys(bits: Option<&CompactBitArray>, keys: usize) -> Result<Vec<usize>, Error> {
+    let bits = bits.ok_or_else(|| sdk::unauthorized("the multisignature has no bit array"))?;
+    let size = match bits.extra_bits_stored {
+        0 => bits.elems.len().saturating_mul(8),
+        extra @ 1..=7 => (bits.elems.len().saturating_sub(1))
+            .saturating_mul(8)
+            .saturating_add(extra as usize),
+        _ => return Err(sdk::unauthorized("malformed multisignature bit array")),
+    };
+    if bits.elems.is_empty() || size != keys {
+        return Err(sdk::unauthorized(format!(
+            "the multisignature's bit array has {size} bits for {keys} keys"
+        )));
+    }
+    Ok((0..size)
+        .filter(|i| bits.elems[i / 8] & (0x80 >> (i % 8)) != 0)
+        .collect())
+}
+
+/// The bytes a signature in `mode` covers.
+fn sign_bytes(tx: &Tx, mode: i32, data: &SignerData) -> Result<Vec<u8>, Error> {
+    match SignMode::try_from(mode) {
+        Ok(SignMode::Direct) => Ok(surety_auth::sign_doc_bytes(
+            &tx.raw.body_bytes,
+            &tx.raw.auth_info_bytes,
+            &data.chain_id,
+            data.account_number,
+        )),
+        Ok(SignMode::LegacyAminoJson) => surety_auth::amino_json_sign_bytes(
+            &tx.body,
+            tx.auth_info.fee.as_ref().unwrap_or(&Default::default()),
+            &data.chain_id,
+            data.account_number,
+            data.sequence,
+        ),
+        _ => Err(sdk::unauthorized(
+            "unsupported sign mode; sign with SIGN_MODE_DIRECT or SIGN_MODE_LEGACY_AMINO_JSON",
+        )),
+    }
 }
 
 /// `TxMsgData`, the `data` of a transaction result, from which clients read message responses.

@@ -6,19 +6,13 @@
 
 use prost::Message;
 use prost_reflect::{
-    DescriptorPool, DynamicMessage, ExtensionDescriptor, FieldDescriptor, Kind, MessageDescriptor,
-    ReflectMessage, SerializeOptions, Value as Field,
+    DynamicMessage, ExtensionDescriptor, FieldDescriptor, Kind, MessageDescriptor, ReflectMessage,
+    SerializeOptions, Value as Field,
 };
 use serde_json::Value;
 use std::sync::OnceLock;
 
-pub fn descriptors() -> &'static DescriptorPool {
-    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        DescriptorPool::decode(surety_proto::FILE_DESCRIPTOR_SET)
-            .expect("the embedded descriptor set decodes")
-    })
-}
+pub use surety_proto::descriptors;
 
 /// The descriptor of message `name` (`cosmos.tx.v1beta1.Tx`).
 pub fn message(name: &str) -> Result<MessageDescriptor, String> {
@@ -174,15 +168,7 @@ fn conform(desc: &MessageDescriptor, value: &mut Value) {
 fn legacy_dec(value: Value) -> Value {
     match value {
         Value::String(s) => {
-            let (sign, digits) = s.strip_prefix('-').map_or(("", s.as_str()), |d| ("-", d));
-            if !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Value::String(s);
-            }
-            let padded = format!("{digits:0>19}");
-            let (int, fraction) = padded.split_at(padded.len() - 18);
-            let int = int.trim_start_matches('0');
-            let int = if int.is_empty() { "0" } else { int };
-            format!("{sign}{int}.{fraction}").into()
+            surety_proto::legacy_dec_string(&s).map_or(Value::String(s), Value::from)
         }
         Value::Array(items) => items.into_iter().map(legacy_dec).collect(),
         other => other,

@@ -115,7 +115,12 @@ fn get_routes() -> Vec<(String, MethodDescriptor)> {
     };
     let mut seen: HashSet<String> = BY_HAND.iter().map(|p| shape(p)).collect();
     let mut routes = Vec::new();
-    for service in pool.services() {
+    // IBC's queries are served over gRPC only (by the node's forwarder), as before the pool
+    // described them.
+    for service in pool
+        .services()
+        .filter(|s| !s.package_name().starts_with("ibc."))
+    {
         for method in service.methods() {
             let options = method.options();
             if !options.has_extension(&http) {

@@ -1,18 +1,21 @@
 //! Building and signing transactions: SIGN_MODE_DIRECT over a `SignDoc`, as every Cosmos wallet
-//! does; and transactions as the SDK's JSON, for `--generate-only`, `tx sign` and `tx broadcast`.
+//! does, or SIGN_MODE_LEGACY_AMINO_JSON (Ledger-style, and what multisig members sign); a
+//! multisig's signatures combined; transactions as the SDK's JSON, for `--generate-only`,
+//! `tx sign`, `tx multisign` and `tx broadcast`.
 
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use base64::Engine as _;
 use cosmrs::crypto::secp256k1::SigningKey;
 use prost::Message;
 use serde_json::{json, Value};
+use surety_auth::PublicKey;
 use surety_framework::Coins;
-use surety_proto::cosmos::crypto::secp256k1::PubKey;
+use surety_proto::cosmos::crypto::multisig::v1beta1::{CompactBitArray, MultiSignature};
 use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
 use surety_proto::cosmos::tx::v1beta1::{
     mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw,
 };
-use surety_proto::{to_any, Any};
+use surety_proto::Any;
 
 use crate::protojson;
 
@@ -58,41 +61,124 @@ impl Unsigned {
     }
 }
 
-impl Parts {
-    /// Makes `pubkey` the only signer, at `sequence`, with an empty signature (what `Simulate`
-    /// takes: it checks everything but the signature).
-    pub fn set_signer(&mut self, pubkey: &[u8], sequence: u64) {
-        self.auth_info.signer_infos = vec![SignerInfo {
-            public_key: Some(to_any(&PubKey {
-                key: pubkey.to_vec(),
-            })),
-            mode_info: Some(ModeInfo {
-                sum: Some(mode_info::Sum::Single(mode_info::Single {
-                    mode: SignMode::Direct as i32,
-                })),
+fn single(mode: SignMode) -> ModeInfo {
+    ModeInfo {
+        sum: Some(mode_info::Sum::Single(mode_info::Single {
+            mode: mode as i32,
+        })),
+    }
+}
+
+/// A multisig's mode info: which of its `keys` signed (a `CompactBitArray`, most significant
+/// bit first), each in `mode`.
+fn multi(keys: usize, signed: &[usize], mode: SignMode) -> ModeInfo {
+    let mut elems = vec![0u8; keys.div_ceil(8)];
+    for &i in signed {
+        elems[i / 8] |= 0x80 >> (i % 8);
+    }
+    ModeInfo {
+        sum: Some(mode_info::Sum::Multi(mode_info::Multi {
+            bitarray: Some(CompactBitArray {
+                extra_bits_stored: (keys % 8) as u32,
+                elems,
             }),
+            mode_infos: signed.iter().map(|_| single(mode)).collect(),
+        })),
+    }
+}
+
+impl Parts {
+    /// Makes `key` the only signer, at `sequence`, with an empty signature (what `Simulate`
+    /// takes: it checks everything but the signature).
+    pub fn set_signer(&mut self, key: &PublicKey, sequence: u64, mode: SignMode) {
+        let mode_info = match key {
+            PublicKey::Secp256k1(_) => single(mode),
+            PublicKey::Multisig(m) => multi(m.keys.len(), &[], SignMode::LegacyAminoJson),
+        };
+        self.auth_info.signer_infos = vec![SignerInfo {
+            public_key: Some(key.to_any()),
+            mode_info: Some(mode_info),
             sequence,
         }];
         self.signatures = vec![Vec::new()];
+    }
+
+    /// What a signature in `mode` covers. For SIGN_MODE_DIRECT that includes the signer
+    /// infos, so set them first.
+    pub fn sign_bytes(
+        &self,
+        mode: SignMode,
+        chain_id: &str,
+        account_number: u64,
+        sequence: u64,
+    ) -> Result<Vec<u8>> {
+        match mode {
+            SignMode::Direct => Ok(surety_auth::sign_doc_bytes(
+                &self.body,
+                &self.auth_info.encode_to_vec(),
+                chain_id,
+                account_number,
+            )),
+            SignMode::LegacyAminoJson => {
+                let body = TxBody::decode(self.body.as_slice()).context("the body")?;
+                surety_auth::amino_json_sign_bytes(
+                    &body,
+                    self.auth_info.fee.as_ref().unwrap_or(&Fee::default()),
+                    chain_id,
+                    account_number,
+                    sequence,
+                )
+                .map_err(|e| anyhow!(e.log))
+            }
+            other => bail!("sign mode {} is not supported", other.as_str_name()),
+        }
     }
 
     /// Signs as the only signer.
     pub fn sign(
         &mut self,
         key: &SigningKey,
+        mode: SignMode,
         sequence: u64,
         chain_id: &str,
         account_number: u64,
     ) -> Result<()> {
-        self.set_signer(&key.public_key().to_bytes(), sequence);
-        let doc = surety_auth::sign_doc_bytes(
-            &self.body,
-            &self.auth_info.encode_to_vec(),
-            chain_id,
-            account_number,
+        self.set_signer(
+            &PublicKey::Secp256k1(key.public_key().to_bytes()),
+            sequence,
+            mode,
         );
-        let signature = key.sign(&doc).map_err(|e| anyhow!("signing failed: {e}"))?;
+        let bytes = self.sign_bytes(mode, chain_id, account_number, sequence)?;
+        let signature = key
+            .sign(&bytes)
+            .map_err(|e| anyhow!("signing failed: {e}"))?;
         self.signatures = vec![signature.to_bytes().to_vec()];
+        Ok(())
+    }
+
+    /// Makes `multisig` the only signer with its members' amino-JSON `signatures`, by the
+    /// index of the member's key.
+    pub fn set_multisignature(
+        &mut self,
+        multisig: &PublicKey,
+        sequence: u64,
+        mut signatures: Vec<(usize, Vec<u8>)>,
+    ) -> Result<()> {
+        let PublicKey::Multisig(m) = multisig else {
+            bail!("not a multisig key");
+        };
+        signatures.sort_by_key(|(i, _)| *i);
+        signatures.dedup_by_key(|(i, _)| *i);
+        let signed: Vec<usize> = signatures.iter().map(|(i, _)| *i).collect();
+        self.auth_info.signer_infos = vec![SignerInfo {
+            public_key: Some(multisig.to_any()),
+            mode_info: Some(multi(m.keys.len(), &signed, SignMode::LegacyAminoJson)),
+            sequence,
+        }];
+        self.signatures = vec![MultiSignature {
+            signatures: signatures.into_iter().map(|(_, s)| s).collect(),
+        }
+        .encode_to_vec()];
         Ok(())
     }
 
@@ -167,17 +253,27 @@ impl Parts {
     }
 }
 
-/// Signs and encodes a `TxRaw`.
+/// Signs (SIGN_MODE_DIRECT) and encodes a `TxRaw`.
 pub fn sign(key: &SigningKey, tx: &Unsigned) -> Result<Vec<u8>> {
     let mut parts = tx.parts();
-    parts.sign(key, tx.sequence, &tx.chain_id, tx.account_number)?;
+    parts.sign(
+        key,
+        SignMode::Direct,
+        tx.sequence,
+        &tx.chain_id,
+        tx.account_number,
+    )?;
     Ok(parts.raw())
 }
 
 /// The transaction `key` would sign, with an empty signature, for `Simulate`.
 pub fn for_simulation(key: &SigningKey, tx: &Unsigned) -> Result<Vec<u8>> {
     let mut parts = tx.parts();
-    parts.set_signer(&key.public_key().to_bytes(), tx.sequence);
+    parts.set_signer(
+        &PublicKey::Secp256k1(key.public_key().to_bytes()),
+        tx.sequence,
+        SignMode::Direct,
+    );
     Ok(parts.raw())
 }
 
@@ -197,7 +293,7 @@ mod tests {
             }],
         };
         let unsigned = Unsigned {
-            messages: vec![to_any(&send)],
+            messages: vec![surety_proto::to_any(&send)],
             memo: "hi".into(),
             fee: "500usure".parse().unwrap(),
             gas_limit: 200_000,
@@ -207,7 +303,7 @@ mod tests {
         };
         let signed = sign(&key, &unsigned).unwrap();
         let mut parts = unsigned.parts();
-        parts.sign(&key, 9, "c", 3).unwrap();
+        parts.sign(&key, SignMode::Direct, 9, "c", 3).unwrap();
         let json = parts.to_json().unwrap();
         assert_eq!(
             json["body"]["messages"][0]["@type"],

@@ -18,6 +18,31 @@ use prost::Message;
 mod reflection;
 pub use reflection::reflection_descriptor_set;
 
+/// A gogoproto `LegacyDec` as the wire carries it, the integer of 10⁻¹⁸ units
+/// (`100000000000000000`), as the SDK prints it: `0.100000000000000000` (and `""` as zero).
+/// `None` if not an integer.
+pub fn legacy_dec_string(units: &str) -> Option<String> {
+    let (sign, digits) = units.strip_prefix('-').map_or(("", units), |d| ("-", d));
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let padded = format!("{digits:0>19}");
+    let (int, fraction) = padded.split_at(padded.len() - 18);
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    Some(format!("{sign}{int}.{fraction}"))
+}
+
+/// [`reflection_descriptor_set`] as a pool: every message the chain knows, read by reflection
+/// (JSON for clients, Amino JSON for legacy signatures).
+pub fn descriptors() -> &'static prost_reflect::DescriptorPool {
+    static POOL: std::sync::OnceLock<prost_reflect::DescriptorPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        prost_reflect::DescriptorPool::decode(reflection_descriptor_set())
+            .expect("the embedded descriptor sets decode")
+    })
+}
+
 /// Surety's own packages, generated from `proto/surety`.
 pub mod surety {
     macro_rules! package {

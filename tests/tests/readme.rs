@@ -115,6 +115,7 @@ fn every_readme_shell_block_runs_as_written() -> Result<()> {
         .current_dir(&work)
         .env("SURETY_LOCALNET_ROOT", &net_root)
         .env("SURETYD", bin_dir.join("suretyd"))
+        .env("SURETY_LOCALNET", bin_dir.join("surety-localnet"))
         .env("RUST_BACKTRACE", "0")
         .env("SURETY_KEYRING_PASSPHRASE", "readme-test-passphrase")
         .env("SURETY_COMETBFT", surety_e2e::cometbft_bin()?)

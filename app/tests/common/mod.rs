@@ -173,6 +173,10 @@ impl Chain {
     }
 
     pub fn sequence(&self, who: &Address) -> u64 {
+        self.account(who).sequence
+    }
+
+    pub fn account(&self, who: &Address) -> surety_auth::Account {
         let (bytes, _) = self
             .app
             .query_method(
@@ -189,7 +193,7 @@ impl Chain {
                 .unwrap()
                 .account
                 .unwrap();
-        surety_auth::Account::from_any(&any).unwrap().sequence
+        surety_auth::Account::from_any(&any).unwrap()
     }
 
     pub fn app_hash(&self) -> Vec<u8> {

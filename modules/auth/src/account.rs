@@ -1,14 +1,14 @@
+use crate::PublicKey;
 use prost::Message;
 use surety_framework::{sdk, Address, Error};
 use surety_proto::cosmos::auth::v1beta1::{BaseAccount, ModuleAccount};
-use surety_proto::cosmos::crypto::secp256k1::PubKey;
 use surety_proto::{from_any, to_any, Any};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
     pub address: Address,
-    /// Compressed secp256k1 key, known once the account has signed a transaction.
-    pub pubkey: Option<Vec<u8>>,
+    /// Known once the account has signed a transaction.
+    pub pubkey: Option<PublicKey>,
     pub account_number: u64,
     pub sequence: u64,
     /// Set for module accounts, which hold funds on behalf of a module and sign nothing.
@@ -36,10 +36,7 @@ impl Account {
     fn base(&self) -> BaseAccount {
         BaseAccount {
             address: self.address.to_bech32(),
-            pub_key: self
-                .pubkey
-                .as_ref()
-                .map(|key| to_any(&PubKey { key: key.clone() })),
+            pub_key: self.pubkey.as_ref().map(PublicKey::to_any),
             account_number: self.account_number,
             sequence: self.sequence,
         }
@@ -73,18 +70,7 @@ impl Account {
     }
 
     fn from_base(base: &BaseAccount, module_name: Option<String>) -> Result<Account, Error> {
-        let pubkey = match &base.pub_key {
-            None => None,
-            Some(any) => match from_any::<PubKey>(any) {
-                Some(key) => Some(key.map_err(|e| sdk::invalid_pubkey(e.to_string()))?.key),
-                None => {
-                    return Err(sdk::invalid_pubkey(format!(
-                        "unsupported key type {}",
-                        any.type_url
-                    )))
-                }
-            },
-        };
+        let pubkey = base.pub_key.as_ref().map(PublicKey::from_any).transpose()?;
         Ok(Account {
             address: Address::from_bech32(&base.address)?,
             pubkey,
@@ -111,7 +97,7 @@ mod tests {
     #[test]
     fn any_round_trip() {
         let mut a = Account::new(Address([3; 20]), 7);
-        a.pubkey = Some(vec![2; 33]);
+        a.pubkey = Some(PublicKey::Secp256k1(vec![2; 33]));
         a.sequence = 4;
         assert_eq!(a.to_any().type_url, "/cosmos.auth.v1beta1.BaseAccount");
         assert_eq!(Account::decode(&a.encode()).unwrap(), a);

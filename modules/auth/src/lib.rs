@@ -6,16 +6,20 @@
 #![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
 
 mod account;
+mod amino_json;
 mod genesis;
 mod msgs;
 mod params;
+mod pubkey;
 mod query;
 mod signing;
 mod state;
 
 pub use account::Account;
+pub use amino_json::amino_json_sign_bytes;
 pub use genesis::{GenesisAccount, GenesisState};
 pub use params::default_params;
+pub use pubkey::{Multisig, PublicKey, MAX_MULTISIG_KEYS, MULTISIG_TYPE_URL};
 pub use signing::{sign_doc_bytes, verify_secp256k1};
 
 use surety_framework::{sdk, Address, Ctx, Error, Module, Msgs};

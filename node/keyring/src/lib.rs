@@ -35,9 +35,11 @@ pub const DEFAULT_HD_PATH: &str = "m/44'/118'/0'/0/0";
 pub const PASSPHRASE_ENV: &str = "SURETY_KEYRING_PASSPHRASE";
 
 const MAX_NAME_LEN: usize = 64;
-/// Only locally generated/imported keys exist today; the field leaves room for
-/// ledger/offline/multisig entries as in the Cosmos SDK.
+/// Record kinds, as the Cosmos SDK names them: a key with its private half, another party's
+/// public key, and a k-of-n multisig of stored keys (public keys only).
 const KEY_TYPE_LOCAL: &str = "local";
+const KEY_TYPE_OFFLINE: &str = "offline";
+const KEY_TYPE_MULTI: &str = "multi";
 /// Domain-separates the AEAD associated data from any other use.
 const AAD_DOMAIN: &[u8] = b"surety-keyring/v1:";
 
@@ -83,13 +85,30 @@ pub struct KeyInfo {
     pub name: String,
     /// Bech32 account address (`surety1…`).
     pub address: String,
-    /// 33-byte compressed secp256k1 public key (base64 in JSON, as Cosmos shows it).
+    /// 33-byte compressed secp256k1 public key (base64 in JSON, as Cosmos shows it); empty
+    /// for a multisig.
     #[serde(with = "base64_bytes")]
     pub pubkey: Vec<u8>,
+    /// `local` (with its private key), `offline` (public key only) or `multi`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Set for a multisig key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multisig: Option<MultisigInfo>,
+}
+
+/// A k-of-n multisig: its threshold and its members' public keys, in the order its address
+/// commits to. It has no private key; its members sign for it (`tx sign --multisig`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultisigInfo {
+    pub threshold: u32,
+    #[serde(with = "base64_list")]
+    pub pubkeys: Vec<Vec<u8>>,
 }
 
 impl KeyInfo {
-    /// The public key as a cosmrs type (e.g. for building a tx's signer info).
+    /// The public key as a cosmrs type (e.g. for building a tx's signer info); not for a
+    /// multisig.
     pub fn public_key(&self) -> Result<PublicKey> {
         cosmrs::tendermint::PublicKey::from_raw_secp256k1(&self.pubkey)
             .map(Into::into)
@@ -175,8 +194,6 @@ fn prompt(key_name: &str, creating: bool) -> Result<Zeroizing<String>> {
 struct Record {
     #[serde(flatten)]
     info: KeyInfo,
-    #[serde(rename = "type")]
-    kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     privkey: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -316,6 +333,76 @@ impl Keyring {
         self.store(name, &bytes, false)
     }
 
+    /// Stores another party's public key (`keys add --pubkey`), e.g. a multisig member's.
+    pub fn add_offline(&self, name: &str, pubkey: &[u8], overwrite: bool) -> Result<KeyInfo> {
+        let key = cosmrs::tendermint::PublicKey::from_raw_secp256k1(pubkey)
+            .ok_or_else(|| anyhow!("not a compressed secp256k1 public key"))?;
+        let info = KeyInfo {
+            name: name.into(),
+            address: address_of(&key.into()),
+            pubkey: pubkey.to_vec(),
+            kind: KEY_TYPE_OFFLINE.into(),
+            multisig: None,
+        };
+        self.write_public(info, overwrite)
+    }
+
+    /// Stores a multisig key at `address` (which the caller derives from threshold and keys:
+    /// the chain's rule, not the keyring's).
+    pub fn add_multisig(
+        &self,
+        name: &str,
+        address: &str,
+        multisig: MultisigInfo,
+        overwrite: bool,
+    ) -> Result<KeyInfo> {
+        let info = KeyInfo {
+            name: name.into(),
+            address: address.into(),
+            pubkey: Vec::new(),
+            kind: KEY_TYPE_MULTI.into(),
+            multisig: Some(multisig),
+        };
+        self.write_public(info, overwrite)
+    }
+
+    fn write_public(&self, info: KeyInfo, overwrite: bool) -> Result<KeyInfo> {
+        self.check_new(&info, overwrite)?;
+        let record = Record {
+            info: info.clone(),
+            privkey: None,
+            crypto: None,
+        };
+        let path = self.path_of(&info.name);
+        write_private(&path, &serde_json::to_vec_pretty(&record)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(info)
+    }
+
+    /// A new key may take `info.name` (unless it exists and `overwrite` is off) and must not
+    /// repeat another key's address: two names for one address make lookups ambiguous.
+    fn check_new(&self, info: &KeyInfo, overwrite: bool) -> Result<()> {
+        validate_name(&info.name)?;
+        if !overwrite && self.path_of(&info.name).exists() {
+            bail!(
+                "key '{}' already exists (request overwrite to replace it)",
+                info.name
+            );
+        }
+        if let Some(other) = self
+            .records()?
+            .into_iter()
+            .find(|r| r.info.address == info.address && r.info.name != info.name)
+        {
+            bail!(
+                "address {} is already stored as key '{}'",
+                info.address,
+                other.info.name
+            );
+        }
+        Ok(())
+    }
+
     fn path_of(&self, name: &str) -> PathBuf {
         self.dir.join(format!("{name}.json"))
     }
@@ -390,34 +477,28 @@ impl Keyring {
                         anyhow!("incorrect passphrase for key '{name}' (decryption failed)")
                     })
             }
-            (None, None) => bail!("key file for '{name}' holds no private key"),
+            (None, None) if record.info.multisig.is_some() => bail!(
+                "'{name}' is a multisig key: it has no private key; each member signs with \
+                 `tx sign --multisig {name}`, then `tx multisign` combines the signatures"
+            ),
+            (None, None) => {
+                bail!("'{name}' is an offline key: this keyring holds only its public key")
+            }
         }
     }
 
     fn store(&self, name: &str, secret: &[u8], overwrite: bool) -> Result<KeyInfo> {
         validate_name(name)?;
         let path = self.path_of(name);
-        if !overwrite && path.exists() {
-            bail!("key '{name}' already exists (request overwrite to replace it)");
-        }
         let pubkey = signing_key_from_bytes(secret)?.public_key();
         let info = KeyInfo {
             name: name.into(),
             address: address_of(&pubkey),
             pubkey: pubkey.to_bytes(),
+            kind: KEY_TYPE_LOCAL.into(),
+            multisig: None,
         };
-        // Two names for one address would make lookups by address ambiguous.
-        if let Some(other) = self
-            .records()?
-            .into_iter()
-            .find(|r| r.info.address == info.address && r.info.name != name)
-        {
-            bail!(
-                "address {} is already stored as key '{}'",
-                info.address,
-                other.info.name
-            );
-        }
+        self.check_new(&info, overwrite)?;
         let (privkey, crypto) = match self.backend {
             Backend::Test => (Some(hex::encode(secret)), None),
             Backend::File => {
@@ -430,7 +511,6 @@ impl Keyring {
         };
         let record = Record {
             info: info.clone(),
-            kind: KEY_TYPE_LOCAL.into(),
             privkey,
             crypto,
         };
@@ -529,6 +609,23 @@ fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
             let _ = fs::remove_file(&tmp);
             Err(e)
         }
+    }
+}
+
+mod base64_list {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(items: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(items.iter().map(|b| STANDARD.encode(b)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .into_iter()
+            .map(|s| STANDARD.decode(s).map_err(D::Error::custom))
+            .collect()
     }
 }
 

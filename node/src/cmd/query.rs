@@ -211,18 +211,13 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
                 &auth::QueryAccountRequest { address },
             )?;
             let any = r.account.context("empty response")?;
-            let account =
-                surety_auth::Account::from_any(&any).map_err(|e| anyhow::anyhow!(e.log))?;
-            json!({"account": {
-                "@type": any.type_url,
-                "address": account.address.to_bech32(),
-                "pub_key": account.pubkey.map(|k| json!({
-                    "@type": "/cosmos.crypto.secp256k1.PubKey",
-                    "key": base64::engine::general_purpose::STANDARD.encode(k),
-                })),
-                "account_number": account.account_number.to_string(),
-                "sequence": account.sequence.to_string(),
-            }})
+            // The SDK's JSON of the account, its public key (single or multisig) included.
+            let account = crate::protojson::to_json(
+                &crate::protojson::message("google.protobuf.Any").map_err(anyhow::Error::msg)?,
+                &prost::Message::encode_to_vec(&any),
+            )
+            .map_err(anyhow::Error::msg)?;
+            json!({ "account": account })
         }
     };
     ctx.print(&value);

@@ -4,9 +4,14 @@ use super::{Context, KeyringArgs, NodeArgs};
 use crate::client::Client;
 use crate::txbuilder::{Parts, Unsigned};
 use anyhow::{bail, Context as _, Result};
+use prost::Message as _;
 use std::time::Duration;
+use surety_auth::PublicKey;
 use surety_framework::{Address, Coin, Coins};
 use surety_proto::cosmos::bank::v1beta1::{Input, MsgMultiSend, MsgSend, Output};
+use surety_proto::cosmos::tx::signing::v1beta1::{
+    signature_descriptor, SignMode, SignatureDescriptor, SignatureDescriptors,
+};
 use surety_proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
 use surety_proto::{to_any, Any};
 
@@ -43,11 +48,29 @@ pub enum Command {
     #[command(subcommand)]
     IbcTransfer(super::ibc::TransferTx),
     /// Sign a transaction's JSON (from `--generate-only`) with a key; prints the signed JSON.
+    /// With --multisig, sign as one member of that multisig instead: prints the member's
+    /// signature for `tx multisign`.
     Sign {
         /// The JSON file (`-` for standard input).
         file: std::path::PathBuf,
         #[arg(long)]
         from: String,
+        /// The multisig (key name or address) this signature is for.
+        #[arg(long)]
+        multisig: Option<String>,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Combine multisig members' signatures (from `tx sign --multisig`) into the signed
+    /// transaction; prints its JSON for `tx broadcast`.
+    Multisign {
+        /// The unsigned transaction's JSON (from `--generate-only`).
+        file: std::path::PathBuf,
+        /// The multisig key (name or address in the keyring).
+        multisig: String,
+        /// The members' signature files, at least the multisig's threshold of them.
+        #[arg(required = true)]
+        signatures: Vec<std::path::PathBuf>,
         #[command(flatten)]
         tx: TxArgs,
     },
@@ -133,10 +156,29 @@ pub struct TxArgs {
     /// Write the generated or signed JSON to this file instead of standard output.
     #[arg(long)]
     pub output_document: Option<std::path::PathBuf>,
+    /// What the signature covers: `direct` (the protobuf SignDoc) or `amino-json` (the legacy
+    /// JSON sign doc hardware wallets show; what multisig members sign).
+    #[arg(long, value_enum, default_value_t = SignModeArg::Direct)]
+    pub sign_mode: SignModeArg,
     #[command(flatten)]
     pub node: NodeArgs,
     #[command(flatten)]
     pub keyring: KeyringArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignModeArg {
+    Direct,
+    AminoJson,
+}
+
+impl SignModeArg {
+    fn mode(self) -> SignMode {
+        match self {
+            SignModeArg::Direct => SignMode::Direct,
+            SignModeArg::AminoJson => SignMode::LegacyAminoJson,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -225,7 +267,7 @@ fn node_client(ctx: &Context, args: &TxArgs) -> Result<Option<Client>> {
 pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -> Result<()> {
     let ring = args.keyring.open(ctx)?;
     let (address, pubkey) = match ring.get(from) {
-        Ok(info) => (info.address, Some(info.pubkey)),
+        Ok(info) => (info.address.clone(), Some(super::keys::public_key(&info)?)),
         Err(_) if args.generate_only && Address::from_bech32(from).is_ok() => {
             (from.to_string(), None)
         }
@@ -248,10 +290,10 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
             "--gas auto and --dry-run need a node; not with --offline"
         );
         let pubkey = pubkey
-            .as_deref()
+            .as_ref()
             .context("--gas auto needs the signer's key in the keyring (for its public key)")?;
         let mut parts = unsigned.parts();
-        parts.set_signer(pubkey, sequence);
+        parts.set_signer(pubkey, sequence, args.sign_mode.mode());
         let client = client.as_ref().context("a node is needed to simulate")?;
         Some(simulate(client, parts.raw())?)
     } else {
@@ -285,7 +327,13 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
         return write_document(args, &parts);
     }
     let key = ring.signing_key(from)?;
-    parts.sign(&key, sequence, &unsigned.chain_id, account_number)?;
+    parts.sign(
+        &key,
+        args.sign_mode.mode(),
+        sequence,
+        &unsigned.chain_id,
+        account_number,
+    )?;
     if args.offline {
         return write_document(args, &parts);
     }
@@ -296,7 +344,13 @@ pub fn broadcast(ctx: &Context, from: &str, messages: Vec<Any>, args: &TxArgs) -
 /// Prints (or writes to `--output-document`) a transaction's JSON: JSON whatever `--output`
 /// says, since it is a document for `tx sign` and `tx broadcast` to read.
 fn write_document(args: &TxArgs, parts: &Parts) -> Result<()> {
-    let text = serde_json::to_string_pretty(&parts.to_json()?)? + "\n";
+    write_text(
+        args,
+        serde_json::to_string_pretty(&parts.to_json()?)? + "\n",
+    )
+}
+
+fn write_text(args: &TxArgs, text: String) -> Result<()> {
     match &args.output_document {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
@@ -329,16 +383,99 @@ fn submit(ctx: &Context, args: &TxArgs, client: &Client, tx: Vec<u8>) -> Result<
     Ok(())
 }
 
-/// Reads a transaction's JSON from a file, or standard input for `-`.
-fn read_document(path: &std::path::Path) -> Result<Parts> {
+/// Reads a JSON document from a file, or standard input for `-`.
+fn read_json(path: &std::path::Path) -> Result<serde_json::Value> {
     let text = if path.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())?
     } else {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
     };
-    let value: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    Parts::from_json(&value)
+    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+}
+
+/// Reads a transaction's JSON.
+fn read_document(path: &std::path::Path) -> Result<Parts> {
+    Parts::from_json(&read_json(path)?)
+}
+
+/// A multisig key from the keyring: its address and public key.
+fn multisig_key(ring: &surety_keyring::Keyring, name: &str) -> Result<(String, PublicKey)> {
+    let info = ring.get(name)?;
+    anyhow::ensure!(
+        info.multisig.is_some(),
+        "'{name}' is not a multisig key (create one with `keys add --multisig`)"
+    );
+    Ok((info.address.clone(), super::keys::public_key(&info)?))
+}
+
+/// Where `member` sits among a multisig's keys.
+fn member_index(multisig: &PublicKey, member: &[u8]) -> Result<usize> {
+    let PublicKey::Multisig(m) = multisig else {
+        bail!("not a multisig key");
+    };
+    m.keys
+        .iter()
+        .position(|k| k == member)
+        .context("the signing key is not one of the multisig's keys")
+}
+
+/// One member's signature as the SDK's `SignatureDescriptors` JSON (what `simd tx sign
+/// --multisig` writes and `simd tx multisign` reads).
+fn signature_document(member: &[u8], signature: &[u8], sequence: u64) -> Result<serde_json::Value> {
+    let descriptors = SignatureDescriptors {
+        signatures: vec![SignatureDescriptor {
+            public_key: Some(PublicKey::Secp256k1(member.to_vec()).to_any()),
+            data: Some(signature_descriptor::Data {
+                sum: Some(signature_descriptor::data::Sum::Single(
+                    signature_descriptor::data::Single {
+                        mode: SignMode::LegacyAminoJson as i32,
+                        signature: signature.to_vec(),
+                    },
+                )),
+            }),
+            sequence,
+        }],
+    };
+    crate::protojson::to_json(
+        &crate::protojson::message("cosmos.tx.signing.v1beta1.SignatureDescriptors")
+            .map_err(anyhow::Error::msg)?,
+        &descriptors.encode_to_vec(),
+    )
+    .map_err(anyhow::Error::msg)
+}
+
+/// Reads [`signature_document`]'s JSON: the member's key, its signature and the sequence.
+fn read_signature(path: &std::path::Path) -> Result<(Vec<u8>, Vec<u8>, u64)> {
+    let bytes = crate::protojson::from_json(
+        &crate::protojson::message("cosmos.tx.signing.v1beta1.SignatureDescriptors")
+            .map_err(anyhow::Error::msg)?,
+        &read_json(path)?,
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let descriptors = SignatureDescriptors::decode(bytes.as_slice())?;
+    let [descriptor] = descriptors.signatures.as_slice() else {
+        bail!("{}: expected one signature", path.display());
+    };
+    let key = descriptor
+        .public_key
+        .as_ref()
+        .context("the signature names no public key")?;
+    let PublicKey::Secp256k1(member) =
+        PublicKey::from_any(key).map_err(|e| anyhow::anyhow!(e.log))?
+    else {
+        bail!("{}: a member's key must be a single key", path.display());
+    };
+    let Some(signature_descriptor::data::Sum::Single(single)) =
+        descriptor.data.as_ref().and_then(|d| d.sum.as_ref())
+    else {
+        bail!("{}: expected a single signature", path.display());
+    };
+    anyhow::ensure!(
+        single.mode == SignMode::LegacyAminoJson as i32,
+        "{}: multisig members sign in amino-json mode",
+        path.display()
+    );
+    Ok((member, single.signature.clone(), descriptor.sequence))
 }
 
 pub fn run(ctx: &Context, command: Command) -> Result<()> {
@@ -352,13 +489,73 @@ pub fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Slashing(c) => super::slashing::run_tx(ctx, c),
         Command::Distribution(c) => super::distribution::run_tx(ctx, c),
         Command::IbcTransfer(c) => super::ibc::run_transfer_tx(ctx, c),
-        Command::Sign { file, from, tx } => {
+        Command::Sign {
+            file,
+            from,
+            multisig: None,
+            tx,
+        } => {
             let mut parts = read_document(&file)?;
             let key = tx.keyring.open(ctx)?.signing_key(&from)?;
             let address = Address::from_secp256k1(&key.public_key().to_bytes()).to_bech32();
             let client = node_client(ctx, &tx)?;
             let (chain_id, number, sequence) = signer_data(ctx, &tx, client.as_ref(), &address)?;
-            parts.sign(&key, sequence, &chain_id, number)?;
+            parts.sign(&key, tx.sign_mode.mode(), sequence, &chain_id, number)?;
+            write_document(&tx, &parts)
+        }
+        Command::Sign {
+            file,
+            from,
+            multisig: Some(multisig),
+            tx,
+        } => {
+            let parts = read_document(&file)?;
+            let ring = tx.keyring.open(ctx)?;
+            let key = ring.signing_key(&from)?;
+            let multisig = multisig_key(&ring, &multisig)?;
+            let member = key.public_key().to_bytes();
+            member_index(&multisig.1, &member)?;
+            let client = node_client(ctx, &tx)?;
+            let (chain_id, number, sequence) = signer_data(ctx, &tx, client.as_ref(), &multisig.0)?;
+            let bytes = parts.sign_bytes(SignMode::LegacyAminoJson, &chain_id, number, sequence)?;
+            let signature = key
+                .sign(&bytes)
+                .map_err(|e| anyhow::anyhow!("signing failed: {e}"))?;
+            let document = signature_document(&member, &signature.to_bytes(), sequence)?;
+            write_text(&tx, serde_json::to_string_pretty(&document)? + "\n")
+        }
+        Command::Multisign {
+            file,
+            multisig,
+            signatures,
+            tx,
+        } => {
+            let mut parts = read_document(&file)?;
+            let ring = tx.keyring.open(ctx)?;
+            let (address, key) = multisig_key(&ring, &multisig)?;
+            let client = node_client(ctx, &tx)?;
+            let (chain_id, number, sequence) = signer_data(ctx, &tx, client.as_ref(), &address)?;
+            let bytes = parts.sign_bytes(SignMode::LegacyAminoJson, &chain_id, number, sequence)?;
+            let mut collected = Vec::new();
+            for path in &signatures {
+                let (member, signature, signed_sequence) = read_signature(path)?;
+                let index =
+                    member_index(&key, &member).with_context(|| format!("{}", path.display()))?;
+                anyhow::ensure!(
+                    signed_sequence == sequence,
+                    "{} signs sequence {signed_sequence}; the multisig's is {sequence}",
+                    path.display()
+                );
+                surety_auth::verify_secp256k1(&member, &bytes, &signature).map_err(|_| {
+                    anyhow::anyhow!(
+                        "{}: the signature does not verify for this transaction (account \
+                         number {number}, sequence {sequence}, chain id {chain_id})",
+                        path.display()
+                    )
+                })?;
+                collected.push((index, signature));
+            }
+            parts.set_multisignature(&key, sequence, collected)?;
             write_document(&tx, &parts)
         }
         Command::Broadcast { file, tx } => {
