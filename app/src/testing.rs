@@ -15,6 +15,7 @@ use surety_framework::{Address, Ctx, Error, Evidence, GrpcCode};
 use surety_proto::cometbft::abci::*;
 use surety_proto::cometbft::types::{AbciParams, BlockIdFlag, BlockParams, ConsensusParams};
 use surety_proto::cosmos::base::abci::v1beta1::TxMsgData;
+use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
 use surety_proto::surety::oracle::v1::{FeedPrice, OracleVote};
 use surety_proto::Any;
 use surety_store::{Storage, StorageConfig};
@@ -757,9 +758,19 @@ pub struct SignOpts {
 
 /// A single-signer `SIGN_MODE_DIRECT` Cosmos transaction carrying `msgs`.
 pub fn sign_tx(key: &k256::ecdsa::SigningKey, msgs: Vec<Any>, o: &SignOpts) -> Vec<u8> {
+    sign_tx_in(SignMode::Direct, key, msgs, o)
+}
+
+/// As [`sign_tx`], signed in `mode` (DIRECT or LEGACY_AMINO_JSON). A message the amino
+/// encoder refuses leaves the signature over nothing, which the chain refuses in turn.
+pub fn sign_tx_in(
+    mode: SignMode,
+    key: &k256::ecdsa::SigningKey,
+    msgs: Vec<Any>,
+    o: &SignOpts,
+) -> Vec<u8> {
     use k256::ecdsa::signature::Signer;
     use surety_proto::cosmos::crypto::secp256k1::PubKey;
-    use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
     use surety_proto::cosmos::tx::v1beta1::{
         mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw,
     };
@@ -780,7 +791,7 @@ pub fn sign_tx(key: &k256::ecdsa::SigningKey, msgs: Vec<Any>, o: &SignOpts) -> V
             })),
             mode_info: Some(ModeInfo {
                 sum: Some(mode_info::Sum::Single(mode_info::Single {
-                    mode: SignMode::Direct as i32,
+                    mode: mode as i32,
                 })),
             }),
             sequence: o.sequence,
@@ -793,8 +804,22 @@ pub fn sign_tx(key: &k256::ecdsa::SigningKey, msgs: Vec<Any>, o: &SignOpts) -> V
         ..Default::default()
     };
     let (body_bytes, auth_info_bytes) = (body.encode_to_vec(), auth_info.encode_to_vec());
-    let doc =
-        surety_auth::sign_doc_bytes(&body_bytes, &auth_info_bytes, &o.chain_id, o.account_number);
+    let doc = match mode {
+        SignMode::LegacyAminoJson => surety_auth::amino_json_sign_bytes(
+            &body,
+            auth_info.fee.as_ref().expect("set above"),
+            &o.chain_id,
+            o.account_number,
+            o.sequence,
+        )
+        .unwrap_or_default(),
+        _ => surety_auth::sign_doc_bytes(
+            &body_bytes,
+            &auth_info_bytes,
+            &o.chain_id,
+            o.account_number,
+        ),
+    };
     let sig: k256::ecdsa::Signature = key.sign(&doc);
     TxRaw {
         body_bytes,

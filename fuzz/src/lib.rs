@@ -19,12 +19,13 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use surety_app::testing::{key_address, sign_tx, SignOpts};
+use surety_app::testing::{key_address, sign_tx_in, SignOpts};
 use surety_app::{App, AppConfig};
 use surety_framework::Address;
 use surety_genesis::AppState;
 use surety_proto::cometbft::abci::*;
 use surety_proto::cosmos::auth::v1beta1::{QueryAccountRequest, QueryAccountResponse};
+use surety_proto::cosmos::tx::signing::v1beta1::SignMode;
 use surety_proto::Any;
 use surety_store::{Storage, StorageConfig};
 use tendermint_abci::Application;
@@ -353,7 +354,13 @@ impl Fuzzer {
                 String::new()
             },
         };
-        let tx = sign_tx(&a.key, msgs, &opts);
+        // A fifth in amino JSON: the legacy encoder runs over every generated message.
+        let mode = if rng.gen_bool(0.2) {
+            SignMode::LegacyAminoJson
+        } else {
+            SignMode::Direct
+        };
+        let tx = sign_tx_in(mode, &a.key, msgs, &opts);
         (tx, (opts.sequence == a.sequence).then_some(i))
     }
 
