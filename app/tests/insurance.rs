@@ -389,6 +389,27 @@ fn depeg_and_impermanent_loss_cover_pay_their_formulas_in_the_same_block() {
     h.invariants().unwrap();
 }
 
+/// Depeg cover is not sold while its feed is below the trigger, and is sold again once the
+/// price recovers.
+#[test]
+fn depeg_cover_is_not_sold_during_a_depeg() {
+    let mut h = demo();
+    all_ok(h.block(
+        GENESIS_TIME + 10,
+        vec![
+            deposit_tx(&carol(), 2, 300_000 * USDC),
+            deposit_tx(&alice(), 1, 300_000 * USDC),
+        ],
+    ));
+    price_from(&mut h, GENESIS_TIME + 20, "USDC/USD", "0.95");
+    let err = buy(&mut h, &bob(), 2, 1_000 * USDC, 30).unwrap_err();
+    assert_eq!((err.codespace, err.code), ("policy", 12), "{}", err.log);
+    assert!(err.log.contains("below the 0.97 trigger"), "{}", err.log);
+    price_from(&mut h, GENESIS_TIME + 40, "USDC/USD", "0.99");
+    buy(&mut h, &bob(), 2, 1_000 * USDC, 30).unwrap();
+    h.invariants().unwrap();
+}
+
 /// The oracle keeps a day of prices (the demo's retention), pruned as blocks go by; liquidity
 /// cover claimed weeks later still starts from the price at purchase, frozen on the policy.
 #[test]

@@ -11,4 +11,5 @@ surety_framework::errors! { "policy";
     not_owner = 9, "not the policy owner";
     invalid_product = 10, "invalid product";
     no_entry_price = 11, "no oracle price to start the cover at";
+    sales_frozen = 12, "cover sales are frozen";
 }

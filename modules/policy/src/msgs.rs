@@ -251,6 +251,7 @@ pub fn buy_cover(
 ) -> Result<MsgBuyCoverResponse, Error> {
     let buyer = validate::address(&m.buyer, "buyer")?;
     let product = state::product(ctx, m.product_id)?;
+    refuse_known_depeg(oracle, ctx, &product)?;
     let entry = entry_price(oracle, ctx, &product)?;
     let order = crate::Order {
         product_id: m.product_id,
@@ -264,6 +265,38 @@ pub fn buy_cover(
         policy_id,
         premium: premium.to_string(),
     })
+}
+
+/// Depeg cover is not sold while its feed is already below the trigger: that would sell cover
+/// for a loss already under way (adverse selection).
+fn refuse_known_depeg(
+    oracle: &dyn OracleView,
+    ctx: &mut Ctx,
+    product: &Product,
+) -> Result<(), Error> {
+    let Some(trigger) = product
+        .trigger
+        .as_ref()
+        .filter(|_| product.cover_type == CoverType::Depeg as i32)
+    else {
+        return Ok(());
+    };
+    let Ok(threshold) = trigger.threshold.parse::<Dec>() else {
+        return Ok(());
+    };
+    let now = ctx.block.time_unix_secs;
+    match oracle.price_at(ctx, &trigger.feed, now)? {
+        Some(p) if p.price < threshold => {
+            let price = p.price.to_string();
+            Err(errors::sales_frozen(format!(
+                "{} is at {}, below the {} trigger: depeg cover is not sold during a depeg",
+                trigger.feed,
+                price.trim_end_matches('0').trim_end_matches('.'),
+                trigger.threshold
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Liquidity cover starts from the trigger feed's current price, frozen on the policy; it is not
