@@ -4,6 +4,8 @@
 
 mod support;
 
+use prost::Message;
+
 use support::*;
 use surety_app::testing::{TestChain, Tx, TxResult};
 use surety_framework::Address;
@@ -55,6 +57,20 @@ fn only_claim(h: &TestChain, policy: u64) -> claims::v1::Claim {
 
 /// The validators report `price` for `feed` in their votes of the block at `time` (an empty
 /// block), which records it at that time.
+/// The demo market with capital in both pools: carol's 300 000 USDC in pool 2 (the
+/// reinsurer), alice's in pool 1.
+fn capitalised() -> TestChain {
+    let mut h = demo();
+    all_ok(h.block(
+        GENESIS_TIME + 10,
+        vec![
+            deposit_tx(&carol(), 2, 300_000 * USDC),
+            deposit_tx(&alice(), 1, 300_000 * USDC),
+        ],
+    ));
+    h
+}
+
 fn price_from(h: &mut TestChain, time: i64, feed: &str, price: &str) {
     h.observed.insert(feed.into(), price.into());
     h.block(time, vec![]);
@@ -258,14 +274,7 @@ fn changing_a_product_after_a_purchase_does_not_change_that_policy() {
 #[test]
 fn reinsurance_splits_a_loss_by_quota_share_then_excess_of_loss() {
     // Demo pool 1 cedes 20% quota share and an excess of loss of 30 000 over 20 000 to pool 2.
-    let mut h = demo();
-    all_ok(h.block(
-        GENESIS_TIME + 10,
-        vec![
-            deposit_tx(&carol(), 2, 300_000 * USDC),
-            deposit_tx(&alice(), 1, 300_000 * USDC),
-        ],
-    ));
+    let mut h = capitalised();
     let (policy, _) = buy(&mut h, &bob(), 1, 100_000 * USDC, 60).unwrap();
     let (cash1, cash2, bob_before) = (pool_cash(&h, 1), pool_cash(&h, 2), usdc(&h, &bob()));
     let at = h.time;
@@ -329,14 +338,7 @@ fn the_capital_requirement_refuses_sales_stops_and_restarts_them() {
 
 #[test]
 fn depeg_and_impermanent_loss_cover_pay_their_formulas_in_the_same_block() {
-    let mut h = demo();
-    all_ok(h.block(
-        GENESIS_TIME + 10,
-        vec![
-            deposit_tx(&carol(), 2, 300_000 * USDC),
-            deposit_tx(&alice(), 1, 300_000 * USDC),
-        ],
-    ));
+    let mut h = capitalised();
     let r = h.block(
         GENESIS_TIME + 20,
         vec![
@@ -389,18 +391,55 @@ fn depeg_and_impermanent_loss_cover_pay_their_formulas_in_the_same_block() {
     h.invariants().unwrap();
 }
 
+/// Protocol cover is not sold while an incident on its protocol is reported and undecided
+/// (other protocols' cover is), and is sold again once the incident is decided.
+#[test]
+fn protocol_cover_is_not_sold_while_an_incident_on_it_is_open() {
+    let mut h = capitalised();
+    let report = oracle::v1::MsgReportIncident {
+        reporter: reporter().to_bech32(),
+        protocol: "aave-v3".into(),
+        time: GENESIS_TIME + 5,
+        description: "exploit".into(),
+        evidence: "https://example.com/postmortem".into(),
+    };
+    let id = oracle::v1::MsgReportIncidentResponse::decode(
+        h.exec(&reporter(), any(&report)).unwrap().as_slice(),
+    )
+    .unwrap()
+    .incident_id;
+    let err = buy(&mut h, &bob(), 1, 1_000 * USDC, 30).unwrap_err();
+    assert_eq!((err.codespace, err.code), ("policy", 12), "{}", err.log);
+    assert!(
+        err.log.contains(&format!("incident {id} on aave-v3")),
+        "{}",
+        err.log
+    );
+    buy(&mut h, &bob(), 4, 1_000 * USDC, 30).expect("another protocol's cover sells");
+    let attestations = h
+        .validator_operators()
+        .iter()
+        .map(|op| {
+            Tx::new(
+                op,
+                any(&oracle::v1::MsgAttestIncident {
+                    validator: op.to_bech32(),
+                    incident_id: id,
+                    confirm: true,
+                }),
+            )
+        })
+        .collect();
+    all_ok(h.block(h.time + 1, attestations));
+    buy(&mut h, &bob(), 1, 1_000 * USDC, 30).expect("sold again once the incident is decided");
+    h.invariants().unwrap();
+}
+
 /// Depeg cover is not sold while its feed is below the trigger, and is sold again once the
 /// price recovers.
 #[test]
 fn depeg_cover_is_not_sold_during_a_depeg() {
-    let mut h = demo();
-    all_ok(h.block(
-        GENESIS_TIME + 10,
-        vec![
-            deposit_tx(&carol(), 2, 300_000 * USDC),
-            deposit_tx(&alice(), 1, 300_000 * USDC),
-        ],
-    ));
+    let mut h = capitalised();
     price_from(&mut h, GENESIS_TIME + 20, "USDC/USD", "0.95");
     let err = buy(&mut h, &bob(), 2, 1_000 * USDC, 30).unwrap_err();
     assert_eq!((err.codespace, err.code), ("policy", 12), "{}", err.log);
@@ -414,14 +453,7 @@ fn depeg_cover_is_not_sold_during_a_depeg() {
 /// cover claimed weeks later still starts from the price at purchase, frozen on the policy.
 #[test]
 fn impermanent_loss_cover_outlives_the_oracle_price_history() {
-    let mut h = demo();
-    all_ok(h.block(
-        GENESIS_TIME + 10,
-        vec![
-            deposit_tx(&carol(), 2, 300_000 * USDC),
-            deposit_tx(&alice(), 1, 300_000 * USDC),
-        ],
-    ));
+    let mut h = capitalised();
     let (il, _) = buy(&mut h, &dave(), 3, 10_000 * USDC, 60).unwrap();
     assert_eq!(policy_of(&h, il).entry_price, "3000.000000000000000000");
     // Twenty days of blocks, an hour apart: the history of the purchase day is pruned.
@@ -738,9 +770,12 @@ fn bad_claims_and_purchases_are_refused_with_clear_errors_and_change_nothing() {
             file_tx(&bob(), policy, "not-a-number", 0),
             file_tx(&bob(), 999, "1", 0),
             buy_tx(&bob(), 99, USDC, 30),
-            buy_tx(&bob(), 1, USDC, 5),
-            buy_tx(&bob(), 1, 0, 30),
-            buy_tx(&bob(), 1, 2_000_000 * USDC, 30),
+            // Aave cover is frozen while its incident is pending; the custody product (4) has
+            // the same terms and is on sale.
+            buy_tx(&bob(), 1, USDC, 30),
+            buy_tx(&bob(), 4, USDC, 5),
+            buy_tx(&bob(), 4, 0, 30),
+            buy_tx(&bob(), 4, 2_000_000 * USDC, 30),
             deposit_tx(&bob(), 1, 0),
             deposit_tx(&bob(), 9, USDC),
             Tx::new(
@@ -767,6 +802,7 @@ fn bad_claims_and_purchases_are_refused_with_clear_errors_and_change_nothing() {
             ("claims", 13),
             ("policy", 8),
             ("policy", 2),
+            ("policy", 12),
             ("policy", 4),
             // A zero cover fails the message's stateless check, in CheckTx.
             ("sdk", 10),

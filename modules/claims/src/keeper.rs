@@ -833,6 +833,10 @@ impl<O: OracleView> OracleView for Memo<'_, O> {
         self.inner.incident(ctx, id)
     }
 
+    fn open_incident(&self, ctx: &mut Ctx, protocol: &str) -> Result<Option<u64>, Error> {
+        self.inner.open_incident(ctx, protocol)
+    }
+
     fn confirmed_at(&self, ctx: &mut Ctx, height: u64) -> Result<Vec<IncidentView>, Error> {
         self.inner.confirmed_at(ctx, height)
     }
@@ -866,6 +870,9 @@ mod tests {
             Ok(Vec::new())
         }
         fn incident(&self, _: &mut Ctx, _: u64) -> Result<Option<IncidentView>, Error> {
+            Ok(None)
+        }
+        fn open_incident(&self, _: &mut Ctx, _: &str) -> Result<Option<u64>, Error> {
             Ok(None)
         }
         fn confirmed_at(&self, _: &mut Ctx, _: u64) -> Result<Vec<IncidentView>, Error> {

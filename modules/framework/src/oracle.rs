@@ -35,6 +35,9 @@ pub trait OracleView: Send + Sync {
 
     fn incident(&self, ctx: &mut Ctx, id: u64) -> Result<Option<IncidentView>, Error>;
 
+    /// An incident on `protocol` reported and not yet decided (the lowest id), if any.
+    fn open_incident(&self, ctx: &mut Ctx, protocol: &str) -> Result<Option<u64>, Error>;
+
     /// Incidents confirmed in the block at `height`.
     fn confirmed_at(&self, ctx: &mut Ctx, height: u64) -> Result<Vec<IncidentView>, Error>;
 

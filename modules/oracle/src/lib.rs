@@ -49,6 +49,8 @@ const DEADLINES: u8 = 0x08;
 const CONFIRMED_AT: u8 = 0x09;
 const UPDATED_AT: u8 = 0x0a;
 const VE_ENABLE_HEIGHT: &[u8] = &[0x0b];
+/// Incidents reported and not yet decided, by protocol: `[OPEN][len u16][protocol][id]`.
+const OPEN: u8 = 0x0e;
 
 /// Pending incidents by attestation deadline: `[DEADLINES][time][id]`.
 const DEADLINE_QUEUE: DeadlineQueue = DeadlineQueue::new(STORE, DEADLINES);
@@ -76,6 +78,17 @@ fn incident_key(id: u64) -> Vec<u8> {
 
 fn attestation_key(id: u64, validator: &[u8]) -> Vec<u8> {
     [&[ATTESTATIONS][..], &id.to_be_bytes(), validator].concat()
+}
+
+fn open_prefix(protocol: &str) -> Vec<u8> {
+    // Protocol names are at most MAX_NAME (128) bytes; the length keeps one name's entries from
+    // running into another's that it prefixes.
+    let len = u16::try_from(protocol.len()).unwrap_or(u16::MAX);
+    [&[OPEN][..], &len.to_be_bytes(), protocol.as_bytes()].concat()
+}
+
+fn open_key(protocol: &str, id: u64) -> Vec<u8> {
+    [open_prefix(protocol), id.to_be_bytes().to_vec()].concat()
 }
 
 fn height_key(tag: u8, height: u64, rest: &[u8]) -> Vec<u8> {
@@ -286,6 +299,7 @@ impl Oracle {
             ..Default::default()
         };
         ctx.put_msg(STORE, incident_key(id), &incident)?;
+        ctx.put(STORE, open_key(&incident.protocol, id), Vec::new())?;
         DEADLINE_QUEUE.push(ctx, incident.deadline, &id.to_be_bytes())?;
         ctx.emit(
             Event::new("incident_reported")
@@ -364,6 +378,7 @@ impl Oracle {
     /// it), rejected forfeits the bond to the treasury.
     fn decide(&self, ctx: &mut Ctx, incident: &mut Incident, confirmed: bool) -> Result<(), Error> {
         DEADLINE_QUEUE.remove(ctx, incident.deadline, &incident.id.to_be_bytes())?;
+        ctx.delete(STORE, open_key(&incident.protocol, incident.id))?;
         incident.decided_height = ctx.block.height;
         let bond = coins(&incident.bond)?;
         let reporter = Address::from_bech32(&incident.reporter)?;
@@ -566,6 +581,16 @@ impl OracleView for Oracle {
         Ok(ctx.get_msg::<Incident>(STORE, &incident_key(id))?.map(view))
     }
 
+    fn open_incident(&self, ctx: &mut Ctx, protocol: &str) -> Result<Option<u64>, Error> {
+        let prefix = open_prefix(protocol);
+        Ok(ctx
+            .range(STORE, &prefix, None, 1)?
+            .first()
+            .and_then(|(key, _)| key.get(prefix.len()..))
+            .and_then(|id| <[u8; 8]>::try_from(id).ok())
+            .map(u64::from_be_bytes))
+    }
+
     fn confirmed_at(&self, ctx: &mut Ctx, height: u64) -> Result<Vec<IncidentView>, Error> {
         let prefix = height_key(CONFIRMED_AT, height, &[]);
         let mut out = Vec::new();
@@ -671,6 +696,9 @@ impl<R: ProtocolRegistry + Clone + 'static> Module for OracleModule<R> {
         }
         for i in g.incidents {
             let id = ctx.next_id(STORE, NEXT_INCIDENT_ID)?;
+            if i.status == IncidentStatus::Pending as i32 {
+                ctx.put(STORE, open_key(&i.protocol, id), Vec::new())?;
+            }
             ctx.put_msg(STORE, incident_key(id), &Incident { id, ..i })?;
         }
         Ok(())

@@ -251,7 +251,7 @@ pub fn buy_cover(
 ) -> Result<MsgBuyCoverResponse, Error> {
     let buyer = validate::address(&m.buyer, "buyer")?;
     let product = state::product(ctx, m.product_id)?;
-    refuse_known_depeg(oracle, ctx, &product)?;
+    refuse_known_loss(oracle, ctx, &product)?;
     let entry = entry_price(oracle, ctx, &product)?;
     let order = crate::Order {
         product_id: m.product_id,
@@ -267,13 +267,23 @@ pub fn buy_cover(
     })
 }
 
-/// Depeg cover is not sold while its feed is already below the trigger: that would sell cover
-/// for a loss already under way (adverse selection).
-fn refuse_known_depeg(
+/// No cover is sold for a loss already under way (adverse selection): protocol cover while an
+/// incident on its protocol is reported and not yet decided, depeg cover while its feed is below
+/// the trigger.
+fn refuse_known_loss(
     oracle: &dyn OracleView,
     ctx: &mut Ctx,
     product: &Product,
 ) -> Result<(), Error> {
+    if !product.protocol.is_empty() {
+        if let Some(id) = oracle.open_incident(ctx, &product.protocol)? {
+            return Err(errors::sales_frozen(format!(
+                "incident {id} on {} is reported and not yet decided: its cover is not sold \
+                 until it is",
+                product.protocol
+            )));
+        }
+    }
     let Some(trigger) = product
         .trigger
         .as_ref()
