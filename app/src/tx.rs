@@ -443,11 +443,20 @@ fn verify_signature(
     mode: Option<&mode_info::Sum>,
     signature: &[u8],
 ) -> Result<(), Error> {
-    let check = |ctx: &mut Ctx, key: &[u8], mode: i32, signature: &[u8]| {
+    // A multisig's members all sign the same bytes for a mode: build them once per mode (amino
+    // JSON re-encodes every message), not once per member.
+    let mut built: Vec<(i32, Vec<u8>)> = Vec::new();
+    let mut check = |ctx: &mut Ctx, key: &[u8], mode: i32, signature: &[u8]| {
         ctx.gas
             .consume(params.sig_verify_cost_secp256k1, "ante verify: secp256k1")?;
-        let bytes = sign_bytes(tx, mode, data)?;
-        surety_auth::verify_secp256k1(key, &bytes, signature).map_err(|_| {
+        let at = match built.iter().position(|(m, _)| *m == mode) {
+            Some(at) => at,
+            None => {
+                built.push((mode, sign_bytes(tx, mode, data)?));
+                built.len() - 1
+            }
+        };
+        surety_auth::verify_secp256k1(key, &built[at].1, signature).map_err(|_| {
             sdk::unauthorized(format!(
                 "signature verification failed; please verify account number ({}) and chain-id ({})",
                 data.account_number, data.chain_id
