@@ -11,34 +11,6 @@ use surety_app::testing::{TestChain, Tx, TxResult};
 use surety_framework::Address;
 use surety_proto::surety::{claims, oracle, policy, pool};
 
-fn set_pools_and_products(
-    state: &mut surety_genesis::AppState,
-    pools: Vec<pool::v1::Pool>,
-    products: Vec<policy::v1::Product>,
-) {
-    let mut p = surety_genesis::demo::pools();
-    p.pools = pools;
-    set_section(state, "pool", &p);
-    set_section(
-        state,
-        "policy",
-        &policy::v1::GenesisState {
-            params: None,
-            products,
-            policies: vec![],
-        },
-    );
-}
-
-/// Every transaction of a block succeeded; their responses.
-fn all_ok(results: Vec<TxResult>) -> Vec<Vec<u8>> {
-    results
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| r.unwrap_or_else(|e| panic!("tx {i}: {e:?}")))
-        .collect()
-}
-
 /// The one claim on `policy`: parametric cover is paid without anyone filing, in the block
 /// whose oracle state set off its trigger (a confirmed incident of its protocol).
 fn only_claim(h: &TestChain, policy: u64) -> claims::v1::Claim {
@@ -57,20 +29,6 @@ fn only_claim(h: &TestChain, policy: u64) -> claims::v1::Claim {
 
 /// The validators report `price` for `feed` in their votes of the block at `time` (an empty
 /// block), which records it at that time.
-/// The demo market with capital in both pools: carol's 300 000 USDC in pool 2 (the
-/// reinsurer), alice's in pool 1.
-fn capitalised() -> TestChain {
-    let mut h = demo();
-    all_ok(h.block(
-        GENESIS_TIME + 10,
-        vec![
-            deposit_tx(&carol(), 2, 300_000 * USDC),
-            deposit_tx(&alice(), 1, 300_000 * USDC),
-        ],
-    ));
-    h
-}
-
 fn price_from(h: &mut TestChain, time: i64, feed: &str, price: &str) {
     h.observed.insert(feed.into(), price.into());
     h.block(time, vec![]);
@@ -102,6 +60,7 @@ fn a_quote_is_exactly_what_the_purchase_charges() {
                 cover: (40_000 * USDC).to_string(),
                 term_days: 90,
                 max_premium: (premium - 1).to_string(),
+                validator: String::new(),
             }),
         )
         .unwrap_err();
@@ -369,14 +328,15 @@ fn depeg_and_impermanent_loss_cover_pay_their_formulas_in_the_same_block() {
         "10 000 × (1 − 0.90)"
     );
     assert_eq!(usdc(&h, &bob()) - before, 1_000 * USDC);
-    // Paid once: the cover is spent.
+    // Paid for this depth: filing again at the same price pays nothing more (a deeper depeg
+    // would pay the difference; see underwriting.rs).
     let again = h
         .block(GENESIS_TIME + 170, vec![file_tx(&bob(), depeg, "", 0)])
         .remove(0)
         .unwrap_err();
     assert_eq!(
         (again.codespace, again.code),
-        ("claims", 4),
+        ("claims", 5),
         "{}",
         again.log
     );
@@ -501,27 +461,6 @@ fn liquidity_cover_is_not_sold_without_a_price_to_start_from() {
     assert_eq!((err.codespace, err.code), ("policy", 11), "{}", err.log);
     assert_eq!(usdc(&h, &dave()), before);
     h.invariants().unwrap();
-}
-
-fn stake_tx(who: &Address, amount: u128) -> Tx {
-    Tx::new(
-        who,
-        any(&claims::v1::MsgStakeAssessor {
-            assessor: who.to_bech32(),
-            amount: amount.to_string(),
-        }),
-    )
-}
-
-fn vote_tx(who: &Address, claim: u64, approve: bool) -> Tx {
-    Tx::new(
-        who,
-        any(&claims::v1::MsgVoteClaim {
-            assessor: who.to_bech32(),
-            claim_id: claim,
-            approve,
-        }),
-    )
 }
 
 /// The ids of the claims `Query/Appeals` lists (one page: there are few here).

@@ -30,9 +30,11 @@ const BLOCKS: u32 = 2_000;
 const ACTORS: u8 = 8;
 /// Products 1 to 4 are the demo's; 5 and 6 are more protocol cover, so that one exploit season
 /// can hit several products in one block.
-const PRODUCTS: u64 = 6;
+const PRODUCTS: u64 = 7;
+/// The demo's slashing cover, written by pool 3 (SURE).
+const SLASHING_PRODUCT: u64 = 5;
 /// The incident-triggered products and their protocols.
-const PROTOCOLS: [(u64, &str); 3] = [(1, "aave-v3"), (5, "compound-v3"), (6, "curve")];
+const PROTOCOLS: [(u64, &str); 3] = [(1, "aave-v3"), (6, "compound-v3"), (7, "curve")];
 /// Validator 1 (the smallest) is the one that goes offline for a stretch and is jailed.
 const FLAKY: u8 = 1;
 
@@ -78,10 +80,13 @@ fn market_genesis() -> serde_json::Value {
 
             let mut products = surety_genesis::demo::products();
             let aave = products.products[0].clone();
+            // Compound's cover in force is capped across pools; a Curve policy may take at most
+            // 5% of its capacity, and counts only ten minutes after it starts.
             products.products.push(policy::Product {
                 name: "Compound v3 protocol cover".into(),
                 protocol: "compound-v3".into(),
                 annual_base_rate_bps: 300,
+                max_cover_in_force: (3_000_000 * USDC).to_string(),
                 ..aave.clone()
             });
             products.products.push(policy::Product {
@@ -89,6 +94,8 @@ fn market_genesis() -> serde_json::Value {
                 protocol: "curve".into(),
                 annual_base_rate_bps: 350,
                 deductible_bps: 0,
+                max_policy_share_bps: 500,
+                waiting_period_secs: 600,
                 ..aave
             });
             set_section(state, "policy", &products);
@@ -100,9 +107,9 @@ fn market_genesis() -> serde_json::Value {
             let mut pools = surety_genesis::demo::pools();
             pools.pools[0]
                 .products
-                .extend([weight(5, 5_000), weight(6, 4_000)]);
-            // The reinsurer of pool 1 writes products 1, 2 and 5 directly as well.
-            pools.pools[1].products = vec![weight(1, 4_000), weight(2, 3_000), weight(5, 5_000)];
+                .extend([weight(6, 5_000), weight(7, 4_000)]);
+            // The reinsurer of pool 1 writes products 1, 2 and 6 directly as well.
+            pools.pools[1].products = vec![weight(1, 4_000), weight(2, 3_000), weight(6, 5_000)];
             set_section(state, "pool", &pools);
         },
     )
@@ -140,9 +147,10 @@ fn all_claims(h: &TestChain) -> Vec<claims::Claim> {
     h.read(|ctx| surety_claims::state::claims(ctx).unwrap())
 }
 
-/// Pool 1 (direct, reinsured) and pool 2 (its reinsurer, writing direct cover too).
+/// Pool 1 (direct, reinsured), pool 2 (its reinsurer, writing direct cover too) and pool 3
+/// (SURE, slashing cover).
 fn all_pools(h: &TestChain) -> Vec<pool::PoolView> {
-    vec![pool_view(h, 1), pool_view(h, 2)]
+    vec![pool_view(h, 1), pool_view(h, 2), pool_view(h, 3)]
 }
 
 fn incident_status(h: &TestChain, id: u64) -> i32 {
@@ -223,6 +231,8 @@ struct Sim {
     /// usure burned by slashes, which the supply check allows for.
     burned: u128,
     paid_seen: BTreeSet<u64>,
+    /// Incidents the pools paid losses for, for recoveries.
+    paid_incidents: BTreeSet<String>,
 }
 
 fn any_event(h: &TestChain) -> impl Iterator<Item = &surety_proto::cometbft::abci::Event> {
@@ -285,10 +295,10 @@ fn step(h: &mut TestChain, rng: &mut ChaCha8Rng, sim: &mut Sim) {
         let product = PROTOCOLS.iter().find(|(_, p)| *p == protocol).unwrap().0;
         let mut automatic = Vec::new();
         let covered = policies_under(h, surety_policy::state::product_policies_prefix(product));
-        for p in covered
-            .iter()
-            .filter(|p| !p.claimed && p.start <= at && at < p.end)
-        {
+        for p in covered.iter().filter(|p| {
+            let waiting = p.terms.as_ref().unwrap().waiting_period_secs;
+            !p.claimed && p.start + waiting <= at && at < p.end
+        }) {
             let grace = p.terms.as_ref().unwrap().grace_period_secs;
             let live = time < p.end;
             if live && rng.gen_bool(0.5) {
@@ -423,7 +433,7 @@ fn step(h: &mut TestChain, rng: &mut ChaCha8Rng, sim: &mut Sim) {
             0..=14 => {
                 // Providers bring less than buyers want to cover, so the pools sell up to their
                 // requirement and losses can push them below it.
-                let pool_id = 1 + salt % 2;
+                let pool_id = 1 + salt % 3;
                 let mut t = deposit_tx(&who, pool_id, amount / 8);
                 if salt % 5 == 0 {
                     t = t.fee("2000usure");
@@ -431,7 +441,7 @@ fn step(h: &mut TestChain, rng: &mut ChaCha8Rng, sim: &mut Sim) {
                 txs.push((What::Note("deposit"), t));
             }
             15..=21 => {
-                let pool_id = 1 + salt % 2;
+                let pool_id = 1 + salt % 3;
                 let position =
                     h.read(|ctx| surety_pool::state::position(ctx, pool_id, &who.0).unwrap());
                 let shares: u128 = position.map_or(0, |p| p.shares.parse().unwrap_or(0));
@@ -448,14 +458,28 @@ fn step(h: &mut TestChain, rng: &mut ChaCha8Rng, sim: &mut Sim) {
                 What::Note("complete withdraw"),
                 any(&pool::MsgCompleteWithdraw {
                     provider: who.to_bech32(),
-                    pool_id: 1 + salt % 2,
+                    pool_id: 1 + salt % 3,
                 }),
             )),
             30..=59 => {
                 let product = 1 + salt % PRODUCTS;
                 let days = 28 + (salt / 7 % 200) as u32;
-                let cover = amount / 4 + USDC;
-                txs.push((What::Buy, buy_tx(&who, product, cover, days)));
+                if product == SLASHING_PRODUCT {
+                    // A delegator insures (part of) a delegation; more than it is refused.
+                    let cover = sure(salt % 300 + 1);
+                    let buy = any(&policy::MsgBuyCover {
+                        buyer: who.to_bech32(),
+                        product_id: product,
+                        cover: cover.amount,
+                        term_days: days,
+                        max_premium: u128::MAX.to_string(),
+                        validator: validator_operator(salt).to_bech32_with(VALIDATOR_PREFIX),
+                    });
+                    txs.push((What::Buy, Tx::new(&who, buy)));
+                } else {
+                    let cover = amount / 4 + USDC;
+                    txs.push((What::Buy, buy_tx(&who, product, cover, days)));
+                }
             }
             60..=64 => {
                 if let Some(p) = policies_of(h, &who).iter().find(|p| !p.claimed) {
@@ -607,6 +631,32 @@ fn step(h: &mut TestChain, rng: &mut ChaCha8Rng, sim: &mut Sim) {
                     }),
                 ));
             }
+            125..=127 => {
+                // Stolen funds come back: whoever holds them returns a part to the pools that
+                // paid the incident.
+                if let Some(incident) = sim
+                    .paid_incidents
+                    .iter()
+                    .nth(salt as usize % sim.paid_incidents.len().max(1))
+                {
+                    let denom = if incident.starts_with("slash:") {
+                        "usure"
+                    } else {
+                        "uusdc"
+                    };
+                    txs.push(tx(
+                        What::Note("recovery"),
+                        any(&claims::MsgRecordRecovery {
+                            sender: who.to_bech32(),
+                            incident: incident.clone(),
+                            amount: Some(surety_proto::cosmos::base::v1beta1::Coin {
+                                denom: denom.into(),
+                                amount: (amount / 16).to_string(),
+                            }),
+                        }),
+                    ));
+                }
+            }
             _ => {
                 let active: Vec<_> = proposals
                     .iter()
@@ -689,6 +739,8 @@ fn after_block(
                 }
             }
             "pool_loss" => {
+                sim.paid_incidents
+                    .insert(attr(e, "incident").unwrap().to_string());
                 let pool: u64 = attr(e, "pool_id").unwrap().parse().unwrap();
                 losing.insert(pool);
                 let reinsurer = attr(e, "reinsurer_pool_id").map(|r| r.parse::<u64>().unwrap());
@@ -732,6 +784,18 @@ fn after_block(
             What::Note(name) => sim.tally.note(name, &r),
             What::Buy => {
                 sim.tally.note("buy", &r);
+                match &r {
+                    Err(e) if e.codespace == "policy" && e.code == 12 => {
+                        sim.tally.saw("sale frozen by an open incident", 1)
+                    }
+                    Err(e) if e.codespace == "policy" && e.code == 13 => {
+                        sim.tally.saw("policy above its share of capacity", 1)
+                    }
+                    Err(e) if e.codespace == "policy" && e.code == 14 => {
+                        sim.tally.saw("slashing cover above the delegation", 1)
+                    }
+                    _ => {}
+                }
                 if let Ok((id, _)) = bought(r) {
                     assert_sale_kept_requirement(h, id, &losing);
                 }
@@ -906,6 +970,12 @@ fn check(h: &TestChain, genesis_supply: &BTreeMap<String, u128>, sim: &mut Sim) 
         .filter(|c| c.status == ClaimStatus::Paid as i32 && sim.paid_seen.insert(c.id))
     {
         let p = policy_of(h, c.policy_id);
+        if !p.claimed {
+            sim.tally.saw("partial claim, cover left in force", 1);
+        }
+        if p.product_id == SLASHING_PRODUCT {
+            sim.tally.saw("slashing cover payout", 1);
+        }
         let cover: u128 = p.cover.parse().unwrap();
         let deductible = p.terms.unwrap().deductible_bps as u128;
         let paid: u128 = c.payout.parse().unwrap();
@@ -980,6 +1050,12 @@ fn a_seeded_random_market_keeps_its_invariants_and_replays_to_the_same_app_hash(
         "sales resumed",
         "jailed for downtime",
         "unjail",
+        "recovery",
+        "partial claim, cover left in force",
+        "sale frozen by an open incident",
+        "slashing cover above the delegation",
+        "slashing cover payout",
+        "policy above its share of capacity",
     ] {
         assert!(
             tally.ok.get(what).copied().unwrap_or(0) > 0,

@@ -109,6 +109,7 @@ fn buy(n: u64) -> Tx {
             cover: USDC.to_string(),
             term_days: 365,
             max_premium: USDC.to_string(),
+            validator: String::new(),
         }),
     );
     tx.gas = BUY_GAS;

@@ -1,6 +1,6 @@
-//! The localnet's demo market: two pools (a direct pool reinsured by a reinsurance pool), four
-//! products covering each claim path, oracle feeds with starting prices, and periods short enough
-//! to watch a claim go from filing to payout in minutes.
+//! The localnet's demo market: three pools (a direct pool reinsured by a reinsurance pool, and a
+//! SURE pool for slashing cover), five products covering each claim path, oracle feeds with
+//! starting prices, and periods short enough to watch a claim go from filing to payout in minutes.
 
 use crate::AppState;
 use serde_json::Value;
@@ -50,6 +50,14 @@ pub fn pools() -> pool::v1::GenesisState {
                 name: "Reinsurance".into(),
                 denom: "uusdc".into(),
                 leverage_bps: 10_000,
+                ..Default::default()
+            },
+            // Staked SURE backing delegators against their validators' slashes.
+            Pool {
+                name: "Validator slashing".into(),
+                denom: "usure".into(),
+                products: vec![weight(5, 10_000)],
+                leverage_bps: 20_000,
                 ..Default::default()
             },
         ],
@@ -115,6 +123,15 @@ pub fn products() -> policy::v1::GenesisState {
                 annual_base_rate_bps: 300,
                 deductible_bps: 1_000,
                 claim_mode: ClaimMode::Assessed as i32,
+                ..base.clone()
+            },
+            Product {
+                name: "Validator slashing cover".into(),
+                cover_type: CoverType::Slashing as i32,
+                denom: "usure".into(),
+                annual_base_rate_bps: 200,
+                claim_mode: ClaimMode::Parametric as i32,
+                max_cover: (1_000_000 * USDC).to_string(),
                 ..base
             },
         ],

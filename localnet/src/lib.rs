@@ -64,7 +64,11 @@ pub const VALIDATOR_BOND: &str = "100000000000usure";
 pub const DEMO_COINS: &str = "100000000000usure,1000000000000uusdc";
 /// Capital the localnet puts into the demo pools on first start: (pool id, amount), from the
 /// last demo account.
-pub const SEED_CAPITAL: [(u64, &str); 2] = [(2, "300000000000uusdc"), (1, "500000000000uusdc")];
+pub const SEED_CAPITAL: [(u64, &str); 3] = [
+    (2, "300000000000uusdc"),
+    (1, "500000000000uusdc"),
+    (3, "50000000000usure"),
+];
 /// Nodes' minimum gas prices.
 pub const MIN_GAS_PRICES: &str = "0.0025usure";
 /// A fee that covers a simple transaction at [`MIN_GAS_PRICES`] with 200k gas.

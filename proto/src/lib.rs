@@ -122,7 +122,7 @@ surety_type_urls! {
     ],
     claims: [
         MsgFileClaim, MsgStakeAssessor, MsgUnstakeAssessor, MsgVoteClaim, MsgAppealClaim,
-        MsgResolveAppeal, MsgUpdateParams,
+        MsgResolveAppeal, MsgUpdateParams, MsgRecordRecovery,
     ],
     oracle: [MsgReportIncident, MsgAttestIncident, MsgUpdateParams],
 }

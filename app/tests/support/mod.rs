@@ -114,6 +114,54 @@ pub fn set_section<T: serde::Serialize>(state: &mut AppState, name: &str, sectio
         .insert(name.into(), serde_json::to_value(section).unwrap());
 }
 
+/// The demo market with capital in both pools: carol's 300 000 USDC in pool 2 (the
+/// reinsurer), alice's in pool 1.
+pub fn capitalised() -> TestChain {
+    let mut h = demo();
+    all_ok(h.block(
+        GENESIS_TIME + 10,
+        vec![
+            deposit_tx(&carol(), 2, 300_000 * USDC),
+            deposit_tx(&alice(), 1, 300_000 * USDC),
+        ],
+    ));
+    h
+}
+
+/// Replaces the demo's pools and products (keeping the demo's pool params).
+pub fn set_pools_and_products(
+    state: &mut AppState,
+    pools: Vec<pool::v1::Pool>,
+    products: Vec<policy::v1::Product>,
+) {
+    let mut p = surety_genesis::demo::pools();
+    p.pools = pools;
+    set_section(state, "pool", &p);
+    set_section(
+        state,
+        "policy",
+        &policy::v1::GenesisState {
+            params: None,
+            products,
+            policies: vec![],
+        },
+    );
+}
+
+/// The error is the module's `codespace`/`code`; its log is shown if not.
+pub fn assert_error(e: &Error, codespace: &str, code: u32) {
+    assert_eq!((e.codespace, e.code), (codespace, code), "{}", e.log);
+}
+
+/// Every transaction of a block succeeded; their responses.
+pub fn all_ok(results: Vec<TxResult>) -> Vec<Vec<u8>> {
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.unwrap_or_else(|e| panic!("tx {i}: {e:?}")))
+        .collect()
+}
+
 pub fn balance(h: &TestChain, who: &Address, denom: &str) -> u128 {
     let r: QueryBalanceResponse = h
         .query(
@@ -219,6 +267,7 @@ pub fn buy_tx(who: &Address, product: u64, cover: u128, days: u32) -> Tx {
             cover: cover.to_string(),
             term_days: days,
             max_premium: u128::MAX.to_string(),
+            validator: String::new(),
         }),
     )
 }
@@ -253,6 +302,27 @@ pub fn file_tx(who: &Address, policy: u64, incident: &str, loss: u128) -> Tx {
             incident: incident.into(),
             loss: loss.to_string(),
             evidence: "https://example.com/postmortem".into(),
+        }),
+    )
+}
+
+pub fn stake_tx(who: &Address, amount: u128) -> Tx {
+    Tx::new(
+        who,
+        any(&claims::v1::MsgStakeAssessor {
+            assessor: who.to_bech32(),
+            amount: amount.to_string(),
+        }),
+    )
+}
+
+pub fn vote_tx(who: &Address, claim: u64, approve: bool) -> Tx {
+    Tx::new(
+        who,
+        any(&claims::v1::MsgVoteClaim {
+            assessor: who.to_bech32(),
+            claim_id: claim,
+            approve,
         }),
     )
 }

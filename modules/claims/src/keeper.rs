@@ -106,7 +106,8 @@ impl<O: OracleView> Keeper<O> {
         }
         if policy.claimed {
             return Err(errors::not_claimable(format!(
-                "policy {policy_id} was already paid"
+                "policy {policy_id}'s cover of {} is used up by paid claims",
+                policy.cover
             )));
         }
         if ctx.get(STORE, &state::open_key(policy_id))?.is_some() {
@@ -121,7 +122,19 @@ impl<O: OracleView> Keeper<O> {
                 policy.start, policy.end, terms.grace_period_secs
             )));
         }
-        let cover = amount(&policy.cover)?;
+        let counts_from = policy
+            .start
+            .saturating_add(terms.waiting_period_secs.max(0));
+        if terms.claim_mode != ClaimMode::Parametric as i32 && as_of < counts_from {
+            return Err(errors::not_claimable(format!(
+                "policy {policy_id}'s cover counts from {counts_from}, after its {}s waiting \
+                 period; the claim is judged at {as_of}",
+                terms.waiting_period_secs
+            )));
+        }
+        if !incident.is_empty() {
+            state::refuse_paid_incident(ctx, policy_id, incident)?;
+        }
         let id = ctx.next_id(STORE, state::NEXT_CLAIM_ID)?;
         state::index_new_claim(ctx, policy_id, id)?;
         let mut claim = Claim {
@@ -135,7 +148,10 @@ impl<O: OracleView> Keeper<O> {
             ..Default::default()
         };
         if terms.claim_mode == ClaimMode::Parametric as i32 {
-            let hit = triggers::evaluate(oracle, ctx, &policy, &terms, cover, incident, as_of)?;
+            let hit = triggers::evaluate(oracle, ctx, &policy, &terms, incident, as_of)?;
+            if hit.once_per_incident {
+                state::refuse_paid_incident(ctx, policy_id, &hit.incident)?;
+            }
             claim.loss = hit.loss.to_string();
             claim.incident = hit.incident.clone();
             self.pay(ctx, &mut claim, &policy, hit.loss, &hit.incident)?;
@@ -167,8 +183,9 @@ impl<O: OracleView> Keeper<O> {
         Ok(claim)
     }
 
-    /// Pays a decided claim: min(loss, cover) × (1 − deductible) under the policy's frozen terms,
-    /// from the pools that wrote it in proportion to their shares (and their reinsurers).
+    /// Pays a decided claim: min(loss, remaining cover) × (1 − deductible) under the policy's
+    /// frozen terms, from the pools that wrote it in proportion to their shares (and their
+    /// reinsurers). The cover it uses is gone; the rest stays in force.
     fn pay(
         &self,
         ctx: &mut Ctx,
@@ -179,7 +196,9 @@ impl<O: OracleView> Keeper<O> {
     ) -> Result<(), Error> {
         let terms = policy.terms.clone().unwrap_or_default();
         let cover = amount(&policy.cover)?;
-        let due = triggers::payout(loss, cover, terms.deductible_bps)?;
+        let remaining = surety_policy::remaining_cover(policy)?;
+        let used = loss.min(remaining);
+        let due = triggers::payout(used, remaining, terms.deductible_bps)?;
         let recipient = Address::from_bech32(&claim.claimant)?;
         let mut items = Vec::new();
         let mut assigned = 0u128;
@@ -210,7 +229,8 @@ impl<O: OracleView> Keeper<O> {
         claim.payout = paid.to_string();
         state::save_claim(ctx, claim)?;
         ctx.delete(STORE, state::open_key(policy.id))?;
-        self.policy.mark_claimed(ctx, policy.id)?;
+        state::record_paid_incident(ctx, policy.id, incident, claim.id)?;
+        self.policy.use_cover(ctx, policy.id, used)?;
         // A remote owner's payout goes home over IBC.
         if let Some(hooks) = ctx.router.and_then(|r| r.payout_hooks()) {
             if paid > 0 {
@@ -402,7 +422,8 @@ impl<O: OracleView> Keeper<O> {
         let height = ctx.block.height;
         let incidents = self.oracle.confirmed_at(ctx, height)?;
         let feeds = self.oracle.updated_at(ctx, height)?;
-        if incidents.is_empty() && feeds.is_empty() {
+        let slashes = new_slashes(ctx)?;
+        if incidents.is_empty() && feeds.is_empty() && slashes.is_empty() {
             return Ok(());
         }
         let now = ctx.block.time_unix_secs;
@@ -413,6 +434,11 @@ impl<O: OracleView> Keeper<O> {
             }
             match CoverType::try_from(product.cover_type).unwrap_or(CoverType::Unspecified) {
                 CoverType::Liquidity => {}
+                CoverType::Slashing => {
+                    for seq in &slashes {
+                        payouts::start(ctx, product.id, &seq.to_string())?;
+                    }
+                }
                 CoverType::Depeg => {
                     let Some(t) = product.trigger.as_ref().filter(|t| feeds.contains(&t.feed))
                     else {
@@ -584,8 +610,9 @@ impl<O: OracleView> Keeper<O> {
             let policy = self.policy.policy(ctx, claim.policy_id)?;
             let loss = amount(&claim.loss)?;
             let incident = claim.incident.clone();
-            if policy.claimed {
-                // Paid meanwhile through another route (a parametric trigger): nothing more.
+            if policy.claimed || state::paid_incident(ctx, policy.id, &incident)?.is_some() {
+                // Used up or paid for this incident meanwhile through another route (a
+                // parametric trigger): nothing more.
                 self.close_rejected(ctx, claim)?;
             } else {
                 self.pay(ctx, claim, &policy, loss, &incident)?;
@@ -672,6 +699,36 @@ impl<O: OracleView> Keeper<O> {
         Ok(())
     }
 }
+
+/// Slashes recorded since the last block looked (at most [`SLASH_BUDGET`]; the rest wait for
+/// the next block), whichever module's hook slashed: a cursor, not the block height, marks the
+/// last one seen.
+fn new_slashes(ctx: &mut Ctx) -> Result<Vec<u64>, Error> {
+    let seen = ctx
+        .get(STORE, state::SLASH_CURSOR)?
+        .map(|v| {
+            <[u8; 8]>::try_from(v.as_slice())
+                .map(u64::from_be_bytes)
+                .map_err(|_| sdk::internal("corrupt slash cursor"))
+        })
+        .transpose()?
+        .unwrap_or(0);
+    let seqs: Vec<u64> = surety_staking::slashes::slashes_after(ctx, seen, SLASH_BUDGET)?
+        .into_iter()
+        .map(|s| s.seq)
+        .collect();
+    if let Some(last) = seqs.last() {
+        ctx.put(
+            STORE,
+            state::SLASH_CURSOR.to_vec(),
+            last.to_be_bytes().to_vec(),
+        )?;
+    }
+    Ok(seqs)
+}
+
+/// Slashes turned into payout jobs per block.
+const SLASH_BUDGET: usize = 16;
 
 fn reward_round_key(claim: u64) -> Vec<u8> {
     [&[state::REWARD_ROUNDS][..], &claim.to_be_bytes()].concat()

@@ -53,6 +53,7 @@ impl<O: OracleView + Clone + 'static> Module for ClaimsModule<O> {
         let vote = self.keeper.clone();
         let appeal = self.keeper.clone();
         let resolve = self.keeper.clone();
+        let recover = self.keeper.clone();
         Msgs::new()
             .add(msgs::file_claim, move |ctx, m: MsgFileClaim| {
                 let claimant = Address::from_bech32(&m.claimant)?;
@@ -86,6 +87,17 @@ impl<O: OracleView + Clone + 'static> Module for ClaimsModule<O> {
             .add(msgs::resolve_appeal, move |ctx, m: MsgResolveAppeal| {
                 resolve.resolve_appeal(ctx, m.claim_id, m.approve)?;
                 Ok(MsgResolveAppealResponse {})
+            })
+            .add(msgs::record_recovery, move |ctx, m: MsgRecordRecovery| {
+                let sender = Address::from_bech32(&m.sender)?;
+                let amount = surety_framework::Coin::from_proto(&m.amount.unwrap_or_default())?;
+                let recovered = recover
+                    .policy
+                    .pool
+                    .recover(ctx, &m.incident, &sender, &amount)?;
+                Ok(MsgRecordRecoveryResponse {
+                    recovered: recovered.to_string(),
+                })
             })
             .add(msgs::update_params, |ctx, m: MsgUpdateParams| {
                 state::set_params(ctx, &surety_framework::msgs::present(m.params)?)?;

@@ -44,6 +44,18 @@ pub fn resolve_appeal(m: &MsgResolveAppeal) -> Result<Vec<Address>, Error> {
     Ok(vec![require_authority(&m.authority)?])
 }
 
+/// A recovery names a paid incident and a positive amount of one denom.
+pub fn record_recovery(m: &MsgRecordRecovery) -> Result<Vec<Address>, Error> {
+    validate::name(&m.incident, "incident", MAX_INCIDENT)?;
+    let amount = m
+        .amount
+        .as_ref()
+        .ok_or_else(|| surety_framework::sdk::invalid_coins("amount is required"))?;
+    surety_framework::Coin::from_proto(amount)?;
+    validate::amount(&amount.amount, "amount")?;
+    signer(&m.sender, "sender")
+}
+
 pub fn update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, Error> {
     surety_framework::msgs::update_params(
         &m.authority,

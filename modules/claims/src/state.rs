@@ -34,6 +34,11 @@ pub const DEADLINE_QUEUE: DeadlineQueue = DeadlineQueue::new(STORE, DEADLINES);
 const CLAIMS_BY_POLICY: u8 = 0x0e;
 /// `[tag][claim id] → ()`: the claims now appealed to governance, for `Query/Appeals`.
 const APPEALED: u8 = 0x0f;
+/// The last slash (staking's sequence number) turned into slashing-cover payouts.
+pub const SLASH_CURSOR: &[u8] = &[0x11];
+/// `[tag][policy id][incident] → claim id`: an incident pays a policy once, however many claims
+/// name it.
+const PAID_INCIDENTS: u8 = 0x10;
 
 pub fn claim_key(id: u64) -> Vec<u8> {
     [&[CLAIMS][..], &id.to_be_bytes()].concat()
@@ -69,6 +74,44 @@ pub fn votes_prefix(claim: u64) -> Vec<u8> {
 }
 pub fn assessor_key(a: &Address) -> Vec<u8> {
     [&[ASSESSORS][..], &a.0].concat()
+}
+fn paid_incident_key(policy: u64, incident: &str) -> Vec<u8> {
+    [
+        &[PAID_INCIDENTS][..],
+        &policy.to_be_bytes(),
+        incident.as_bytes(),
+    ]
+    .concat()
+}
+/// The claim that was paid for `incident` on `policy`, if one was.
+pub fn paid_incident(ctx: &mut Ctx, policy: u64, incident: &str) -> Result<Option<u64>, Error> {
+    ctx.get(STORE, &paid_incident_key(policy, incident))?
+        .map(|v| {
+            <[u8; 8]>::try_from(v.as_slice())
+                .map(u64::from_be_bytes)
+                .map_err(|_| sdk::internal("corrupt paid-incident index"))
+        })
+        .transpose()
+}
+pub fn record_paid_incident(
+    ctx: &mut Ctx,
+    policy: u64,
+    incident: &str,
+    claim: u64,
+) -> Result<(), Error> {
+    ctx.put(
+        STORE,
+        paid_incident_key(policy, incident),
+        claim.to_be_bytes().to_vec(),
+    )
+}
+pub fn refuse_paid_incident(ctx: &mut Ctx, policy: u64, incident: &str) -> Result<(), Error> {
+    match paid_incident(ctx, policy, incident)? {
+        Some(claim) => Err(crate::errors::not_claimable(format!(
+            "policy {policy} was already paid for {incident} (claim {claim})"
+        ))),
+        None => Ok(()),
+    }
 }
 pub fn open_key(policy: u64) -> Vec<u8> {
     [&[OPEN_BY_POLICY][..], &policy.to_be_bytes()].concat()

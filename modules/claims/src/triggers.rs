@@ -1,17 +1,22 @@
 //! Parametric triggers: whether a policy's oracle condition holds, and the loss it pays.
 
 use crate::errors;
-use surety_framework::math::{apply_bps, sub, Round, Wide};
+use surety_framework::math::{apply_bps, mul_div, parse_amount, sub, Round, Wide};
 use surety_framework::oracle::{OracleView, PricePoint};
-use surety_framework::{sdk, Ctx, Dec, Error};
+use surety_framework::{sdk, Address, Ctx, Dec, Error, VALIDATOR_PREFIX};
 use surety_proto::surety::policy::v1::{CoverType, Policy, Product, Trigger};
 
 /// A triggered loss and the incident it belongs to (claims on one incident share the
 /// excess-of-loss retention).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Triggered {
+    /// The loss not yet paid: for an incident, its loss up to the cover that remains; for a
+    /// price trigger (depeg, impermanent loss), how far the position's loss now exceeds what
+    /// earlier claims paid for, so that a deepening loss pays only the difference.
     pub loss: u128,
     pub incident: String,
+    /// An incident pays a policy once; a price trigger pays whenever the loss deepens.
+    pub once_per_incident: bool,
 }
 
 const DAY: i64 = 86_400;
@@ -21,22 +26,64 @@ fn overflow(what: &str) -> Error {
 }
 
 /// Evaluates the policy's trigger as of `time` (or at the end of its term, during the grace
-/// period).
+/// period). Nothing counts before the product's waiting period after the start has passed.
 pub fn evaluate(
     oracle: &dyn OracleView,
     ctx: &mut Ctx,
     policy: &Policy,
     terms: &Product,
-    cover: u128,
     incident: &str,
     time: i64,
 ) -> Result<Triggered, Error> {
     let at = time.min(policy.end);
     let trigger = terms.trigger.clone().unwrap_or_default();
+    let cover = parse_amount(&policy.cover, "cover")?;
+    let remaining = surety_policy::remaining_cover(policy)?;
+    let window = Window {
+        from: policy
+            .start
+            .saturating_add(terms.waiting_period_secs.max(0)),
+        end: policy.end,
+        waiting: terms.waiting_period_secs,
+    };
+    let by_price = |hit: Triggered| -> Result<Triggered, Error> {
+        let claimed = surety_policy::claimed_cover(policy)?;
+        let loss = hit.loss.saturating_sub(claimed);
+        if loss == 0 {
+            return Err(errors::trigger_not_met(format!(
+                "a loss of {} is no deeper than the {claimed} earlier claims paid for",
+                hit.loss
+            )));
+        }
+        Ok(Triggered { loss, ..hit })
+    };
     match CoverType::try_from(terms.cover_type).unwrap_or(CoverType::Unspecified) {
-        CoverType::Depeg => depeg(oracle, ctx, policy, &trigger, cover, at),
-        CoverType::Liquidity => impermanent_loss(oracle, ctx, policy, &trigger, cover, at),
-        _ => confirmed_incident(oracle, ctx, policy, terms, cover, incident),
+        CoverType::Depeg => by_price(depeg(oracle, ctx, policy, &window, &trigger, cover, at)?),
+        CoverType::Liquidity => by_price(impermanent_loss(
+            oracle, ctx, policy, &window, &trigger, cover, at,
+        )?),
+        CoverType::Slashing => slash(ctx, policy, &window, remaining, incident),
+        _ => confirmed_incident(oracle, ctx, &window, terms, remaining, incident),
+    }
+}
+
+/// When a policy's cover counts: from its start plus the product's waiting period to its end.
+struct Window {
+    from: i64,
+    end: i64,
+    waiting: i64,
+}
+
+impl Window {
+    fn check(&self, what: &str, time: i64) -> Result<(), Error> {
+        if time < self.from || time >= self.end {
+            return Err(errors::trigger_not_met(format!(
+                "{what} at {time} is outside the cover, which counts from {} (after a {}s \
+                 waiting period) to {}",
+                self.from, self.waiting, self.end
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -71,6 +118,7 @@ fn depeg(
     oracle: &dyn OracleView,
     ctx: &mut Ctx,
     policy: &Policy,
+    window: &Window,
     t: &Trigger,
     cover: u128,
     at: i64,
@@ -84,10 +132,11 @@ fn depeg(
     let from = at
         .checked_sub(t.duration_secs)
         .ok_or_else(|| overflow("trigger duration"))?;
-    if from < policy.start {
+    if from < window.from {
         return Err(errors::trigger_not_met(format!(
-            "a depeg must last {}s inside the cover term, which began at {}",
-            t.duration_secs, policy.start
+            "a depeg must last {}s inside the cover, which counts from {} (policy {} began at \
+             {}, with a {}s waiting period)",
+            t.duration_secs, window.from, policy.id, policy.start, window.waiting
         )));
     }
     let start = oracle
@@ -109,6 +158,7 @@ fn depeg(
             .saturating_sub(price)
             .mul_amount(cover, Round::Down)?,
         incident: format!("depeg:{}:{}", t.feed, from.div_euclid(DAY)),
+        once_per_incident: false,
     })
 }
 
@@ -134,10 +184,12 @@ fn impermanent_loss(
     oracle: &dyn OracleView,
     ctx: &mut Ctx,
     policy: &Policy,
+    window: &Window,
     t: &Trigger,
     cover: u128,
     at: i64,
 ) -> Result<Triggered, Error> {
+    window.check("the exit price", at)?;
     // Frozen at purchase; policies sold before it was, read the oracle's history.
     let entry = if policy.entry_price.is_empty() {
         oracle
@@ -171,17 +223,18 @@ fn impermanent_loss(
     Ok(Triggered {
         loss: beyond.mul_amount(cover, Round::Down)?,
         incident: format!("il:{}:{}", t.feed, at.div_euclid(DAY)),
+        once_per_incident: false,
     })
 }
 
-/// Incident cover pays the full cover for an oracle-confirmed incident of the covered protocol
-/// that happened inside the term.
+/// Incident cover pays the cover that remains for an oracle-confirmed incident of the covered
+/// protocol that happened while the cover counted.
 fn confirmed_incident(
     oracle: &dyn OracleView,
     ctx: &mut Ctx,
-    policy: &Policy,
+    window: &Window,
     terms: &Product,
-    cover: u128,
+    remaining: u128,
     incident: &str,
 ) -> Result<Triggered, Error> {
     let id: u64 = incident.parse().map_err(|_| {
@@ -203,15 +256,79 @@ fn confirmed_incident(
             found.protocol, terms.protocol
         )));
     }
-    if found.time < policy.start || found.time >= policy.end {
+    window.check(&format!("incident {id}"), found.time)?;
+    Ok(Triggered {
+        loss: remaining,
+        incident: format!("incident:{id}"),
+        once_per_incident: true,
+    })
+}
+
+/// Slashing cover pays what a slash of the insured validator took of the holder's delegation,
+/// counting at most the remaining cover: tokens × burned ÷ the validator's tokens before it.
+fn slash(
+    ctx: &mut Ctx,
+    policy: &Policy,
+    window: &Window,
+    remaining: u128,
+    incident: &str,
+) -> Result<Triggered, Error> {
+    let seq: u64 = incident.parse().map_err(|_| {
+        errors::invalid_claim(format!(
+            "incident must be a slash number (see `query staking slashes`), got {incident:?}"
+        ))
+    })?;
+    let record = surety_staking::slashes::slash(ctx, seq)?
+        .ok_or_else(|| errors::trigger_not_met(format!("no slash {seq}")))?;
+    let operator = Address(
+        record
+            .operator
+            .as_slice()
+            .try_into()
+            .map_err(|_| sdk::internal("corrupt slash record"))?,
+    );
+    let insured = Address::from_bech32_with(&policy.validator, VALIDATOR_PREFIX)
+        .map_err(|_| errors::trigger_not_met("the policy names no validator"))?;
+    if operator != insured {
         return Err(errors::trigger_not_met(format!(
-            "incident {id} at {} is outside the cover term {}..{}",
-            found.time, policy.start, policy.end
+            "slash {seq} hit {}, the policy insures {}",
+            operator.to_bech32_with(VALIDATOR_PREFIX),
+            policy.validator
+        )));
+    }
+    window.check(&format!("slash {seq}"), record.time)?;
+    let owner = Address::from_bech32(&policy.owner)?;
+    let (before, burned, shares) = (
+        parse_amount(&record.tokens_before, "tokens_before")?,
+        parse_amount(&record.burned, "burned")?,
+        parse_amount(&record.shares, "shares")?,
+    );
+    // The holder's delegation as it stood before the slash (a slash leaves shares unchanged),
+    // counted up to the remaining cover: delegating more afterwards cannot raise the payout.
+    let held = surety_staking::delegation::delegation(ctx, &owner, &operator)?
+        .map(|d| surety_staking::delegation::shares_of(&d.shares))
+        .transpose()?
+        .unwrap_or(0);
+    let worth = if shares == 0 {
+        0
+    } else {
+        mul_div(held, before, shares, Round::Down)?
+    };
+    let loss = if before == 0 {
+        0
+    } else {
+        mul_div(worth.min(remaining), burned, before, Round::Down)?
+    };
+    if loss == 0 {
+        return Err(errors::trigger_not_met(format!(
+            "slash {seq} took nothing the policy covers from {}",
+            policy.owner
         )));
     }
     Ok(Triggered {
-        loss: cover,
-        incident: format!("incident:{id}"),
+        loss,
+        incident: format!("slash:{seq}"),
+        once_per_incident: true,
     })
 }
 

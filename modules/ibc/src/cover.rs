@@ -167,6 +167,9 @@ impl Action {
                 term_days: u32::try_from(*days)
                     .map_err(|_| errors::invalid_memo(format!("days {days} out of range")))?,
                 max_premium: max_premium.clone(),
+                // Slashing cover insures a delegation on this chain, which a remote buyer's
+                // account here does not hold.
+                validator: String::new(),
             }),
             Action::Deposit { pool_id, .. } => to_any(&surety::pool::v1::MsgDeposit {
                 provider: me,

@@ -12,4 +12,6 @@ surety_framework::errors! { "policy";
     invalid_product = 10, "invalid product";
     no_entry_price = 11, "no oracle price to start the cover at";
     sales_frozen = 12, "cover sales are frozen";
+    policy_too_large = 13, "cover exceeds the per-policy cap";
+    not_delegated = 14, "cover exceeds the buyer's delegation";
 }

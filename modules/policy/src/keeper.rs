@@ -5,12 +5,34 @@ use crate::pricing::Curve;
 use crate::state::{self, STORE};
 use prost::Message;
 use sha2::{Digest, Sha256};
-use surety_framework::math::{add, mul_div, parse_amount, sub, Round};
+use surety_framework::math::{add, mul_div, parse_amount, sub, Round, BPS};
 use surety_framework::{sdk, Address, Coins, Ctx, Dec, Error, Event};
 use surety_pool::{Sale, POOL_ACCOUNT};
 use surety_proto::surety::policy::v1::{Allocation, Policy, Product};
 
 const SECONDS_PER_DAY: i64 = 86_400;
+
+/// An optional cap: empty or zero means none.
+fn cap_of(s: &str) -> Result<Option<u128>, Error> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(parse_amount(s, "max_cover_in_force")?).filter(|c| *c > 0))
+}
+
+/// Cover a policy's paid claims have used.
+pub fn claimed_cover(policy: &Policy) -> Result<u128, Error> {
+    if policy.claimed_cover.is_empty() {
+        return Ok(0);
+    }
+    parse_amount(&policy.claimed_cover, "claimed_cover")
+}
+
+/// Cover a policy still has for new claims.
+pub fn remaining_cover(policy: &Policy) -> Result<u128, Error> {
+    let cover = parse_amount(&policy.cover, "cover")?;
+    Ok(cover.saturating_sub(claimed_cover(policy)?))
+}
 
 /// A priced purchase: how it fills across pools and what it costs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -19,6 +41,21 @@ pub struct Quote {
     /// (pool id, cover, premium), ascending by pool.
     pub allocations: Vec<(u64, u128, u128)>,
     pub annual_rate_bps: u32,
+    /// The product's capacity now: its cover in force plus the room its pools have, within
+    /// its cap on cover in force.
+    pub capacity: u128,
+    pub in_force: u128,
+    /// The most one policy may take now (the per-policy share of the capacity).
+    pub max_policy_cover: u128,
+}
+
+/// A product's capacity limits at the current state.
+struct Limits {
+    /// Cover that may still be sold.
+    room: u128,
+    capacity: u128,
+    in_force: u128,
+    max_policy_cover: u128,
 }
 
 /// What a buyer asks for.
@@ -31,6 +68,8 @@ pub struct Order {
     pub max_premium: u128,
     /// Liquidity cover: the trigger feed's price now, frozen on the policy.
     pub entry_price: Option<Dec>,
+    /// Slashing cover: the validator insured.
+    pub validator: Option<Address>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -110,13 +149,25 @@ impl Keeper {
                 rooms.push((pool, room));
             }
         }
-        let total_room = rooms.iter().try_fold(0u128, |acc, (_, r)| add(acc, *r))?;
-        if total_room < cover {
+        let pools_room = rooms.iter().try_fold(0u128, |acc, (_, r)| add(acc, *r))?;
+        let limits = self.limits(ctx, &product, pools_room)?;
+        if limits.room < cover {
             return Err(errors::insufficient_capacity(format!(
-                "{total_room}{} of product {product_id} available, {cover} asked",
-                product.denom
+                "{}{} of product {product_id} available, {cover} asked",
+                limits.room, product.denom
             )));
         }
+        if cover > limits.max_policy_cover {
+            return Err(errors::policy_too_large(format!(
+                "{cover}{d} asked; one policy may take at most {} bps of product {product_id}'s \
+                 capacity of {}{d}, {}{d}",
+                product.max_policy_share_bps,
+                limits.capacity,
+                limits.max_policy_cover,
+                d = product.denom
+            )));
+        }
+        let total_room = pools_room;
         let mut parts: Vec<u128> = rooms
             .iter()
             .map(|(_, room)| mul_div(cover, *room, total_room, Round::Down))
@@ -152,7 +203,12 @@ impl Keeper {
             slope2_bps: params.slope2_bps,
             kink_bps: params.kink_bps,
         };
-        let mut quote = Quote::default();
+        let mut quote = Quote {
+            capacity: limits.capacity,
+            in_force: limits.in_force,
+            max_policy_cover: limits.max_policy_cover,
+            ..Quote::default()
+        };
         for ((pool, _), part) in rooms.iter().zip(parts) {
             if part == 0 {
                 continue;
@@ -167,6 +223,27 @@ impl Keeper {
         Ok(quote)
     }
 
+    /// The product's caps applied to the room its pools have: cover in force across pools at
+    /// most `max_cover_in_force`, one policy at most `max_policy_share_bps` of the capacity.
+    fn limits(&self, ctx: &mut Ctx, product: &Product, pools_room: u128) -> Result<Limits, Error> {
+        let in_force = self.pool.cover_in_force(ctx, product.id)?;
+        let mut capacity = add(in_force, pools_room)?;
+        if let Some(cap) = cap_of(&product.max_cover_in_force)? {
+            capacity = capacity.min(cap);
+        }
+        let room = pools_room.min(capacity.saturating_sub(in_force));
+        let max_policy_cover = match product.max_policy_share_bps {
+            0 => room,
+            share => mul_div(capacity, u128::from(share), BPS, Round::Down)?.min(room),
+        };
+        Ok(Limits {
+            room,
+            capacity,
+            in_force,
+            max_policy_cover,
+        })
+    }
+
     /// Sells cover: charges the quoted premium (at most `max_premium`), writes the cover into
     /// the pools and issues the policy certificate with the product's terms frozen in it.
     pub fn buy(&self, ctx: &mut Ctx, buyer: &Address, order: Order) -> Result<(u64, u128), Error> {
@@ -176,6 +253,7 @@ impl Keeper {
             days,
             max_premium,
             entry_price,
+            validator,
         } = order;
         let quote = self.quote(ctx, product_id, cover, days)?;
         if quote.premium > max_premium {
@@ -223,6 +301,10 @@ impl Keeper {
             terms_hash: Sha256::digest(product.encode_to_vec()).to_vec(),
             terms: Some(product),
             claimed: false,
+            claimed_cover: String::new(),
+            validator: validator
+                .map(|v| v.to_bech32_with(surety_framework::VALIDATOR_PREFIX))
+                .unwrap_or_default(),
         };
         ctx.put_msg(STORE, state::policy_key(id), &policy)?;
         ctx.put(STORE, state::owner_key(buyer, id), Vec::new())?;
@@ -275,13 +357,34 @@ impl Keeper {
         state::policy(ctx, id)
     }
 
-    /// Marks a policy's cover as spent by a paid claim, releasing it from its pools.
-    pub fn mark_claimed(&self, ctx: &mut Ctx, id: u64) -> Result<(), Error> {
+    /// A paid claim used `used` of a policy's cover (at most what remains): the pools' tranches
+    /// shrink by their shares of it, and once nothing remains the policy is spent and its pools
+    /// release it at once.
+    pub fn use_cover(&self, ctx: &mut Ctx, id: u64, used: u128) -> Result<(), Error> {
         let mut policy = state::policy(ctx, id)?;
-        policy.claimed = true;
+        let cover = parse_amount(&policy.cover, "cover")?;
+        let before = claimed_cover(&policy)?;
+        let after = add(before, used)?.min(cover);
+        policy.claimed_cover = after.to_string();
+        policy.claimed = after == cover;
         ctx.put_msg(STORE, state::policy_key(id), &policy)?;
-        let pools: Vec<u64> = policy.allocations.iter().map(|a| a.pool_id).collect();
-        self.pool.release(ctx, &pools, id)
+        if policy.claimed {
+            let pools: Vec<u64> = policy.allocations.iter().map(|a| a.pool_id).collect();
+            return self.pool.release(ctx, &pools, id);
+        }
+        // Each pool's part follows the cumulative split, so rounding never drains one pool's
+        // tranche faster than its share.
+        let mut parts = Vec::new();
+        for a in &policy.allocations {
+            let share = parse_amount(&a.cover, "allocation")?;
+            let part = sub(
+                mul_div(after, share, cover, Round::Down)?,
+                mul_div(before, share, cover, Round::Down)?,
+                "cover used",
+            )?;
+            parts.push((a.pool_id, part));
+        }
+        self.pool.reduce_cover(ctx, &parts, id)
     }
 
     /// Policies of a product that are in force now, ascending by id.

@@ -15,7 +15,7 @@ pub mod state;
 #[cfg(test)]
 mod tests;
 
-pub use keeper::{Keeper, Order, Quote};
+pub use keeper::{claimed_cover, remaining_cover, Keeper, Order, Quote};
 pub use state::STORE;
 
 use surety_framework::module::{genesis_json, genesis_section};

@@ -15,6 +15,8 @@ use surety_proto::surety::policy::v1::*;
 pub const MAX_TERM_DAYS: u32 = 365 * 5;
 /// The longest grace period for claims after a term ends: a year.
 pub const MAX_GRACE_PERIOD_SECS: i64 = 365 * 24 * 3600;
+/// The longest waiting period before new cover counts: 90 days.
+pub const MAX_WAITING_PERIOD_SECS: i64 = 90 * 24 * 3600;
 /// The highest annual rate a product or the curve may charge per component: 100% a year.
 pub const MAX_RATE_BPS: u32 = 10_000;
 
@@ -74,8 +76,36 @@ pub fn check_product(p: &Product) -> Result<(), Error> {
             p.grace_period_secs
         )));
     }
+    if p.waiting_period_secs < 0 || p.waiting_period_secs > MAX_WAITING_PERIOD_SECS {
+        return Err(bad_product(format!(
+            "waiting_period_secs {} is not in 0..={MAX_WAITING_PERIOD_SECS}",
+            p.waiting_period_secs
+        )));
+    }
+    if !p.max_cover_in_force.is_empty() && p.max_cover_in_force != "0" {
+        validate::amount(&p.max_cover_in_force, "product.max_cover_in_force")?;
+    }
+    if u128::from(p.max_policy_share_bps) > BPS {
+        return Err(bad_product(format!(
+            "max_policy_share_bps {} is above {BPS}",
+            p.max_policy_share_bps
+        )));
+    }
     if let Some(t) = &p.trigger {
         check_trigger_fields(t)?;
+    }
+    if cover_type == CoverType::Slashing {
+        if mode != ClaimMode::Parametric {
+            return Err(bad_product(
+                "slashing cover is parametric: it pays from the chain's own slashes",
+            ));
+        }
+        if p.denom != surety_staking::BOND_DENOM {
+            return Err(bad_product(format!(
+                "slashing cover insures delegations, so its denom must be {}",
+                surety_staking::BOND_DENOM
+            )));
+        }
     }
     if mode == ClaimMode::Parametric {
         let t = p.trigger.clone().unwrap_or_default();
@@ -106,6 +136,7 @@ pub fn check_product(p: &Product) -> Result<(), Error> {
                     ));
                 }
             }
+            CoverType::Slashing => {}
             _ => {
                 if p.protocol.trim().is_empty() {
                     return Err(bad_product(
@@ -188,6 +219,10 @@ pub fn check_buy_cover(m: &MsgBuyCover) -> Result<Vec<Address>, Error> {
     validate::amount(&m.cover, "cover")?;
     term_days(m.term_days, "term_days")?;
     max_premium(&m.max_premium)?;
+    if !m.validator.is_empty() {
+        Address::from_bech32_with(&m.validator, surety_framework::VALIDATOR_PREFIX)
+            .map_err(|e| sdk::invalid_address(format!("validator: {e}")))?;
+    }
     signer(&m.buyer, "buyer")
 }
 
@@ -253,12 +288,15 @@ pub fn buy_cover(
     let product = state::product(ctx, m.product_id)?;
     refuse_known_loss(oracle, ctx, &product)?;
     let entry = entry_price(oracle, ctx, &product)?;
+    let cover = validate::amount(&m.cover, "cover")?;
+    let validator = insured_validator(ctx, &product, &buyer, &m.validator, cover)?;
     let order = crate::Order {
         product_id: m.product_id,
-        cover: validate::amount(&m.cover, "cover")?,
+        cover,
         days: m.term_days,
         max_premium: max_premium(&m.max_premium)?,
         entry_price: entry,
+        validator,
     };
     let (policy_id, premium) = k.buy(ctx, &buyer, order)?;
     Ok(MsgBuyCoverResponse {
@@ -307,6 +345,36 @@ fn refuse_known_loss(
         }
         _ => Ok(()),
     }
+}
+
+/// Slashing cover names a validator the buyer delegates at least the cover to; other cover names
+/// none.
+fn insured_validator(
+    ctx: &mut Ctx,
+    product: &Product,
+    buyer: &Address,
+    validator: &str,
+    cover: u128,
+) -> Result<Option<Address>, Error> {
+    if product.cover_type != CoverType::Slashing as i32 {
+        if !validator.is_empty() {
+            return Err(sdk::invalid_request(format!(
+                "product {} is not slashing cover: it takes no validator",
+                product.id
+            )));
+        }
+        return Ok(None);
+    }
+    let operator = Address::from_bech32_with(validator, surety_framework::VALIDATOR_PREFIX)
+        .map_err(|e| sdk::invalid_address(format!("validator: {e}")))?;
+    let delegated = surety_staking::delegated_tokens(ctx, buyer, &operator)?;
+    if delegated < cover {
+        return Err(errors::not_delegated(format!(
+            "{cover}{d} of cover asked; {buyer} delegates {delegated}{d} to {validator}",
+            d = product.denom
+        )));
+    }
+    Ok(Some(operator))
 }
 
 /// Liquidity cover starts from the trigger feed's current price, frozen on the policy; it is not
@@ -545,6 +613,7 @@ mod tests {
             cover: "1000".into(),
             term_days: 30,
             max_premium: "50".into(),
+            validator: String::new(),
         };
         assert_eq!(check_buy_cover(&ok).unwrap(), vec![Address([3; 20])]);
         for (cover, fine) in [
@@ -604,6 +673,14 @@ mod tests {
             ..ok.clone()
         })
         .is_err());
+        assert!(
+            check_buy_cover(&MsgBuyCover {
+                validator: user(5),
+                ..ok.clone()
+            })
+            .is_err(),
+            "an account address is not a validator's"
+        );
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub fn handle(k: &Keeper, ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<V
                     })
                     .collect(),
                 annual_rate_bps: quote.annual_rate_bps,
+                capacity: quote.capacity.to_string(),
+                in_force: quote.in_force.to_string(),
+                max_policy_cover: quote.max_policy_cover.to_string(),
             }
             .encode_to_vec()
         }

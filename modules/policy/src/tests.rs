@@ -275,5 +275,6 @@ fn order(cover: u128, max_premium: u128) -> crate::Order {
         days: 30,
         max_premium,
         entry_price: None,
+        validator: None,
     }
 }

@@ -11,4 +11,5 @@ surety_framework::errors! { "pool";
     insolvent = 9, "pool has no capital";
     invalid_pool = 10, "invalid pool";
     busy = 11, "pool is retiring expired cover";
+    nothing_to_recover = 12, "nothing to recover for this incident";
 }

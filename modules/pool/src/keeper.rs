@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use surety_auth::FEE_COLLECTOR;
 use surety_bank::Bank;
 use surety_framework::math::{add, apply_bps, mul_div, sub, Round, Wide};
-use surety_framework::{sdk, Address, Coins, Ctx, Error, Event};
+use surety_framework::{sdk, Address, Coin, Coins, Ctx, Error, Event};
 use surety_proto::surety::pool::v1::{Position, Tranche};
 
 /// The module account holding every pool's coins.
@@ -42,6 +42,13 @@ pub struct LossItem {
 pub struct ProductExposure {
     pub gross: u128,
     pub net: u128,
+}
+
+/// Which way [`Keeper::book_cover`] moves cover.
+#[derive(Clone, Copy)]
+enum Book {
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -130,13 +137,7 @@ impl Keeper {
         acc.rate = sub(acc.rate, rate, "pool earning rate")?;
         pool.unearned = sub(pool.unearned, earned, "unearned premium")?;
         state::set_accrual(ctx, pool.id, &acc)?;
-        let cover = parse(&t.cover)?;
-        if cover > 0 {
-            pool.active_cover = sub(pool.active_cover, cover, "active cover")?;
-            let key = state::exposure_key(pool.id, t.product_id);
-            let exposure = state::get_u128(ctx, &key)?;
-            state::set_u128(ctx, key, sub(exposure, cover, "product exposure")?)?;
-        }
+        self.book_cover(ctx, pool, t.product_id, parse(&t.cover)?, Book::Off)?;
         state::unschedule_expiry(ctx, pool.id, t.policy_id, t.end)?;
         ctx.delete(STORE, state::tranche_key(pool.id, t.policy_id))
     }
@@ -203,11 +204,62 @@ impl Keeper {
         state::schedule_expiry(ctx, pool.id, policy_id, end)?;
         pool.cash = add(pool.cash, premium)?;
         pool.unearned = add(pool.unearned, premium)?;
-        if cover > 0 {
-            pool.active_cover = add(pool.active_cover, cover)?;
-            let key = state::exposure_key(pool.id, product_id);
-            let exposure = state::get_u128(ctx, &key)?;
-            state::set_u128(ctx, key, add(exposure, cover)?)?;
+        self.book_cover(ctx, pool, product_id, cover, Book::On)
+    }
+
+    /// Books `cover` of `product` on or off a pool: its active cover, its exposure to the
+    /// product and the product's cover in force across all pools move together.
+    fn book_cover(
+        &self,
+        ctx: &mut Ctx,
+        pool: &mut PoolState,
+        product: u64,
+        cover: u128,
+        book: Book,
+    ) -> Result<(), Error> {
+        if cover == 0 {
+            return Ok(());
+        }
+        let apply = |value: u128, what: &str| match book {
+            Book::On => add(value, cover),
+            Book::Off => sub(value, cover, what),
+        };
+        pool.active_cover = apply(pool.active_cover, "active cover")?;
+        for (key, what) in [
+            (state::exposure_key(pool.id, product), "product exposure"),
+            (state::in_force_key(product), "product cover in force"),
+        ] {
+            let value = state::get_u128(ctx, &key)?;
+            state::set_u128(ctx, key, apply(value, what)?)?;
+        }
+        Ok(())
+    }
+
+    /// The cover of `product` in force across all pools.
+    pub fn cover_in_force(&self, ctx: &mut Ctx, product: u64) -> Result<u128, Error> {
+        state::get_u128(ctx, &state::in_force_key(product))
+    }
+
+    /// A paid claim used part of a policy's cover: each pool's tranche shrinks by its part, and
+    /// the premium goes on earning over the term for the cover that remains.
+    pub fn reduce_cover(
+        &self,
+        ctx: &mut Ctx,
+        parts: &[(u64, u128)],
+        policy_id: u64,
+    ) -> Result<(), Error> {
+        for &(pool_id, part) in parts {
+            let mut pool = self.load(ctx, pool_id)?;
+            let key = state::tranche_key(pool_id, policy_id);
+            let Some(mut t) = ctx.get_msg::<Tranche>(STORE, &key)? else {
+                continue;
+            };
+            let cover = parse(&t.cover)?;
+            let used = part.min(cover);
+            t.cover = sub(cover, used, "tranche cover")?.to_string();
+            ctx.put_msg(STORE, key, &t)?;
+            self.book_cover(ctx, &mut pool, t.product_id, used, Book::Off)?;
+            self.refresh_selling(ctx, &mut pool)?;
         }
         Ok(())
     }
@@ -826,9 +878,11 @@ impl Keeper {
             };
             let from_pool = sub(total, from_reinsurer, "loss paid by the pool")?;
             take(&mut pools, id, from_pool)?;
+            state::add_incident_paid(ctx, incident, id, from_pool)?;
             let reinsurer = splits.get(&id).and_then(|s| s.2);
             if let Some(r) = reinsurer {
                 take(&mut pools, r, from_reinsurer)?;
+                state::add_incident_paid(ctx, incident, r, from_reinsurer)?;
             }
             let asked = demand.get(&id).copied().unwrap_or_default();
             let short = sub(asked, total, "shortfall")?;
@@ -881,6 +935,68 @@ impl Keeper {
             self.refresh(ctx, id)?;
         }
         Ok(paid)
+    }
+
+    /// Funds recovered after `incident` (stolen funds returned, a settlement) flow back to the
+    /// pools that paid its claims, direct and reinsurers alike, pro rata to what each paid from
+    /// its capital, so their providers' shares are worth more. At most what they paid comes
+    /// back in all; `from` keeps the rest. Claimants keep what they were paid. Returns what was
+    /// taken and shared out.
+    pub fn recover(
+        &self,
+        ctx: &mut Ctx,
+        incident: &str,
+        from: &Address,
+        offered: &Coin,
+    ) -> Result<u128, Error> {
+        let mut payers = Vec::new();
+        for (pool_id, paid) in state::incident_payers(ctx, incident)? {
+            let pool = self.load(ctx, pool_id)?;
+            if pool.denom == offered.denom {
+                payers.push((pool, paid));
+            }
+        }
+        let paid = payers.iter().try_fold(0u128, |a, (_, p)| add(a, *p))?;
+        let recovered_key = state::recovered_key(incident);
+        let recovered = state::get_u128(ctx, &recovered_key)?;
+        let amount = offered.amount.min(paid.saturating_sub(recovered));
+        if amount == 0 {
+            return Err(errors::nothing_to_recover(format!(
+                "the pools paid {paid}{} for {incident:?} and have had {recovered} back",
+                offered.denom
+            )));
+        }
+        self.bank
+            .send_to_module(ctx, from, POOL_ACCOUNT, &Coins::of(amount, &offered.denom))?;
+        let mut shared = 0u128;
+        let last = payers.len().saturating_sub(1);
+        for (i, (mut pool, part_paid)) in payers.into_iter().enumerate() {
+            // The last payer takes the rounding remainder, so every coin lands in a pool.
+            let share = if i == last {
+                sub(amount, shared, "recovery left")?
+            } else {
+                mul_div(amount, part_paid, paid, Round::Down)?
+            };
+            shared = add(shared, share)?;
+            pool.cash = add(pool.cash, share)?;
+            self.refresh_selling(ctx, &mut pool)?;
+            ctx.emit(
+                Event::new("pool_recovery")
+                    .attr("pool_id", pool.id)
+                    .attr("incident", incident)
+                    .attr("amount", format!("{share}{}", offered.denom)),
+            );
+        }
+        state::set_u128(ctx, recovered_key, add(recovered, amount)?)?;
+        Ok(amount)
+    }
+
+    /// What the pools paid from their capital for `incident`, and what came back since.
+    pub fn incident_account(&self, ctx: &mut Ctx, incident: &str) -> Result<(u128, u128), Error> {
+        let paid = state::incident_payers(ctx, incident)?
+            .into_iter()
+            .try_fold(0u128, |a, (_, p)| add(a, p))?;
+        Ok((paid, state::get_u128(ctx, &state::recovered_key(incident))?))
     }
 
     /// What the pools could not pay of the losses settled for `incident` so far (zero when

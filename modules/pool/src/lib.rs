@@ -155,11 +155,13 @@ impl Module for PoolModule {
 /// The pool account holds exactly the pools' cash; each pool's shares, cover and aggregate
 /// accrual add up from its positions and tranches (its earning rate is the sum of theirs, and its
 /// unearned reserve exactly what they have not earned by its accrual time); every live tranche is
-/// queued to expire, and none lies past it; no pool owes more than it holds.
+/// queued to expire, and none lies past it; no pool owes more than it holds; each product's cover
+/// in force is what the pools hold of it.
 fn invariants(k: &Keeper, ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
     use std::collections::BTreeMap;
     use surety_framework::math::Wide;
     let mut cash_by_denom: BTreeMap<String, u128> = BTreeMap::new();
+    let mut in_force: BTreeMap<u64, u128> = BTreeMap::new();
     for id in state::pool_ids(ctx)? {
         let pool = state::load_raw(ctx, id)?;
         let cash = cash_by_denom.entry(pool.denom.clone()).or_default();
@@ -222,8 +224,10 @@ fn invariants(k: &Keeper, ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
             )));
         }
         let mut exposure = 0u128;
-        for (_, a) in state::exposures(ctx, id)? {
+        for (product, a) in state::exposures(ctx, id)? {
             exposure = add(exposure, a)?;
+            let total = in_force.entry(product).or_default();
+            *total = add(*total, a)?;
         }
         if exposure != pool.active_cover {
             return Ok(Err(format!(
@@ -235,6 +239,15 @@ fn invariants(k: &Keeper, ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
             return Ok(Err(format!(
                 "pool {id}: unearned premium {} exceeds cash {}",
                 pool.unearned, pool.cash
+            )));
+        }
+    }
+    for (product, total) in in_force {
+        let counted = k.cover_in_force(ctx, product)?;
+        if counted != total {
+            return Ok(Err(format!(
+                "product {product}: pools hold {total} of its cover, its cover in force counts \
+                 {counted}"
             )));
         }
     }

@@ -13,7 +13,8 @@ pub const POOL: &str = "/surety.pool.v1.Query/Pool";
 pub const POOLS: &str = "/surety.pool.v1.Query/Pools";
 pub const POSITION: &str = "/surety.pool.v1.Query/Position";
 pub const EXPOSURES: &str = "/surety.pool.v1.Query/Exposures";
-pub const PATHS: &[&str] = &[PARAMS, POOL, POOLS, POSITION, EXPOSURES];
+pub const INCIDENT: &str = "/surety.pool.v1.Query/Incident";
+pub const PATHS: &[&str] = &[PARAMS, POOL, POOLS, POSITION, EXPOSURES, INCIDENT];
 
 fn view(k: &Keeper, ctx: &mut Ctx, pool: &PoolState) -> Result<PoolView, Error> {
     let share_price = if pool.total_shares == 0 {
@@ -97,6 +98,23 @@ pub fn handle(k: &Keeper, ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<V
             QueryExposuresResponse {
                 exposures,
                 capital: pool.capital().to_string(),
+            }
+            .encode_to_vec()
+        }
+        INCIDENT => {
+            let req: QueryIncidentRequest = decode_query(request)?;
+            let (paid, recovered) = k.incident_account(ctx, &req.incident)?;
+            QueryIncidentResponse {
+                payments: state::incident_payers(ctx, &req.incident)?
+                    .into_iter()
+                    .map(|(pool_id, paid)| IncidentPayment {
+                        pool_id,
+                        paid: paid.to_string(),
+                    })
+                    .collect(),
+                paid: paid.to_string(),
+                recovered: recovered.to_string(),
+                shortfall: k.shortfall(ctx, &req.incident)?.to_string(),
             }
             .encode_to_vec()
         }

@@ -18,6 +18,15 @@ const EXPIRY_QUEUE: u8 = 0x07;
 const POOL_EXPIRIES: u8 = 0x08;
 const ACCRUALS: u8 = 0x09;
 const SHORTFALLS: u8 = 0x0A;
+/// `[tag][product] → u128`: the product's cover in force across all pools, for its cap.
+const IN_FORCE: u8 = 0x0B;
+/// `[tag][incident len][incident][pool] → u128`: what each pool paid for an incident from its
+/// capital, so that a recovery flows back to the payers.
+const INCIDENT_PAID: u8 = 0x0C;
+/// `[tag][incident] → u128`: what was recovered for an incident so far.
+const RECOVERED: u8 = 0x0D;
+/// Most pools one incident's recovery is shared between (pools are created by governance).
+pub const MAX_PAYERS: usize = 256;
 
 /// Tranches by end time, `[pool][policy]` each: EndBlock retires them a budget per block.
 pub const EXPIRIES: DeadlineQueue = DeadlineQueue::new(STORE, EXPIRY_QUEUE);
@@ -44,6 +53,48 @@ pub fn tranches_prefix(pool: u64) -> Vec<u8> {
 }
 pub fn exposure_key(pool: u64, product: u64) -> Vec<u8> {
     key(EXPOSURES, &[&pool.to_be_bytes(), &product.to_be_bytes()])
+}
+fn incident_paid_prefix(incident: &str) -> Vec<u8> {
+    // Length-prefixed, so that no incident's keys lie under another's.
+    let len = u16::try_from(incident.len()).unwrap_or(u16::MAX);
+    key(INCIDENT_PAID, &[&len.to_be_bytes(), incident.as_bytes()])
+}
+pub fn add_incident_paid(
+    ctx: &mut Ctx,
+    incident: &str,
+    pool: u64,
+    paid: u128,
+) -> Result<(), Error> {
+    if paid == 0 {
+        return Ok(());
+    }
+    let k = [incident_paid_prefix(incident), pool.to_be_bytes().to_vec()].concat();
+    let before = get_u128(ctx, &k)?;
+    set_u128(ctx, k, surety_framework::math::add(before, paid)?)
+}
+/// The pools that paid for `incident`, ascending by id, with what each paid.
+pub fn incident_payers(ctx: &mut Ctx, incident: &str) -> Result<Vec<(u64, u128)>, Error> {
+    let prefix = incident_paid_prefix(incident);
+    ctx.range(STORE, &prefix, None, MAX_PAYERS)?
+        .into_iter()
+        .map(|(k, v)| {
+            let id = k
+                .get(prefix.len()..)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| sdk::internal("corrupt incident payer key"))?;
+            let paid = <[u8; 16]>::try_from(v.as_slice())
+                .map(u128::from_be_bytes)
+                .map_err(|_| sdk::internal("corrupt incident payment"))?;
+            Ok((id, paid))
+        })
+        .collect()
+}
+pub fn recovered_key(incident: &str) -> Vec<u8> {
+    key(RECOVERED, &[incident.as_bytes()])
+}
+pub fn in_force_key(product: u64) -> Vec<u8> {
+    key(IN_FORCE, &[&product.to_be_bytes()])
 }
 pub fn exposures_prefix(pool: u64) -> Vec<u8> {
     key(EXPOSURES, &[&pool.to_be_bytes()])

@@ -107,7 +107,7 @@ fn pair_of(item: &[u8]) -> Result<(Address, Address), Error> {
     ))
 }
 
-fn shares_of(s: &str) -> Result<u128, Error> {
+pub fn shares_of(s: &str) -> Result<u128, Error> {
     if s.is_empty() {
         return Ok(0);
     }
@@ -125,6 +125,24 @@ pub fn delegation(
     operator: &Address,
 ) -> Result<Option<Delegation>, Error> {
     ctx.get_msg(STORE, &delegation_key(delegator, operator))
+}
+
+/// The bonded tokens `delegator`'s shares in `operator` are worth now; 0 when it has none.
+pub fn delegated_tokens(
+    ctx: &mut Ctx,
+    delegator: &Address,
+    operator: &Address,
+) -> Result<u128, Error> {
+    let (Some(d), Some(v)) = (
+        delegation(ctx, delegator, operator)?,
+        state::load_validator(ctx, operator)?,
+    ) else {
+        return Ok(0);
+    };
+    if v.shares.0 == 0 {
+        return Ok(0);
+    }
+    mul_div(shares_of(&d.shares)?, v.tokens, v.shares.0, Round::Down)
 }
 
 pub fn delegations_by(ctx: &mut Ctx, delegator: &Address) -> Result<Vec<Delegation>, Error> {

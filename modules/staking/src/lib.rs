@@ -10,9 +10,11 @@
 pub mod delegation;
 mod msgs;
 mod query;
+pub mod slashes;
 pub mod state;
 
-pub use delegation::NOT_BONDED_POOL;
+pub use delegation::{delegated_tokens, NOT_BONDED_POOL};
+pub use slashes::SlashRecord;
 pub use state::StoredValidator;
 
 /// A validator as consensus sees it.
@@ -117,6 +119,7 @@ impl Staking {
             h.before_validator_slashed(ctx, &v.operator, fraction)?;
         }
         let burned = fraction.mul_amount(v.tokens, Round::Down)?;
+        slashes::record(ctx, &v.operator, v.tokens, burned, v.shares.0)?;
         v.tokens = math::sub(v.tokens, burned, "validator tokens")?;
         state::save_stored(ctx, &v)?;
         self.bank.burn(

@@ -63,6 +63,17 @@ pub enum Tx {
         #[command(flatten)]
         tx: TxArgs,
     },
+    /// Return funds recovered after an incident (e.g. `recover incident:3 5000000000uusdc`):
+    /// they go to the pools that paid its claims, pro rata; at most what they paid is taken.
+    Recover {
+        /// The incident as its paid claims name it: incident:<id>, claim:<id>, slash:<n>, ...
+        incident: String,
+        amount: String,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -183,6 +194,26 @@ pub fn run_tx(ctx: &Context, command: Tx) -> Result<()> {
             let msg = to_any(&MsgStakeAssessor {
                 assessor: key_address(ctx, &from, &tx)?,
                 amount: amount_in(&amount, Some("usure"))?,
+            });
+            (from, tx, msg)
+        }
+        Tx::Recover {
+            incident,
+            amount,
+            from,
+            tx,
+        } => {
+            let (value, denom) = split_amount(&amount)?;
+            let Some(denom) = denom else {
+                bail!("{amount:?} needs a denom, e.g. 5000000000uusdc");
+            };
+            let msg = to_any(&MsgRecordRecovery {
+                sender: key_address(ctx, &from, &tx)?,
+                incident,
+                amount: Some(Coin {
+                    denom,
+                    amount: value.to_string(),
+                }),
             });
             (from, tx, msg)
         }

@@ -19,6 +19,10 @@ pub enum Tx {
         /// Most you accept to pay (default: the current quote, which a purchase never exceeds).
         #[arg(long)]
         max_premium: Option<String>,
+        /// Slashing cover: the validator (surety valoper address) you delegate to; cover up to
+        /// your delegation to it.
+        #[arg(long)]
+        validator: Option<String>,
         #[arg(long)]
         from: String,
         #[command(flatten)]
@@ -131,6 +135,7 @@ pub fn cover_type_name(t: i32) -> &'static str {
         CoverType::Custody => "custody",
         CoverType::Exchange => "exchange",
         CoverType::Depeg => "depeg",
+        CoverType::Slashing => "slashing",
         CoverType::Unspecified => "unspecified",
     }
 }
@@ -153,6 +158,17 @@ pub fn product_json(p: &Product) -> Value {
         "deductible": bps(p.deductible_bps),
         "claim_mode": mode,
         "grace_period": duration(p.grace_period_secs),
+        "waiting_period": duration(p.waiting_period_secs),
+        "max_cover_in_force": if p.max_cover_in_force.is_empty() || p.max_cover_in_force == "0" {
+            "none".to_string()
+        } else {
+            amount(&p.max_cover_in_force, &p.denom)
+        },
+        "max_policy_share": if p.max_policy_share_bps == 0 {
+            "none".to_string()
+        } else {
+            bps(p.max_policy_share_bps)
+        },
         "paused": p.paused,
     });
     if let Some(t) = p.trigger.as_ref().filter(|_| mode == "parametric") {
@@ -164,6 +180,7 @@ pub fn product_json(p: &Product) -> Value {
             CoverType::Liquidity => json!({
                 "feed": t.feed, "threshold": bps(t.il_threshold_bps), "cap": bps(t.il_cap_bps),
             }),
+            CoverType::Slashing => json!({"slash_of": "the validator named at purchase"}),
             _ => json!({"confirmed_incident_of": p.protocol}),
         };
     }
@@ -171,6 +188,8 @@ pub fn product_json(p: &Product) -> Value {
 }
 
 pub fn policy_json(p: &Policy, now: i64) -> Value {
+    let claimed: u128 = p.claimed_cover.parse().unwrap_or(0);
+    let remaining = p.cover.parse::<u128>().unwrap_or(0).saturating_sub(claimed);
     let status = if p.claimed {
         "claimed"
     } else if now >= p.end {
@@ -184,6 +203,8 @@ pub fn policy_json(p: &Policy, now: i64) -> Value {
         "product_id": p.product_id.to_string(),
         "product": p.terms.as_ref().map(|t| t.name.clone()).unwrap_or_default(),
         "cover": amount(&p.cover, &p.denom),
+        "claimed_cover": amount(&claimed.to_string(), &p.denom),
+        "remaining_cover": amount(&remaining.to_string(), &p.denom),
         "premium": amount(&p.premium, &p.denom),
         "start": time(p.start),
         "end": time(p.end),
@@ -199,6 +220,9 @@ pub fn policy_json(p: &Policy, now: i64) -> Value {
     if !p.entry_price.is_empty() {
         v["entry_price"] = json!(p.entry_price);
     }
+    if !p.validator.is_empty() {
+        v["validator"] = json!(p.validator);
+    }
     v
 }
 
@@ -209,6 +233,7 @@ pub fn run_tx(ctx: &Context, command: Tx) -> Result<()> {
             cover,
             term_days,
             max_premium,
+            validator,
             from,
             tx,
         } => {
@@ -235,6 +260,7 @@ pub fn run_tx(ctx: &Context, command: Tx) -> Result<()> {
                 cover: cover.to_string(),
                 term_days,
                 max_premium: max_premium.to_string(),
+                validator: validator.unwrap_or_default(),
             };
             broadcast(ctx, &from, vec![to_any(&msg)], &tx)
         }
@@ -283,6 +309,9 @@ pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
                 "term_days": term_days,
                 "premium": amount(&q.premium, &product.denom),
                 "annual_rate": bps(q.annual_rate_bps),
+                "product_capacity": amount(&q.capacity, &product.denom),
+                "product_in_force": amount(&q.in_force, &product.denom),
+                "max_policy_cover": amount(&q.max_policy_cover, &product.denom),
                 "pools": q.allocations.iter().map(|a| json!({
                     "pool_id": a.pool_id.to_string(),
                     "cover": amount(&a.cover, &product.denom),

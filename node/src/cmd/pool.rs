@@ -53,6 +53,13 @@ pub enum Query {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// What the pools paid for an incident's claims and what was recovered since, e.g.
+    /// `incident incident:3`.
+    Incident {
+        incident: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// A provider's shares in a pool and what they are worth.
     Position {
         pool_id: u64,
@@ -176,6 +183,24 @@ pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
                 |r: QueryPoolsResponse| (r.pools, r.pagination),
             )?;
             json!({"pools": pools.iter().map(pool_json).collect::<Vec<_>>()})
+        }
+        Query::Incident { incident, node } => {
+            let r: QueryIncidentResponse = node.client(ctx)?.query(
+                "/surety.pool.v1.Query/Incident",
+                &QueryIncidentRequest {
+                    incident: incident.clone(),
+                },
+            )?;
+            json!({
+                "incident": incident,
+                "paid": r.paid,
+                "recovered": r.recovered,
+                "shortfall": r.shortfall,
+                "payments": r.payments.iter().map(|p| json!({
+                    "pool_id": p.pool_id.to_string(),
+                    "paid": p.paid,
+                })).collect::<Vec<_>>(),
+            })
         }
         Query::Position {
             pool_id,

@@ -124,6 +124,7 @@ impl Plan {
                 cover: "1000000".into(),
                 term_days: 30,
                 max_premium: "1000000".into(),
+                validator: String::new(),
             }),
             Kind::Deposit => to_any(&MsgDeposit {
                 provider: me,
