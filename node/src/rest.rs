@@ -191,7 +191,8 @@ impl Gateway {
 }
 
 /// `GET /surety/pool/v1/pools/{pool_id}/capital_model?trials=20000&seed=1`: the capital model
-/// of `suretyd query pool capital-model` (priors, no history file), with its loss-exceedance
+/// of `suretyd query pool capital-model` (the embedded incident history, default assumptions:
+/// current and recommended rate per product, reserve ratio), with its loss-exceedance
 /// curve thinned to 200 points. Off-chain work on this node's CPU, so trials are capped.
 async fn capital_model(
     State(g): State<Gateway>,
@@ -283,8 +284,10 @@ fn capital_report(app: &App, pool_id: u64, trials: u32, seed: u64) -> Result<Val
         exposures: &exposures,
         products: &products,
     };
-    let (mut report, simulation) =
-        crate::capital::run(&inputs, None, trials, seed).map_err(ApiError::invalid)?;
+    // The embedded incident dataset with the default assumptions: no file on the server.
+    let history = crate::capital::History::embedded(Default::default());
+    let (mut report, simulation, _) =
+        crate::capital::run(&inputs, &history, trials, seed).map_err(ApiError::invalid)?;
     report["curve"] = json!(crate::capital::curve(&simulation, 200));
     Ok(report)
 }

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::incidents::{parse_incidents, Incident};
 use crate::Book;
 
 /// Incident statistics of one protocol (or the pooled default).
@@ -70,8 +71,11 @@ pub enum CalibrationError {
         reason: String,
     },
     /// The text holds no incident rows.
-    #[error("the CSV holds no incidents (expected rows of date,protocol,loss_usd)")]
+    #[error("the CSV holds no incidents (expected rows of date,protocol,category,loss_usd)")]
     NoIncidents,
+    /// No calendar year of the history has enough incidents to count as covered.
+    #[error("no year of the history has {0} or more incidents")]
+    NoCoveredYear(u32),
     /// An explicit observation span that is not a positive number of years.
     #[error("observation span must be a positive, finite number of years, got {0}")]
     InvalidSpan(f64),
@@ -85,28 +89,17 @@ pub enum CalibrationError {
     },
 }
 
-/// One parsed incident.
-struct Incident {
-    year: i64,
-    protocol: String,
-    loss_usd: f64,
-}
-
-/// Calibrates from a CSV of `date,protocol,loss_usd` rows (`date` as
-/// `YYYY-MM-DD`, `loss_usd` a positive number), over the calendar years the
-/// incidents touch.
-///
-/// A header line is optional (recognised by its first field being `date`).
-/// Blank lines and lines starting with `#` are skipped; fields may be
-/// double-quoted (with `""` for a quote). Errors name the offending line.
+/// Calibrates per protocol from a CSV of incidents (see [`parse_incidents`] for
+/// the two accepted formats), over the calendar years the incidents touch.
+/// [`crate::calibrate_categories`] calibrates per category instead.
 pub fn calibrate_from_csv(text: &str) -> Result<Calibration, CalibrationError> {
-    let incidents = parse(text)?;
+    let incidents = parse_incidents(text)?;
     let first = incidents.iter().map(|i| i.year).min();
     let last = incidents.iter().map(|i| i.year).max();
     let (Some(first), Some(last)) = (first, last) else {
         return Err(CalibrationError::NoIncidents);
     };
-    Ok(build(&incidents, (last - first + 1) as f64))
+    Ok(build(&incidents, f64::from(last - first + 1)))
 }
 
 /// Like [`calibrate_from_csv`], but over an explicit observation window of
@@ -118,7 +111,7 @@ pub fn calibrate_from_csv_with_span(
     if !(span_years.is_finite() && span_years > 0.0) {
         return Err(CalibrationError::InvalidSpan(span_years));
     }
-    let incidents = parse(text)?;
+    let incidents = parse_incidents(text)?;
     if incidents.is_empty() {
         return Err(CalibrationError::NoIncidents);
     }
@@ -212,110 +205,4 @@ impl Calibration {
 
 fn normalize(protocol: &str) -> String {
     protocol.trim().to_lowercase()
-}
-
-fn parse(text: &str) -> Result<Vec<Incident>, CalibrationError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut incidents = Vec::new();
-    let mut seen_row = false;
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        let row_err = |reason: String| CalibrationError::Row { line, reason };
-        let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let fields = split_fields(trimmed).map_err(row_err)?;
-        let first_row = !seen_row;
-        seen_row = true;
-        if first_row && fields[0].eq_ignore_ascii_case("date") {
-            let names: Vec<String> = fields.iter().map(|f| f.to_lowercase()).collect();
-            if names != ["date", "protocol", "loss_usd"] {
-                return Err(row_err(format!(
-                    "header must be `date,protocol,loss_usd`, got `{trimmed}`"
-                )));
-            }
-            continue;
-        }
-        if fields.len() != 3 {
-            return Err(row_err(format!(
-                "expected 3 fields (date,protocol,loss_usd), found {}",
-                fields.len()
-            )));
-        }
-        let year = parse_date(&fields[0]).map_err(row_err)?;
-        let protocol = normalize(&fields[1]);
-        if protocol.is_empty() {
-            return Err(row_err("protocol is empty".to_string()));
-        }
-        let loss_usd: f64 = fields[2]
-            .parse()
-            .map_err(|_| row_err(format!("loss_usd `{}` is not a number", fields[2])))?;
-        if !(loss_usd.is_finite() && loss_usd > 0.0) {
-            return Err(row_err(format!(
-                "loss_usd must be a positive finite number, got `{}`",
-                fields[2]
-            )));
-        }
-        incidents.push(Incident {
-            year,
-            protocol,
-            loss_usd,
-        });
-    }
-    Ok(incidents)
-}
-
-/// Splits one CSV line into trimmed fields, honouring double quotes.
-fn split_fields(line: &str) -> Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut in_quotes = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if in_quotes && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => in_quotes = !in_quotes,
-            ',' if !in_quotes => fields.push(std::mem::take(&mut field).trim().to_string()),
-            _ => field.push(c),
-        }
-    }
-    if in_quotes {
-        return Err("unterminated quoted field".to_string());
-    }
-    fields.push(field.trim().to_string());
-    Ok(fields)
-}
-
-/// Validates a `YYYY-MM-DD` date (proleptic Gregorian) and returns its year.
-fn parse_date(s: &str) -> Result<i64, String> {
-    let bad = || format!("date `{s}` is not a valid YYYY-MM-DD date");
-    let b = s.as_bytes();
-    let shape_ok = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !shape_ok {
-        return Err(bad());
-    }
-    let year: i64 = s[0..4].parse().map_err(|_| bad())?;
-    let month: i64 = s[5..7].parse().map_err(|_| bad())?;
-    let day: i64 = s[8..10].parse().map_err(|_| bad())?;
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_len = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(bad()),
-    };
-    if !(1..=month_len).contains(&day) {
-        return Err(bad());
-    }
-    Ok(year)
 }

@@ -97,7 +97,7 @@ pub fn write_exceedance_svg(
 }
 
 /// `1234567.0` → `1.23M`.
-fn short_amount(v: f64) -> String {
+pub(crate) fn short_amount(v: f64) -> String {
     if v == 0.0 {
         return "0".to_string();
     }

@@ -18,6 +18,12 @@
 //! book, trial count and seed give bit-identical results on every platform
 //! with the same version of this crate.
 //!
+//! Frequency and severity come from an incident history: per protocol
+//! ([`calibrate_from_csv`]) or per [`Category`] ([`calibrate_categories`],
+//! which also recommends premium rates, see [`Assumptions`]). [`backtest_book`]
+//! prices and capitalises a book on the incidents before a cut-off year and
+//! replays the later ones against it.
+//!
 //! Being off-chain, the model uses `f64` throughout; nothing here feeds
 //! consensus.
 //!
@@ -38,8 +44,13 @@
 //! assert_eq!(summary, simulate(&book, 10_000, 42).summary());
 //! ```
 
+mod backtest;
+mod backtest_chart;
 mod calibrate;
+mod categories;
 mod chart;
+mod incidents;
+mod priced_backtest;
 mod sample;
 #[cfg(test)]
 mod tests;
@@ -48,11 +59,18 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+pub use backtest::{backtest, replay_years, Backtest, BacktestProduct, BacktestYear};
+pub use backtest_chart::write_backtest_svg;
 pub use calibrate::{
     calibrate_from_csv, calibrate_from_csv_with_span, Calibration, CalibrationError, ProductLink,
     ProtocolStats,
 };
+pub use categories::{
+    calibrate_categories, protocol_key, Assumptions, CategoryModel, CategoryStats, Pricing, Window,
+};
 pub use chart::write_exceedance_svg;
+pub use incidents::{days_in_year, parse_incidents, Category, Incident};
+pub use priced_backtest::{backtest_book, price_lines, priced_book, Line, PricedBacktest};
 
 /// Highest accepted `annual_frequency`: the cost of a trial grows with the
 /// number of incidents, and no real product approaches this.

@@ -377,7 +377,17 @@ fn calibration_errors_name_the_line() {
         ("2022-01-01,a,-5\n", 1, "positive"),
         ("2022-01-01,a,NaN\n", 1, "positive"),
         ("# c\n2022-01-01,a\n", 2, "expected 3 fields"),
-        ("2022-01-01,a,1,2\n", 1, "found 4"),
+        ("2022-01-01,a,1,2,3\n", 1, "found 5"),
+        (
+            "2022-01-01,a,lending,2\n2022-01-01,a,2\n",
+            2,
+            "expected 4 fields",
+        ),
+        (
+            "2022-01-01,a,insurance,2\n",
+            1,
+            "unknown category `insurance`",
+        ),
         ("2022-01-01, ,1\n", 1, "protocol is empty"),
         ("2022-01-01,\"a,1\n", 1, "unterminated"),
         ("Date,loss_usd,protocol\n2022-01-01,a,1\n", 1, "header"),

@@ -3,10 +3,12 @@
 use super::policy::split_amount;
 use super::tx::{broadcast, key_address, TxArgs};
 use super::{Context, NodeArgs};
+use crate::capital;
 use crate::output::{amount, bps, time};
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use surety_capital_model::Assumptions;
 use surety_proto::surety::pool::v1::*;
 use surety_proto::to_any;
 
@@ -67,26 +69,66 @@ pub enum Query {
         #[command(flatten)]
         node: NodeArgs,
     },
-    /// Monte Carlo of a year of incidents over the pool's live book: expected loss, VaR and
-    /// TVaR 99.5%, and a loss-exceedance chart.
+    /// Monte Carlo of a year of incidents over the pool's live book, calibrated per category on
+    /// an incident history: expected loss, VaR and TVaR 99.5%, reserve ratio, and each
+    /// product's current and recommended annual rate. `--backtest` replays later years instead.
     CapitalModel {
-        pool_id: u64,
-        /// CSV of past incidents (date,protocol,loss_usd) to calibrate frequency and severity.
+        /// The pool (not needed with --demo-book).
+        #[arg(required_unless_present = "demo_book")]
+        pool_id: Option<u64>,
+        /// CSV of past incidents (date,protocol,category,loss_usd); default: the embedded
+        /// docs/incidents.csv (DeFiHackLabs, see docs/incidents.md).
         #[arg(long)]
         history: Option<PathBuf>,
-        /// Total value the history's protocols held, in USD, to turn losses into severities.
-        #[arg(long, default_value_t = 1e9)]
+        /// Value held in a covered protocol, in USD: an incident losing L takes min(1, L/TVL)
+        /// of a covered position.
+        #[arg(long, default_value_t = Assumptions::default().tvl_usd)]
         history_tvl_usd: f64,
+        /// Value held in DeFi as a whole, in USD: spreads each category's incidents over
+        /// defi_tvl/history_tvl protocols, in proportion to the protocols the category had hit.
+        #[arg(long, default_value_t = Assumptions::default().defi_tvl_usd)]
+        defi_tvl_usd: f64,
+        /// Margin over the expected loss: recommended rate = expected loss rate × (1 + loading).
+        #[arg(long, default_value_t = Assumptions::default().loading)]
+        loading: f64,
         #[arg(long, default_value_t = 100_000)]
         trials: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Also write the loss-exceedance curve as an SVG chart to this file.
+        /// Use the built-in demo book (the localnet's four products, 1M USDC of cover) instead
+        /// of a pool read from a node.
+        #[arg(long)]
+        demo_book: bool,
+        /// Backtest: calibrate on incidents before --cutoff, replay the later years.
+        #[arg(long)]
+        backtest: bool,
+        /// With --backtest: the first replayed year (incidents before 1 January of it calibrate).
+        #[arg(long, default_value_t = 2023)]
+        cutoff: i32,
+        /// Also write a chart to this SVG file: the loss-exceedance curve, or with --backtest
+        /// capital vs requirement and claims vs premiums by year.
         #[arg(long)]
         chart: Option<PathBuf>,
+        /// Write a governance proposal (for `suretyd tx gov submit-proposal`) setting the
+        /// recommended rates with MsgUpdateProduct.
+        #[arg(long, conflicts_with = "backtest")]
+        proposal_out: Option<PathBuf>,
         #[command(flatten)]
         node: NodeArgs,
     },
+}
+
+/// The options of `query pool capital-model`.
+struct ModelArgs {
+    pool_id: Option<u64>,
+    history: Option<PathBuf>,
+    assumptions: Assumptions,
+    trials: u32,
+    seed: u64,
+    demo_book: bool,
+    backtest: Option<i32>,
+    chart: Option<PathBuf>,
+    proposal_out: Option<PathBuf>,
 }
 
 fn pool_json(v: &PoolView) -> Value {
@@ -227,66 +269,132 @@ pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
             pool_id,
             history,
             history_tvl_usd,
+            defi_tvl_usd,
+            loading,
             trials,
             seed,
+            demo_book,
+            backtest,
+            cutoff,
             chart,
+            proposal_out,
             node,
-        } => capital_model(
-            &node.client(ctx)?,
-            pool_id,
-            history,
-            history_tvl_usd,
-            trials,
-            seed,
-            chart.as_deref(),
-        )?,
+        } => {
+            let args = ModelArgs {
+                pool_id,
+                history,
+                assumptions: Assumptions {
+                    tvl_usd: history_tvl_usd,
+                    defi_tvl_usd,
+                    loading,
+                    ..Assumptions::default()
+                },
+                trials,
+                seed,
+                demo_book,
+                backtest: backtest.then_some(cutoff),
+                chart,
+                proposal_out,
+            };
+            capital_model(ctx, &node, args)?
+        }
     };
     ctx.print(&value);
     Ok(())
 }
 
-fn capital_model(
-    client: &crate::client::Client,
-    pool_id: u64,
-    history: Option<PathBuf>,
-    history_tvl_usd: f64,
-    trials: u32,
-    seed: u64,
-    chart: Option<&std::path::Path>,
-) -> Result<Value> {
-    let denom = pool_view(client, pool_id)?.pool.unwrap_or_default().denom;
-    let exposures: QueryExposuresResponse = client.query(
-        "/surety.pool.v1.Query/Exposures",
-        &QueryExposuresRequest { pool_id },
-    )?;
-    let products = super::policy::all_products(client)?;
-    let inputs = crate::capital::Inputs {
-        pool_id,
-        denom: &denom,
-        exposures: &exposures,
-        products: &products,
-    };
-    let csv = match &history {
+fn capital_model(ctx: &Context, node: &NodeArgs, args: ModelArgs) -> Result<Value> {
+    let a = &args.assumptions;
+    anyhow::ensure!(
+        [a.tvl_usd, a.defi_tvl_usd]
+            .iter()
+            .all(|v| v.is_finite() && *v > 0.0),
+        "--history-tvl-usd and --defi-tvl-usd must be positive"
+    );
+    anyhow::ensure!(
+        a.loading.is_finite() && a.loading >= 0.0,
+        "--loading must be >= 0"
+    );
+    let csv = match &args.history {
         Some(path) => Some(
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
         ),
         None => None,
     };
-    let name = history.as_ref().map(|p| p.display().to_string());
-    let history = csv
-        .as_deref()
-        .zip(name.as_deref())
-        .map(|(csv, name)| crate::capital::History {
+    let name = args.history.as_ref().map(|p| p.display().to_string());
+    let history = match (csv.as_deref(), name.as_deref()) {
+        (Some(csv), Some(name)) => capital::History {
             name,
             csv,
-            tvl_usd: history_tvl_usd,
-        });
-    let (mut report, simulation) = crate::capital::run(&inputs, history.as_ref(), trials, seed)?;
-    if let Some(chart) = chart {
-        let title = format!("Pool {pool_id}: annual loss exceedance ({trials} years)");
-        let capital = simulation.capital();
+            assumptions: args.assumptions.clone(),
+        },
+        _ => capital::History::embedded(args.assumptions.clone()),
+    };
+    // The book: built in, or the pool's live one.
+    let (pool, denom, capital, lines) = if args.demo_book {
+        let lines = capital::demo_book();
+        (
+            "demo".to_string(),
+            "uusdc".to_string(),
+            capital::DEMO_CAPITAL,
+            lines,
+        )
+    } else {
+        let pool_id = args.pool_id.context("a pool id or --demo-book is needed")?;
+        let client = node.client(ctx)?;
+        let denom = pool_view(&client, pool_id)?.pool.unwrap_or_default().denom;
+        let exposures: QueryExposuresResponse = client.query(
+            "/surety.pool.v1.Query/Exposures",
+            &QueryExposuresRequest { pool_id },
+        )?;
+        let products = super::policy::all_products(&client)?;
+        let inputs = capital::Inputs {
+            pool_id,
+            denom: &denom,
+            exposures: &exposures,
+            products: &products,
+        };
+        let capital = exposures.capital.parse()?;
+        (pool_id.to_string(), denom.clone(), capital, inputs.lines()?)
+    };
+    if let Some(cutoff) = args.backtest {
+        let (mut report, bt) =
+            capital::backtest(&denom, &lines, &history, cutoff, args.trials, args.seed)?;
+        report["pool_id"] = pool.clone().into();
+        if let Some(chart) = &args.chart {
+            let title = format!("Pool {pool}: backtest from {cutoff}");
+            surety_capital_model::write_backtest_svg(&bt, &title, chart)?;
+            report["chart"] = chart.display().to_string().into();
+        }
+        return Ok(report);
+    }
+    let (mut report, simulation, pricing) = capital::run_book(
+        &pool,
+        &denom,
+        capital,
+        &lines,
+        &history,
+        args.trials,
+        args.seed,
+    )?;
+    if let Some(chart) = &args.chart {
+        let title = format!(
+            "Pool {pool}: annual loss exceedance ({} years)",
+            args.trials
+        );
         surety_capital_model::write_exceedance_svg(&simulation, capital, &title, chart)?;
         report["chart"] = chart.display().to_string().into();
+    }
+    if let Some(path) = &args.proposal_out {
+        let repriced = capital::write_proposal(&lines, &pricing, path)?;
+        report["proposal"] = json!({
+            "file": path.display().to_string(),
+            "products_repriced": repriced,
+            "submit": format!(
+                "suretyd tx gov submit-proposal {} --from <key> --gas auto",
+                path.display()
+            ),
+        });
     }
     Ok(report)
 }

@@ -61,11 +61,20 @@ export interface Exposure {
 
 export interface CapitalModelProduct {
   product: string;
+  product_id: string;
+  /** Incident category the product is priced in (`lending`, `stablecoin`…), or `pooled`. */
+  category: string;
   net_exposure: string;
   /** Incidents a year. */
   annual_frequency: number;
   /** Mean loss of an incident, as a fraction of the exposure. */
   mean_severity: number;
+  /** Expected claims a year per unit of cover, in basis points. */
+  expected_loss_rate_bps: number;
+  /** The product's annual base rate on chain. */
+  current_rate_bps: number;
+  /** Expected loss rate plus the model's loading, rounded up. */
+  recommended_rate_bps: number;
 }
 
 export interface CapitalModel {
@@ -78,6 +87,8 @@ export interface CapitalModel {
   /** A fraction, or a percentage string (`0.1200%`). */
   probability_loss_exceeds_capital: number | string;
   max_simulated_loss: string;
+  /** Capital ÷ expected annual loss (null without expected loss); 1.5–2× is the rule of thumb. */
+  reserve_ratio: number | null;
   products: CapitalModelProduct[];
   curve: [number, number][];
 }

@@ -1,5 +1,6 @@
 // The off-chain capital model per pool: the loss-exceedance curve, VaR and TVaR at 99.5%, the
-// expected annual loss.
+// expected annual loss, the reserve ratio, and each product's recommended rate (calibrated on the
+// public incident history, docs/incidents.md) next to its current one.
 import { useState } from "preact/hooks";
 import * as chain from "../api/chain";
 import type { CapitalModel, PoolView } from "../api/types";
@@ -54,6 +55,11 @@ function probability(v: number | string): number {
   return v.trim().endsWith("%") ? n / 100 : n;
 }
 
+/** Basis points as a percentage: `250` → `2.5%`. */
+function rate(bps: number): string {
+  return `${Number((bps / 100).toFixed(2))}%`;
+}
+
 /** `12345uusdc` → 12345 (base units). */
 function base(s: string): number {
   return Number(s.match(/^\d+/)?.[0] ?? 0);
@@ -95,6 +101,11 @@ function ModelView({ model: m, denom, loading }: { model: CapitalModel; denom: s
           hint="the probability of ruin"
         />
         <Stat label="Worst simulated" value={coin(m.max_simulated_loss, 0)} />
+        <Stat
+          label="Reserve ratio"
+          value={m.reserve_ratio === null ? "—" : `${m.reserve_ratio.toFixed(2)}×`}
+          hint="capital ÷ expected annual loss; 1.5–2× is the rule of thumb"
+        />
       </div>
       <h3>
         Loss exceedance{" "}
@@ -125,6 +136,9 @@ function ModelView({ model: m, denom, loading }: { model: CapitalModel; denom: s
               <th class="num">Net exposure</th>
               <th class="num">Incidents a year</th>
               <th class="num">Mean severity</th>
+              <th class="num" title="expected loss plus the model's loading, next to the product's base rate on chain">
+                Annual rate
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -136,6 +150,10 @@ function ModelView({ model: m, denom, loading }: { model: CapitalModel; denom: s
                   {Number(p.annual_frequency).toLocaleString(undefined, { maximumFractionDigits: 3 })}
                 </td>
                 <td class="num">{`${Number((Number(p.mean_severity) * 100).toFixed(1))}%`}</td>
+                <td class="num" data-testid="rate">
+                  recommended {rate(p.recommended_rate_bps)} / current {rate(p.current_rate_bps)}
+                  <span class="muted small"> ({p.category})</span>
+                </td>
               </tr>
             ))}
           </tbody>
