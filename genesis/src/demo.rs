@@ -184,8 +184,9 @@ pub fn oracle_feeds() -> oracle::v1::GenesisState {
 
 /// Periods short enough to watch on a localnet: a 60 s vote (30 s expedited), 10 minutes
 /// to unbond (so IBC light clients of the localnet, trusted for 2/3 of it, outlive a relayer
-/// restart), a 30-block liveness window with 30 s in jail, and cross-chain payouts that time out
-/// after 20 s and are retried 5 s later.
+/// restart), a 30-block liveness window with 30 s in jail and 1% slashed (so that slashing
+/// cover visibly pays), and cross-chain payouts that time out after 20 s and are retried 5 s
+/// later.
 pub fn governance() -> [(&'static str, Value); 4] {
     [
         (
@@ -206,6 +207,7 @@ pub fn governance() -> [(&'static str, Value); 4] {
                 "signed_blocks_window": "30",
                 "min_signed_per_window": "0.5",
                 "downtime_jail_duration": "30s",
+                "slash_fraction_downtime": "0.01",
             }}),
         ),
         (

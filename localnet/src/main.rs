@@ -87,6 +87,10 @@ enum Cmd {
         #[arg(long)]
         validator: Option<usize>,
     },
+    /// Freeze validator i's processes for a while, as a node that goes offline, then let it go
+    /// on: `pause 3 30`. Long enough (more than half of the 30-block liveness window), it is
+    /// slashed and jailed for downtime.
+    Pause { validator: usize, secs: u64 },
     /// Make validators attest an incident in their vote extensions: `attest 3 yes`.
     Attest {
         incident: u64,
@@ -178,6 +182,9 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
+        Cmd::Pause { validator, secs } => {
+            Localnet::open(options(&cli)).and_then(|net| pause(&net, *validator, *secs))
+        }
         Cmd::Attest {
             incident,
             option,
@@ -200,6 +207,32 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// SIGSTOP to validator `i`'s `suretyd` and `cometbft` for `secs` seconds, then SIGCONT, also
+/// when interrupted: a paused node signs nothing, as if it were offline.
+fn pause(net: &Localnet, i: usize, secs: u64) -> Result<()> {
+    feed_targets(net, Some(i))?;
+    let pids = net.node_pids(i);
+    if pids.is_empty() {
+        bail!("validator {i} is not running");
+    }
+    let signal_all = |signal: libc::c_int| {
+        for (_, pid) in &pids {
+            // SAFETY: kill(2) with a pid we read from the node's own processes.
+            unsafe { libc::kill(*pid, signal) };
+        }
+    };
+    install_signal_handlers();
+    signal_all(libc::SIGSTOP);
+    println!("validator {i} paused for {secs} s (it signs no blocks meanwhile)");
+    let until = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < until && !INTERRUPTED.load(Ordering::SeqCst) {
+        thread::sleep(Duration::from_millis(100));
+    }
+    signal_all(libc::SIGCONT);
+    println!("validator {i} resumed; its missed blocks: `suretyd query slashing signing-infos`");
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -121,6 +121,13 @@ fn every_readme_shell_block_runs_as_written() -> Result<()> {
         .env("SURETY_COMETBFT", surety_e2e::cometbft_bin()?)
         .output()
         .context("running bash")?;
+    // What the commands printed, kept for reading after a failure.
+    let log = net_root
+        .parent()
+        .unwrap_or(&net_root)
+        .join("readme-last-run.log");
+    let _ = std::fs::write(&log, [&out.stdout[..], &out.stderr[..]].concat());
+    step(format!("the commands' output: {}", log.display()));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
     ensure!(

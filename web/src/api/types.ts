@@ -146,6 +146,10 @@ export interface Policy {
   terms?: Product | null;
   claimed: boolean;
   entry_price: string;
+  /** Cover used by paid claims; the rest stays in force. */
+  claimed_cover?: string;
+  /** Slashing cover: the insured validator. */
+  validator?: string;
 }
 
 // --- claims ---------------------------------------------------------------------------------

@@ -62,15 +62,23 @@ export function SignInFirst({ what }: { what: string }) {
   );
 }
 
+/** Cover a policy still has for new claims. */
+function remaining(p: Policy): string {
+  return (BigInt(p.cover) - BigInt(p.claimed_cover || "0")).toString();
+}
+
 function policyState(
   p: Policy,
   claims: Claim[],
 ): { label: string; tone: "good" | "bad" | "warn" | "neutral" | "info" } {
   const now = Date.now() / 1000;
-  if (claims.some((c) => c.status === "CLAIM_STATUS_PAID")) return { label: "paid out", tone: "good" };
   if (claims.some((c) => c.status === "CLAIM_STATUS_APPEALED")) return { label: "under appeal", tone: "warn" };
   if (claims.some((c) => c.status === "CLAIM_STATUS_VOTING")) return { label: "claim being voted", tone: "info" };
-  if (p.claimed) return { label: "claimed", tone: "neutral" };
+  if (p.claimed) return { label: "paid out in full", tone: "good" };
+  if (claims.some((c) => c.status === "CLAIM_STATUS_PAID"))
+    return Number(p.end) < now
+      ? { label: "paid, expired", tone: "neutral" }
+      : { label: "paid, rest in force", tone: "good" };
   if (Number(p.end) < now) return { label: "expired", tone: "neutral" };
   if (Number(p.start) > now) return { label: "not started", tone: "warn" };
   return { label: "active", tone: "good" };
@@ -95,6 +103,20 @@ function PolicyCard({ policy: p, claims, params }: { policy: Policy; claims: Cla
       <dl class="terms">
         <dt>Cover</dt>
         <dd data-testid="policy-cover">{amount(p.cover, p.denom, 2)}</dd>
+        {p.claimed_cover && p.claimed_cover !== "0" && (
+          <>
+            <dt>Used by paid claims</dt>
+            <dd>
+              {amount(p.claimed_cover, p.denom, 2)}; {amount(remaining(p), p.denom, 2)} remain
+            </dd>
+          </>
+        )}
+        {p.validator && (
+          <>
+            <dt>Insured validator</dt>
+            <dd>{p.validator}</dd>
+          </>
+        )}
         <dt>Premium paid</dt>
         <dd>{amount(p.premium, p.denom, 6)}</dd>
         <dt>Period</dt>
