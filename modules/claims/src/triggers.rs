@@ -275,7 +275,8 @@ fn slash(
 ) -> Result<Triggered, Error> {
     let seq: u64 = incident.parse().map_err(|_| {
         errors::invalid_claim(format!(
-            "incident must be a slash number (see `query staking slashes`), got {incident:?}"
+            "incident must be the number of a slash (the `slash` attribute of staking's `slash` \
+             events), got {incident:?}"
         ))
     })?;
     let record = surety_staking::slashes::slash(ctx, seq)?

@@ -119,7 +119,7 @@ impl Staking {
             h.before_validator_slashed(ctx, &v.operator, fraction)?;
         }
         let burned = fraction.mul_amount(v.tokens, Round::Down)?;
-        slashes::record(ctx, &v.operator, v.tokens, burned, v.shares.0)?;
+        let seq = slashes::record(ctx, &v.operator, v.tokens, burned, v.shares.0)?;
         v.tokens = math::sub(v.tokens, burned, "validator tokens")?;
         state::save_stored(ctx, &v)?;
         self.bank.burn(
@@ -138,6 +138,7 @@ impl Staking {
         )?;
         ctx.emit(
             surety_framework::Event::new("slash")
+                .attr("slash", seq)
                 .attr("validator", &v.proto.operator_address)
                 .attr("reason", reason)
                 .attr(
