@@ -91,9 +91,11 @@ impl Keeper {
         Ok(product.id)
     }
 
-    /// Replaces a product's terms; policies already sold keep theirs.
-    pub fn update_product(&self, ctx: &mut Ctx, product: Product) -> Result<(), Error> {
-        state::product(ctx, product.id)?;
+    /// Replaces a product's terms; policies already sold keep theirs. Whether it is paused is
+    /// not a term: only `MsgSetProductPaused` changes it, so a repricing written before a pause
+    /// cannot lift it.
+    pub fn update_product(&self, ctx: &mut Ctx, mut product: Product) -> Result<(), Error> {
+        product.paused = state::product(ctx, product.id)?.paused;
         self.validate_product(&product)?;
         ctx.put_msg(STORE, state::product_key(product.id), &product)?;
         ctx.emit(Event::new("product_updated").attr("product_id", product.id));

@@ -174,6 +174,24 @@ fn a_policy_goes_only_to_another_plain_account_of_its_owners_choosing() {
     });
 }
 
+#[test]
+fn updating_a_products_terms_never_lifts_its_pause() {
+    run(|ctx| {
+        let id = k().create_product(ctx, product()).unwrap();
+        k().set_paused(ctx, id, true).unwrap();
+        // A repricing written before the pause carries `paused: false`.
+        let repriced = Product {
+            id,
+            annual_base_rate_bps: 150,
+            ..product()
+        };
+        k().update_product(ctx, repriced).unwrap();
+        let now = crate::state::product(ctx, id).unwrap();
+        assert_eq!(now.annual_base_rate_bps, 150);
+        assert!(now.paused, "only MsgSetProductPaused resumes sales");
+    });
+}
+
 fn ask<Resp: prost::Message + Default>(
     ctx: &mut Ctx,
     path: &str,
