@@ -132,7 +132,8 @@ impl<O: OracleView> Keeper<O> {
                 terms.waiting_period_secs
             )));
         }
-        if !incident.is_empty() {
+        // Parametric claims are checked under the incident their trigger names, below.
+        if terms.claim_mode != ClaimMode::Parametric as i32 && !incident.is_empty() {
             state::refuse_paid_incident(ctx, policy_id, incident)?;
         }
         let id = ctx.next_id(STORE, state::NEXT_CLAIM_ID)?;

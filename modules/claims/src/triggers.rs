@@ -227,6 +227,13 @@ fn impermanent_loss(
     })
 }
 
+/// The number a claim names its incident by: an oracle incident's id, a slash's sequence number.
+fn number(incident: &str, what: &str) -> Result<u64, Error> {
+    incident
+        .parse()
+        .map_err(|_| errors::invalid_claim(format!("incident must be {what}, got {incident:?}")))
+}
+
 /// Incident cover pays the cover that remains for an oracle-confirmed incident of the covered
 /// protocol that happened while the cover counted.
 fn confirmed_incident(
@@ -237,11 +244,7 @@ fn confirmed_incident(
     remaining: u128,
     incident: &str,
 ) -> Result<Triggered, Error> {
-    let id: u64 = incident.parse().map_err(|_| {
-        errors::invalid_claim(format!(
-            "incident must be an oracle incident id, got {incident:?}"
-        ))
-    })?;
+    let id = number(incident, "an oracle incident id")?;
     let found = oracle
         .incident(ctx, id)?
         .ok_or_else(|| errors::trigger_not_met(format!("no oracle incident {id}")))?;
@@ -273,12 +276,10 @@ fn slash(
     remaining: u128,
     incident: &str,
 ) -> Result<Triggered, Error> {
-    let seq: u64 = incident.parse().map_err(|_| {
-        errors::invalid_claim(format!(
-            "incident must be the number of a slash (the `slash` attribute of staking's `slash` \
-             events), got {incident:?}"
-        ))
-    })?;
+    let seq = number(
+        incident,
+        "the number of a slash (the `slash` attribute of staking's `slash` events)",
+    )?;
     let record = surety_staking::slashes::slash(ctx, seq)?
         .ok_or_else(|| errors::trigger_not_met(format!("no slash {seq}")))?;
     let operator = Address(
