@@ -5,6 +5,8 @@ use super::{Context, NodeArgs};
 use crate::output::time;
 use anyhow::{Context as _, Result};
 use serde_json::{json, Value};
+use std::thread;
+use std::time::{Duration, Instant};
 use surety_framework::{Address, VALIDATOR_PREFIX};
 use surety_proto::cosmos::slashing::v1beta1::*;
 use surety_proto::to_any;
@@ -15,6 +17,10 @@ pub enum Tx {
     Unjail {
         #[arg(long)]
         from: String,
+        /// If the validator is still jailed, wait for its jail time to end (retrying every few
+        /// seconds, for at most 15 minutes) instead of failing at once.
+        #[arg(long)]
+        wait: bool,
         #[command(flatten)]
         tx: TxArgs,
     },
@@ -34,6 +40,17 @@ pub enum Query {
     },
 }
 
+/// How long `unjail --wait` waits at most, and how often it tries again.
+const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+const RETRY_EVERY: Duration = Duration::from_secs(3);
+
+/// The node refused an unjail because the jail time is not over (slashing error 4): the one
+/// refusal that time cures. The block time, not this machine's clock, decides when it is over,
+/// so `--wait` asks the chain again rather than sleeping until a computed moment.
+fn still_jailed(e: &anyhow::Error) -> bool {
+    format!("{e:#}").contains("(codespace slashing, code 4)")
+}
+
 fn info_json(i: &ValidatorSigningInfo) -> Value {
     json!({
         "address": i.address,
@@ -46,13 +63,22 @@ fn info_json(i: &ValidatorSigningInfo) -> Value {
 
 pub fn run_tx(ctx: &Context, command: Tx) -> Result<()> {
     match command {
-        Tx::Unjail { from, tx } => {
+        Tx::Unjail { from, wait, tx } => {
             let account = Address::from_bech32(&key_address(ctx, &from, &tx)?)
                 .map_err(|e| anyhow::anyhow!(e.log))?;
             let msg = MsgUnjail {
                 validator_addr: account.to_bech32_with(VALIDATOR_PREFIX),
             };
-            broadcast(ctx, &from, vec![to_any(&msg)], &tx)
+            let deadline = Instant::now() + MAX_WAIT;
+            loop {
+                match broadcast(ctx, &from, vec![to_any(&msg)], &tx) {
+                    Err(e) if wait && still_jailed(&e) && Instant::now() < deadline => {
+                        eprintln!("{e:#}; waiting");
+                        thread::sleep(RETRY_EVERY);
+                    }
+                    result => return result,
+                }
+            }
         }
     }
 }
