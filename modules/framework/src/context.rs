@@ -155,13 +155,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn put(&mut self, store: &'static str, key: Vec<u8>, value: Vec<u8>) -> Result<(), Error> {
-        let cfg = GasConfig::KV;
-        self.gas.consume(cfg.write_cost_flat, "WriteFlat")?;
-        self.gas.touch(store, &key);
-        self.gas.consume(
-            cfg.write_cost_per_byte * (key.len() + value.len()) as u64,
-            "WritePerByte",
-        )?;
+        self.gas.charge_write(store, &key, value.len())?;
         self.state.put(store, key, value);
         Ok(())
     }

@@ -372,7 +372,7 @@ impl Keeper {
         ctx.put_msg(STORE, state::policy_key(id), &policy)?;
         if policy.claimed {
             let pools: Vec<u64> = policy.allocations.iter().map(|a| a.pool_id).collect();
-            return self.pool.release(ctx, &pools, id);
+            return self.pool.release(ctx, &pools, id, policy.end);
         }
         // Each pool's part follows the cumulative split, so rounding never drains one pool's
         // tranche faster than its share.
@@ -386,7 +386,7 @@ impl Keeper {
             )?;
             parts.push((a.pool_id, part));
         }
-        self.pool.reduce_cover(ctx, &parts, id)
+        self.pool.reduce_cover(ctx, &parts, id, policy.end)
     }
 
     /// Policies of a product that are in force now, ascending by id.

@@ -139,7 +139,7 @@ impl Keeper {
         state::set_accrual(ctx, pool.id, &acc)?;
         self.book_cover(ctx, pool, t.product_id, parse(&t.cover)?, Book::Off)?;
         state::unschedule_expiry(ctx, pool.id, t.policy_id, t.end)?;
-        ctx.delete(STORE, state::tranche_key(pool.id, t.policy_id))
+        ctx.delete(STORE, state::tranche_key(pool.id, t.end, t.policy_id))
     }
 
     /// Adds a policy's share to a pool (merging with a share the same pool already took of the
@@ -168,7 +168,7 @@ impl Keeper {
                 "cover ending at {end} is not in the future"
             )));
         }
-        let key = state::tranche_key(pool.id, policy_id);
+        let key = state::tranche_key(pool.id, end, policy_id);
         let mut acc = state::accrual(ctx, pool.id)?;
         let mut t = match ctx.get_msg::<Tranche>(STORE, &key)? {
             Some(t) if t.start == now && t.end == end && t.product_id == product_id => {
@@ -247,10 +247,11 @@ impl Keeper {
         ctx: &mut Ctx,
         parts: &[(u64, u128)],
         policy_id: u64,
+        end: i64,
     ) -> Result<(), Error> {
         for &(pool_id, part) in parts {
             let mut pool = self.load(ctx, pool_id)?;
-            let key = state::tranche_key(pool_id, policy_id);
+            let key = state::tranche_key(pool_id, end, policy_id);
             let Some(mut t) = ctx.get_msg::<Tranche>(STORE, &key)? else {
                 continue;
             };
@@ -274,8 +275,8 @@ impl Keeper {
         let mut retired = 0usize;
         for d in due {
             let result = ctx.isolate(format!("pool expiry {}", hex(&d.item)), |c| {
-                let (pool_id, policy_id) = state::parse_expiry_item(&d.item)?;
-                self.expire(c, pool_id, policy_id).map(|()| pool_id)
+                let (pool_id, end, policy_id) = state::parse_expiry_item(&d.item)?;
+                self.expire(c, pool_id, end, policy_id).map(|()| pool_id)
             })?;
             match result {
                 Ok(pool_id) => {
@@ -307,16 +308,7 @@ impl Keeper {
         for _ in 0..EXPIRY_BUDGET {
             match state::next_expiring(ctx, pool_id)? {
                 Some((end, policy_id)) if end <= now => {
-                    if ctx
-                        .get(STORE, &state::tranche_key(pool_id, policy_id))?
-                        .is_some()
-                    {
-                        self.expire(ctx, pool_id, policy_id)?;
-                    } else {
-                        // An index entry without its tranche: drop it, or it would hold the
-                        // pool's accrual back for good.
-                        state::unschedule_expiry(ctx, pool_id, policy_id, end)?;
-                    }
+                    self.expire(ctx, pool_id, end, policy_id)?
                 }
                 _ => break,
             }
@@ -325,12 +317,12 @@ impl Keeper {
     }
 
     /// Retires one tranche at its end (a no-op if a paid claim released it already).
-    fn expire(&self, ctx: &mut Ctx, pool_id: u64, policy_id: u64) -> Result<(), Error> {
-        let key = state::tranche_key(pool_id, policy_id);
+    fn expire(&self, ctx: &mut Ctx, pool_id: u64, end: i64, policy_id: u64) -> Result<(), Error> {
+        let key = state::tranche_key(pool_id, end, policy_id);
         let Some(t) = ctx.get_msg::<Tranche>(STORE, &key)? else {
             return Ok(());
         };
-        if t.pool_id != pool_id || t.policy_id != policy_id {
+        if t.pool_id != pool_id || t.policy_id != policy_id || t.end != end {
             return Err(sdk::internal(format!(
                 "tranche of policy {policy_id} in pool {pool_id} names another"
             )));
@@ -750,7 +742,13 @@ impl Keeper {
 
     /// Ends a policy's cover early (its claim was paid): its premium counts as earned now and its
     /// cover no longer weighs on the pools.
-    pub fn release(&self, ctx: &mut Ctx, pool_ids: &[u64], policy_id: u64) -> Result<(), Error> {
+    pub fn release(
+        &self,
+        ctx: &mut Ctx,
+        pool_ids: &[u64],
+        policy_id: u64,
+        end: i64,
+    ) -> Result<(), Error> {
         let mut ids = BTreeSet::new();
         for &id in pool_ids {
             ids.insert(id);
@@ -760,7 +758,7 @@ impl Keeper {
         }
         for id in ids {
             let mut pool = self.load(ctx, id)?;
-            let key = state::tranche_key(id, policy_id);
+            let key = state::tranche_key(id, end, policy_id);
             if let Some(t) = ctx.get_msg::<Tranche>(STORE, &key)? {
                 self.retire(ctx, &mut pool, &t)?;
                 self.refresh_selling(ctx, &mut pool)?;

@@ -15,7 +15,7 @@ const EXPOSURES: u8 = 0x04;
 const POSITIONS: u8 = 0x05;
 const INCIDENT_LOSSES: u8 = 0x06;
 const EXPIRY_QUEUE: u8 = 0x07;
-const POOL_EXPIRIES: u8 = 0x08;
+// 0x08 held each pool's expiry index; tranches keyed by their end are that index now.
 const ACCRUALS: u8 = 0x09;
 const SHORTFALLS: u8 = 0x0A;
 /// `[tag][product] → u128`: the product's cover in force across all pools, for its cap.
@@ -28,7 +28,7 @@ const RECOVERED: u8 = 0x0D;
 /// Most pools one incident's recovery is shared between (pools are created by governance).
 pub const MAX_PAYERS: usize = 256;
 
-/// Tranches by end time, `[pool][policy]` each: EndBlock retires them a budget per block.
+/// Tranches by end time, `[pool][end][policy]` each: EndBlock retires them a budget per block.
 pub const EXPIRIES: DeadlineQueue = DeadlineQueue::new(STORE, EXPIRY_QUEUE);
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -45,8 +45,13 @@ pub fn pool_key(id: u64) -> Vec<u8> {
 pub fn pools_prefix() -> Vec<u8> {
     vec![POOLS]
 }
-pub fn tranche_key(pool: u64, policy: u64) -> Vec<u8> {
-    key(TRANCHES, &[&pool.to_be_bytes(), &policy.to_be_bytes()])
+/// `[tag][pool][end][policy]`: a pool's tranches in the order they end, so that the pool's
+/// first tranche is its next expiry and no separate index is written for it.
+pub fn tranche_key(pool: u64, end: i64, policy: u64) -> Vec<u8> {
+    key(
+        TRANCHES,
+        &[&pool.to_be_bytes(), &time_bytes(end), &policy.to_be_bytes()],
+    )
 }
 pub fn tranches_prefix(pool: u64) -> Vec<u8> {
     key(TRANCHES, &[&pool.to_be_bytes()])
@@ -114,46 +119,42 @@ pub fn shortfall_key(incident: &str) -> Vec<u8> {
 fn accrual_key(pool: u64) -> Vec<u8> {
     key(ACCRUALS, &[&pool.to_be_bytes()])
 }
-fn pool_expiries_prefix(pool: u64) -> Vec<u8> {
-    key(POOL_EXPIRIES, &[&pool.to_be_bytes()])
-}
 const SIGN: u64 = 0x8000_0000_0000_0000;
 /// Sign-flipped big-endian, so that byte order is time order (as [`DeadlineQueue`] keys).
 fn time_bytes(t: i64) -> [u8; 8] {
     ((t as u64) ^ SIGN).to_be_bytes()
 }
-fn pool_expiry_key(pool: u64, end: i64, policy: u64) -> Vec<u8> {
-    key(
-        POOL_EXPIRIES,
-        &[&pool.to_be_bytes(), &time_bytes(end), &policy.to_be_bytes()],
-    )
+/// The item a tranche is queued under in [`EXPIRIES`]: `[pool][end][policy]`, which names its
+/// key also when a failed expiry is queued again at a later time.
+pub fn expiry_item(pool: u64, end: i64, policy: u64) -> Vec<u8> {
+    [pool.to_be_bytes(), time_bytes(end), policy.to_be_bytes()].concat()
 }
-/// The item a tranche is queued under in [`EXPIRIES`].
-pub fn expiry_item(pool: u64, policy: u64) -> Vec<u8> {
-    [pool.to_be_bytes(), policy.to_be_bytes()].concat()
-}
-pub fn parse_expiry_item(item: &[u8]) -> Result<(u64, u64), Error> {
+/// (pool, end, policy) of an [`expiry_item`].
+pub fn parse_expiry_item(item: &[u8]) -> Result<(u64, i64, u64), Error> {
     let corrupt = || sdk::internal(format!("corrupt expiry item {}", hex_key(item)));
-    let (pool, policy) = (
-        item.get(..8).ok_or_else(corrupt)?,
-        item.get(8..).ok_or_else(corrupt)?,
-    );
+    let part = |range: std::ops::Range<usize>| -> Result<[u8; 8], Error> {
+        item.get(range)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(corrupt)
+    };
+    if item.len() != 24 {
+        return Err(corrupt());
+    }
     Ok((
-        u64::from_be_bytes(pool.try_into().map_err(|_| corrupt())?),
-        u64::from_be_bytes(policy.try_into().map_err(|_| corrupt())?),
+        u64::from_be_bytes(part(0..8)?),
+        (u64::from_be_bytes(part(8..16)?) ^ SIGN) as i64,
+        u64::from_be_bytes(part(16..24)?),
     ))
 }
 
-/// Queues a tranche's expiry, globally (for EndBlock) and in its pool's own index (whose first
-/// entry bounds how far the pool may accrue).
+/// Queues a tranche's expiry for EndBlock. (The pool's own order of expiries is its tranches'
+/// keys.)
 pub fn schedule_expiry(ctx: &mut Ctx, pool: u64, policy: u64, end: i64) -> Result<(), Error> {
-    EXPIRIES.push(ctx, end, &expiry_item(pool, policy))?;
-    ctx.put(STORE, pool_expiry_key(pool, end, policy), Vec::new())
+    EXPIRIES.push(ctx, end, &expiry_item(pool, end, policy))
 }
 
 pub fn unschedule_expiry(ctx: &mut Ctx, pool: u64, policy: u64, end: i64) -> Result<(), Error> {
-    EXPIRIES.remove(ctx, end, &expiry_item(pool, policy))?;
-    ctx.delete(STORE, pool_expiry_key(pool, end, policy))
+    EXPIRIES.remove(ctx, end, &expiry_item(pool, end, policy))
 }
 
 /// The end of the pool's earliest tranche not yet retired, if any.
@@ -163,11 +164,11 @@ pub fn next_expiry(ctx: &mut Ctx, pool: u64) -> Result<Option<i64>, Error> {
 
 /// The pool's earliest tranche not yet retired, as (end, policy id).
 pub fn next_expiring(ctx: &mut Ctx, pool: u64) -> Result<Option<(i64, u64)>, Error> {
-    let prefix = pool_expiries_prefix(pool);
+    let prefix = tranches_prefix(pool);
     let Some((k, _)) = ctx.range(STORE, &prefix, None, 1)?.into_iter().next() else {
         return Ok(None);
     };
-    let corrupt = || sdk::internal("corrupt pool expiry key");
+    let corrupt = || sdk::internal("corrupt tranche key");
     let rest = k.get(prefix.len()..).ok_or_else(corrupt)?;
     let time: [u8; 8] = rest
         .get(..8)
@@ -183,9 +184,14 @@ pub fn next_expiring(ctx: &mut Ctx, pool: u64) -> Result<Option<(i64, u64)>, Err
     )))
 }
 
-/// How many tranches a pool's expiry index holds (invariant checks only: it scans).
-pub fn scheduled_count(ctx: &mut Ctx, pool: u64) -> Result<usize, Error> {
-    Ok(ctx.prefix(STORE, &pool_expiries_prefix(pool))?.len())
+/// How many tranches each pool has queued in [`EXPIRIES`] (invariant checks only: it scans).
+pub fn scheduled_counts(ctx: &mut Ctx) -> Result<std::collections::BTreeMap<u64, usize>, Error> {
+    let mut counts = std::collections::BTreeMap::new();
+    for (k, _) in ctx.prefix(STORE, &[EXPIRY_QUEUE])? {
+        let (pool, _, _) = parse_expiry_item(k.get(9..).unwrap_or_default())?;
+        *counts.entry(pool).or_default() += 1;
+    }
+    Ok(counts)
 }
 
 /// Earning rates are premium units per second, scaled by this.

@@ -246,8 +246,12 @@ fn a_poisoned_expiry_fails_alone_and_is_retried_later() {
         }
         sell(ctx, b, 4, 1, USDC, 1_000, 30).unwrap();
         // Policy 2's tranche becomes unreadable.
-        ctx.put(crate::STORE, state::tranche_key(a, 2), vec![0xff; 7])
-            .unwrap();
+        ctx.put(
+            crate::STORE,
+            state::tranche_key(a, T0 + 30 * DAY, 2),
+            vec![0xff; 7],
+        )
+        .unwrap();
         at(ctx, T0 + 30 * DAY);
         ctx.take_events();
         assert_eq!(k().retire_expired(ctx).unwrap(), 3);
@@ -279,7 +283,7 @@ fn a_paid_claim_releases_its_tranches_at_once() {
         sell(ctx, a, 1, 1, 100 * USDC, 10_000, 90).unwrap();
         sell(ctx, a, 2, 1, 100 * USDC, 20_000, 90).unwrap();
         at(ctx, T0 + DAY);
-        k().release(ctx, &[a], 1).unwrap();
+        k().release(ctx, &[a], 1, T0 + 90 * DAY).unwrap();
         let (pa, pr) = (k().load(ctx, a).unwrap(), k().load(ctx, r).unwrap());
         assert_eq!(pa.active_cover, 100 * USDC);
         assert!(pa.unearned < 10_000 && pr.unearned < 10_000);
@@ -422,7 +426,7 @@ fn a_pool_below_its_requirement_stops_selling_until_a_deposit_restores_it() {
         let err = sell(ctx, id, 3, 2, USDC, 0, 30).unwrap_err();
         assert_eq!((err.codespace, err.code), ("pool", 8), "{}", err.log);
         // Product 1's cover is spent (its claim was paid), product 2's 100 still stands.
-        k().release(ctx, &[id], 1).unwrap();
+        k().release(ctx, &[id], 1, T0 + 30 * DAY).unwrap();
         fund(ctx, &user(7), 150 * USDC);
         at(ctx, T0 + 10);
         k().deposit(ctx, &user(7), id, 59 * USDC).unwrap();
