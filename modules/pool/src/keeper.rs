@@ -84,7 +84,7 @@ impl Keeper {
         }
         let to = self.accrual_limit(ctx, &pool)?;
         if pool.accrued_to < to {
-            self.accrue(ctx, &mut pool, to)?;
+            self.accrue(&mut pool, to)?;
             state::save(ctx, &pool)?;
             // Earned premium can lift the pool back over its requirement.
             self.refresh_selling(ctx, &mut pool)?;
@@ -111,15 +111,15 @@ impl Keeper {
 
     /// Earns premium from `pool.accrued_to` to `to` at the pool's aggregate rate: O(1), however
     /// many policies the pool has written.
-    fn accrue(&self, ctx: &mut Ctx, pool: &mut PoolState, to: i64) -> Result<(), Error> {
-        let mut acc = state::accrual(ctx, pool.id)?;
+    fn accrue(&self, pool: &mut PoolState, to: i64) -> Result<(), Error> {
+        let acc = &mut pool.accrual;
         let elapsed = seconds_between(pool.accrued_to, to)?;
         let scaled = Wide::product(&[acc.rate, elapsed])?.plus(Wide::product(&[acc.carry])?)?;
         let (earned, carry) = units_and_carry(scaled)?;
         acc.carry = carry;
         pool.unearned = sub(pool.unearned, earned, "unearned premium")?;
         pool.accrued_to = to;
-        state::set_accrual(ctx, pool.id, &acc)
+        Ok(())
     }
 
     /// Removes a tranche at `pool.accrued_to` (its end, or earlier when its claim was paid): the
@@ -127,7 +127,7 @@ impl Keeper {
     fn retire(&self, ctx: &mut Ctx, pool: &mut PoolState, t: &Tranche) -> Result<(), Error> {
         let premium = parse(&t.premium)?;
         let rate = state::tranche_rate(premium, t.start, t.end)?;
-        let mut acc = state::accrual(ctx, pool.id)?;
+        let mut acc = pool.accrual;
         // What the aggregate rate has not yet earned of this tranche: never negative, since a
         // pool never accrues past a live tranche's end.
         let earned_scaled = Wide::product(&[rate, seconds_between(t.start, pool.accrued_to)?])?;
@@ -136,7 +136,7 @@ impl Keeper {
         acc.carry = carry;
         acc.rate = sub(acc.rate, rate, "pool earning rate")?;
         pool.unearned = sub(pool.unearned, earned, "unearned premium")?;
-        state::set_accrual(ctx, pool.id, &acc)?;
+        pool.accrual = acc;
         self.book_cover(ctx, pool, t.product_id, parse(&t.cover)?, Book::Off)?;
         state::unschedule_expiry(ctx, pool.id, t.policy_id, t.end)?;
         ctx.delete(STORE, state::tranche_key(pool.id, t.end, t.policy_id))
@@ -169,7 +169,7 @@ impl Keeper {
             )));
         }
         let key = state::tranche_key(pool.id, end, policy_id);
-        let mut acc = state::accrual(ctx, pool.id)?;
+        let mut acc = pool.accrual;
         let mut t = match ctx.get_msg::<Tranche>(STORE, &key)? {
             Some(t) if t.start == now && t.end == end && t.product_id == product_id => {
                 // Written this very second: nothing of it is earned yet, so its rate is simply
@@ -199,7 +199,7 @@ impl Keeper {
         t.cover = add(parse(&t.cover)?, cover)?.to_string();
         t.premium = total_premium.to_string();
         acc.rate = add(acc.rate, state::tranche_rate(total_premium, now, end)?)?;
-        state::set_accrual(ctx, pool.id, &acc)?;
+        pool.accrual = acc;
         ctx.put_msg(STORE, key, &t)?;
         state::schedule_expiry(ctx, pool.id, policy_id, end)?;
         pool.cash = add(pool.cash, premium)?;
@@ -330,7 +330,7 @@ impl Keeper {
         let mut pool = state::load_raw(ctx, pool_id)?;
         let to = self.accrual_limit(ctx, &pool)?.min(t.end);
         if pool.accrued_to < to {
-            self.accrue(ctx, &mut pool, to)?;
+            self.accrue(&mut pool, to)?;
         }
         self.retire(ctx, &mut pool, &t)?;
         state::save(ctx, &pool)?;
@@ -381,14 +381,11 @@ impl Keeper {
             e.gross = add(e.gross, cover)?;
             e.net = add(e.net, net)?;
         }
-        for id in state::pool_ids(ctx)? {
-            if id == pool.id {
-                continue;
-            }
+        for id in state::cedents_of(ctx, pool.id)? {
             // Only the treaty and the direct exposures are read: no accrual needed.
             let Some(treaty) = state::load_raw(ctx, id)?
                 .treaty
-                .filter(|t| t.reinsurer == pool.id)
+                .filter(|t| t.reinsurer == pool.id && id != pool.id)
             else {
                 continue;
             };
@@ -1014,11 +1011,13 @@ impl Keeper {
         pool.active_cover = 0;
         pool.selling = true;
         pool.accrued_to = ctx.block.time_unix_secs;
+        pool.accrual = Accrual::default();
         if pool.treaty.is_some_and(|t| t.reinsurer == pool.id) {
             return Err(errors::invalid_pool("a pool cannot reinsure itself"));
         }
         surety_auth::Auth.ensure_module_account(ctx, POOL_ACCOUNT)?;
         state::save(ctx, &pool)?;
+        state::index_pool(ctx, &pool)?;
         ctx.emit(Event::new("pool_created").attr("pool_id", pool.id));
         Ok(pool.id)
     }
@@ -1059,10 +1058,10 @@ impl Keeper {
         denom: &str,
     ) -> Result<Vec<PoolState>, Error> {
         let mut out = Vec::new();
-        for id in state::pool_ids(ctx)? {
-            let raw = state::load_raw(ctx, id)?;
-            if raw.denom == denom && raw.weight_of(product).is_some() {
-                out.push(self.load(ctx, id)?);
+        for id in state::pools_of_product(ctx, product)? {
+            let pool = self.load(ctx, id)?;
+            if pool.denom == denom {
+                out.push(pool);
             }
         }
         Ok(out)
@@ -1092,7 +1091,7 @@ impl Keeper {
 
     /// The aggregate accrual of a pool (for invariant checks).
     pub fn accrual(&self, ctx: &mut Ctx, id: u64) -> Result<Accrual, Error> {
-        state::accrual(ctx, id)
+        Ok(state::load_raw(ctx, id)?.accrual)
     }
 }
 

@@ -156,15 +156,18 @@ impl Module for PoolModule {
 /// accrual add up from its positions and tranches (its earning rate is the sum of theirs, and its
 /// unearned reserve exactly what they have not earned by its accrual time); every live tranche is
 /// queued to expire, and none lies past it; no pool owes more than it holds; each product's cover
-/// in force is what the pools hold of it.
+/// in force is what the pools hold of it; the product and reinsurance indexes match the pools.
 fn invariants(k: &Keeper, ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
     use std::collections::BTreeMap;
     use surety_framework::math::Wide;
     let mut cash_by_denom: BTreeMap<String, u128> = BTreeMap::new();
     let mut in_force: BTreeMap<u64, u128> = BTreeMap::new();
     let scheduled = state::scheduled_counts(ctx)?;
+    let (mut product_pools, mut cedents) = (Vec::new(), Vec::new());
     for id in state::pool_ids(ctx)? {
         let pool = state::load_raw(ctx, id)?;
+        product_pools.extend(pool.products.iter().map(|&(product, _)| (product, id)));
+        cedents.extend(pool.treaty.map(|t| (t.reinsurer, id)));
         let cash = cash_by_denom.entry(pool.denom.clone()).or_default();
         *cash = add(*cash, pool.cash)?;
         let mut shares = 0u128;
@@ -242,6 +245,13 @@ fn invariants(k: &Keeper, ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
                 pool.unearned, pool.cash
             )));
         }
+    }
+    product_pools.sort_unstable();
+    cedents.sort_unstable();
+    if state::index_pairs(ctx)? != (product_pools, cedents) {
+        return Ok(Err(
+            "the product and reinsurance indexes do not match the pools' terms".into(),
+        ));
     }
     for (product, total) in in_force {
         let counted = k.cover_in_force(ctx, product)?;

@@ -16,7 +16,7 @@ const POSITIONS: u8 = 0x05;
 const INCIDENT_LOSSES: u8 = 0x06;
 const EXPIRY_QUEUE: u8 = 0x07;
 // 0x08 held each pool's expiry index; tranches keyed by their end are that index now.
-const ACCRUALS: u8 = 0x09;
+// 0x09 held each pool's accrual; it is part of the pool's record now (one write per sale, not two).
 const SHORTFALLS: u8 = 0x0A;
 /// `[tag][product] → u128`: the product's cover in force across all pools, for its cap.
 const IN_FORCE: u8 = 0x0B;
@@ -25,6 +25,12 @@ const IN_FORCE: u8 = 0x0B;
 const INCIDENT_PAID: u8 = 0x0C;
 /// `[tag][incident] → u128`: what was recovered for an incident so far.
 const RECOVERED: u8 = 0x0D;
+/// `[tag][product][pool] → ()`: the pools that underwrite a product, so that a quote reads
+/// those pools and not every pool there is. A pool's products are fixed when it is created.
+const PRODUCT_POOLS: u8 = 0x0E;
+/// `[tag][reinsurer][cedent] → ()`: the pools that cede to a reinsurer (fixed at creation too),
+/// whose exposures weigh on its capital requirement.
+const CEDENTS: u8 = 0x0F;
 /// Most pools one incident's recovery is shared between (pools are created by governance).
 pub const MAX_PAYERS: usize = 256;
 
@@ -47,6 +53,64 @@ pub fn pools_prefix() -> Vec<u8> {
 }
 /// `[tag][pool][end][policy]`: a pool's tranches in the order they end, so that the pool's
 /// first tranche is its next expiry and no separate index is written for it.
+/// Records a new pool in the product and reinsurance indexes.
+pub fn index_pool(ctx: &mut Ctx, pool: &PoolState) -> Result<(), Error> {
+    let id = pool.id.to_be_bytes();
+    for (product, _) in &pool.products {
+        ctx.put(
+            STORE,
+            key(PRODUCT_POOLS, &[&product.to_be_bytes(), &id]),
+            Vec::new(),
+        )?;
+    }
+    if let Some(t) = &pool.treaty {
+        ctx.put(
+            STORE,
+            key(CEDENTS, &[&t.reinsurer.to_be_bytes(), &id]),
+            Vec::new(),
+        )?;
+    }
+    Ok(())
+}
+/// The ids of the pools that underwrite `product`, ascending.
+pub fn pools_of_product(ctx: &mut Ctx, product: u64) -> Result<Vec<u64>, Error> {
+    ids_under(ctx, &key(PRODUCT_POOLS, &[&product.to_be_bytes()]))
+}
+/// The ids of the pools that cede to `reinsurer`, ascending.
+pub fn cedents_of(ctx: &mut Ctx, reinsurer: u64) -> Result<Vec<u64>, Error> {
+    ids_under(ctx, &key(CEDENTS, &[&reinsurer.to_be_bytes()]))
+}
+/// Every (product, pool) and (reinsurer, cedent) pair in the indexes (invariant checks only).
+pub fn index_pairs(ctx: &mut Ctx) -> Result<(Vec<(u64, u64)>, Vec<(u64, u64)>), Error> {
+    let mut out = (Vec::new(), Vec::new());
+    for (tag, list) in [(PRODUCT_POOLS, &mut out.0), (CEDENTS, &mut out.1)] {
+        for (k, _) in ctx.prefix(STORE, &[tag])? {
+            let pair = k.get(1..17).map(|b| {
+                let (a, z) = b.split_at(8);
+                (be_u64(a), be_u64(z))
+            });
+            list.push(
+                pair.filter(|_| k.len() == 17)
+                    .ok_or_else(|| sdk::internal("corrupt pool index key"))?,
+            );
+        }
+    }
+    Ok(out)
+}
+fn be_u64(b: &[u8]) -> u64 {
+    u64::from_be_bytes(b.try_into().unwrap_or_default())
+}
+fn ids_under(ctx: &mut Ctx, prefix: &[u8]) -> Result<Vec<u64>, Error> {
+    ctx.prefix(STORE, prefix)?
+        .into_iter()
+        .map(|(k, _)| {
+            k.get(prefix.len()..)
+                .filter(|id| id.len() == 8)
+                .map(be_u64)
+                .ok_or_else(|| sdk::internal("corrupt pool index key"))
+        })
+        .collect()
+}
 pub fn tranche_key(pool: u64, end: i64, policy: u64) -> Vec<u8> {
     key(
         TRANCHES,
@@ -115,9 +179,6 @@ pub fn incident_loss_key(pool: u64, incident: &str) -> Vec<u8> {
 }
 pub fn shortfall_key(incident: &str) -> Vec<u8> {
     key(SHORTFALLS, &[incident.as_bytes()])
-}
-fn accrual_key(pool: u64) -> Vec<u8> {
-    key(ACCRUALS, &[&pool.to_be_bytes()])
 }
 const SIGN: u64 = 0x8000_0000_0000_0000;
 /// Sign-flipped big-endian, so that byte order is time order (as [`DeadlineQueue`] keys).
@@ -206,33 +267,6 @@ pub struct Accrual {
     pub carry: u128,
 }
 
-pub fn accrual(ctx: &mut Ctx, pool: u64) -> Result<Accrual, Error> {
-    let Some(b) = ctx.get(STORE, &accrual_key(pool))? else {
-        return Ok(Accrual::default());
-    };
-    let corrupt = || sdk::internal(format!("corrupt accrual of pool {pool}"));
-    let rate = b
-        .get(..16)
-        .and_then(|x| x.try_into().ok())
-        .ok_or_else(corrupt)?;
-    let carry = b
-        .get(16..32)
-        .and_then(|x| x.try_into().ok())
-        .ok_or_else(corrupt)?;
-    Ok(Accrual {
-        rate: u128::from_be_bytes(rate),
-        carry: u128::from_be_bytes(carry),
-    })
-}
-
-pub fn set_accrual(ctx: &mut Ctx, pool: u64, a: &Accrual) -> Result<(), Error> {
-    if *a == Accrual::default() {
-        return ctx.delete(STORE, accrual_key(pool));
-    }
-    let bytes = [a.rate.to_be_bytes(), a.carry.to_be_bytes()].concat();
-    ctx.put(STORE, accrual_key(pool), bytes)
-}
-
 /// A tranche's earning rate: its premium over its term, scaled and rounded down (the remainder
 /// is earned when the tranche retires, so rounding only ever delays earning).
 pub fn tranche_rate(premium: u128, start: i64, end: i64) -> Result<u128, Error> {
@@ -281,6 +315,15 @@ fn hex_key(key: &[u8]) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// An amount, or zero when empty (fields a genesis pool may leave out).
+fn parse_zero_or_amount(s: &str, what: &str) -> Result<u128, Error> {
+    if s.is_empty() {
+        Ok(0)
+    } else {
+        parse_amount(s, what)
+    }
+}
+
 /// A pool with its amounts parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolState {
@@ -297,6 +340,7 @@ pub struct PoolState {
     pub active_cover: u128,
     pub selling: bool,
     pub accrued_to: i64,
+    pub accrual: Accrual,
 }
 
 impl PoolState {
@@ -320,6 +364,10 @@ impl PoolState {
             active_cover: parse_amount(&p.active_cover, "active_cover")?,
             selling: p.selling,
             accrued_to: p.accrued_to,
+            accrual: Accrual {
+                rate: parse_zero_or_amount(&p.earning_rate, "earning_rate")?,
+                carry: parse_zero_or_amount(&p.accrual_carry, "accrual_carry")?,
+            },
         })
     }
 
@@ -352,6 +400,8 @@ impl PoolState {
             active_cover: self.active_cover.to_string(),
             selling: self.selling,
             accrued_to: self.accrued_to,
+            earning_rate: self.accrual.rate.to_string(),
+            accrual_carry: self.accrual.carry.to_string(),
         }
     }
 
