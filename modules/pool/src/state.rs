@@ -80,8 +80,11 @@ pub fn pools_of_product(ctx: &mut Ctx, product: u64) -> Result<Vec<u64>, Error> 
 pub fn cedents_of(ctx: &mut Ctx, reinsurer: u64) -> Result<Vec<u64>, Error> {
     ids_under(ctx, &key(CEDENTS, &[&reinsurer.to_be_bytes()]))
 }
+/// (first id, second id) pairs of an index.
+pub type IdPairs = Vec<(u64, u64)>;
+
 /// Every (product, pool) and (reinsurer, cedent) pair in the indexes (invariant checks only).
-pub fn index_pairs(ctx: &mut Ctx) -> Result<(Vec<(u64, u64)>, Vec<(u64, u64)>), Error> {
+pub fn index_pairs(ctx: &mut Ctx) -> Result<(IdPairs, IdPairs), Error> {
     let mut out = (Vec::new(), Vec::new());
     for (tag, list) in [(PRODUCT_POOLS, &mut out.0), (CEDENTS, &mut out.1)] {
         for (k, _) in ctx.prefix(STORE, &[tag])? {
@@ -250,7 +253,8 @@ pub fn scheduled_counts(ctx: &mut Ctx) -> Result<std::collections::BTreeMap<u64,
     let mut counts = std::collections::BTreeMap::new();
     for (k, _) in ctx.prefix(STORE, &[EXPIRY_QUEUE])? {
         let (pool, _, _) = parse_expiry_item(k.get(9..).unwrap_or_default())?;
-        *counts.entry(pool).or_default() += 1;
+        let n: &mut usize = counts.entry(pool).or_default();
+        *n = n.saturating_add(1);
     }
     Ok(counts)
 }
