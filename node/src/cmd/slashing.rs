@@ -117,3 +117,30 @@ pub fn run_query(ctx: &Context, command: Query) -> Result<()> {
     ctx.print(&value);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::still_jailed;
+
+    #[test]
+    fn unjail_waits_only_while_the_jail_time_runs() {
+        // As the node refuses in simulation and in a block (texts from a real run).
+        for text in [
+            "simulating the transaction: rpc error: code = InvalidArgument desc = failed to \
+             execute message; message index: 0: jailed until 1795810166: validator still \
+             jailed; cannot be unjailed (codespace slashing, code 4)",
+            "transaction failed in block 9: jailed until 1795810166 (codespace slashing, code 4)",
+        ] {
+            assert!(still_jailed(&anyhow::anyhow!(text)), "{text}");
+        }
+        // Refusals that waiting cannot cure end the command at once.
+        for text in [
+            "validator is tombstoned and cannot be unjailed (codespace slashing, code 7)",
+            "validator not jailed; cannot be unjailed (codespace slashing, code 5)",
+            "insufficient funds (codespace sdk, code 5)",
+            "a code 4 of another module (codespace staking, code 4)",
+        ] {
+            assert!(!still_jailed(&anyhow::anyhow!(text)), "{text}");
+        }
+    }
+}
