@@ -162,7 +162,7 @@ fn invariants(k: &Keeper, ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
     use surety_framework::math::Wide;
     let mut cash_by_denom: BTreeMap<String, u128> = BTreeMap::new();
     let mut in_force: BTreeMap<u64, u128> = BTreeMap::new();
-    let scheduled = state::scheduled_counts(ctx)?;
+    let scheduled = state::scheduled_items(ctx)?;
     let (mut product_pools, mut cedents) = (Vec::new(), Vec::new());
     for id in state::pool_ids(ctx)? {
         let pool = state::load_raw(ctx, id)?;
@@ -220,11 +220,13 @@ fn invariants(k: &Keeper, ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
                 pool.active_cover
             )));
         }
-        let scheduled = scheduled.get(&id).copied().unwrap_or(0);
-        if scheduled != tranches.len() {
+        if let Some(t) = tranches
+            .iter()
+            .find(|t| !scheduled.contains(&state::expiry_item(id, t.end, t.policy_id)))
+        {
             return Ok(Err(format!(
-                "pool {id}: {} tranches but {scheduled} scheduled expiries",
-                tranches.len()
+                "pool {id}: the tranche of policy {} ending at {} is not queued to expire",
+                t.policy_id, t.end
             )));
         }
         let mut exposure = 0u128;

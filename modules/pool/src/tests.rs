@@ -499,3 +499,29 @@ fn pools_list_a_page_at_a_time_with_their_figures() {
         assert_eq!(r.pagination.unwrap().total, 250);
     });
 }
+
+#[test]
+fn the_invariants_notice_an_unqueued_tranche_and_a_stray_index_entry() {
+    run(|ctx| {
+        let r = create(ctx, pool(&[], None), 1_000 * USDC);
+        let a = create(ctx, pool(&[1], quota(r, 5_000)), 1_000 * USDC);
+        sell(ctx, a, 1, 1, 100 * USDC, 10_000, 30).unwrap();
+        invariants(ctx);
+        let end = T0 + 30 * DAY;
+        ctx.branch(|c| {
+            EXPIRIES.remove(c, end, &state::expiry_item(a, end, 1))?;
+            let broken = crate::invariants(&k(), c)?.unwrap_err();
+            assert!(broken.contains("not queued"), "{broken}");
+            Err::<(), Error>(surety_framework::sdk::internal("roll back"))
+        })
+        .unwrap_err();
+        invariants(ctx);
+        // An index naming a product the pool does not underwrite.
+        let mut stray = vec![0x0E];
+        stray.extend_from_slice(&7u64.to_be_bytes());
+        stray.extend_from_slice(&a.to_be_bytes());
+        ctx.put(crate::STORE, stray, Vec::new()).unwrap();
+        let broken = crate::invariants(&k(), ctx).unwrap().unwrap_err();
+        assert!(broken.contains("indexes"), "{broken}");
+    });
+}
