@@ -319,15 +319,6 @@ fn hex_key(key: &[u8]) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// An amount, or zero when empty (fields a genesis pool may leave out).
-fn parse_zero_or_amount(s: &str, what: &str) -> Result<u128, Error> {
-    if s.is_empty() {
-        Ok(0)
-    } else {
-        parse_amount(s, what)
-    }
-}
-
 /// A pool with its amounts parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolState {
@@ -369,8 +360,8 @@ impl PoolState {
             selling: p.selling,
             accrued_to: p.accrued_to,
             accrual: Accrual {
-                rate: parse_zero_or_amount(&p.earning_rate, "earning_rate")?,
-                carry: parse_zero_or_amount(&p.accrual_carry, "accrual_carry")?,
+                rate: parse_amount(&p.earning_rate, "earning_rate")?,
+                carry: parse_amount(&p.accrual_carry, "accrual_carry")?,
             },
         })
     }
