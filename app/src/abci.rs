@@ -347,6 +347,7 @@ impl App {
             set.nonverifiable
                 .insert(CHAIN_ID_KEY.to_vec(), Some(self.chain_id().into_bytes()));
         }
+        let tree_started = Instant::now();
         let prepared = self
             .inner
             .storage
@@ -355,6 +356,9 @@ impl App {
         let app_hash = prepared.app_hash();
         consensus.pending = Some(prepared);
         let stats = &self.inner.stats;
+        stats
+            .app_hash_nanos
+            .fetch_add(tree_started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         stats.blocks.fetch_add(1, Ordering::Relaxed);
         stats
             .block_txs
@@ -405,6 +409,9 @@ impl Application for App {
 
     fn check_tx(&self, req: RequestCheckTx) -> ResponseCheckTx {
         let started = Instant::now();
+        if req.r#type != CheckTxType::Recheck as i32 {
+            self.inner.stats.new_tx_checked();
+        }
         // A transaction that could never fit in a block is refused before it touches state.
         let max_gas = self.block_max_gas();
         let wanted = crate::block_gas::gas_wanted(&req.tx).unwrap_or(0);
@@ -455,6 +462,7 @@ impl Application for App {
 
     fn commit(&self) -> ResponseCommit {
         let started = Instant::now();
+        self.inner.stats.commit_started();
         let mut consensus = self.inner.consensus.lock().expect("lock");
         let Some(prepared) = consensus.pending.take() else {
             halt("commit", "no executed block to commit");

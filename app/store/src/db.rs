@@ -111,6 +111,12 @@ impl Db {
 
     /// Writes the batch atomically. `sync` forces a WAL fsync (used for commits).
     pub(crate) fn write(&self, batch: &Batch, sync: bool) -> Result<(), StoreError> {
+        self.write_encoded(self.encode(batch)?, sync)
+    }
+
+    /// Turns a batch into RocksDB's own encoding: the copying half of a write, done ahead so
+    /// that a commit only hands the bytes to RocksDB.
+    pub(crate) fn encode(&self, batch: &Batch) -> Result<Encoded, StoreError> {
         let mut wb = WriteBatch::default();
         for op in &batch.ops {
             let cf = self.cf(op.cf)?;
@@ -119,9 +125,14 @@ impl Db {
                 None => wb.delete_cf(cf, &op.key),
             }
         }
+        Ok(Encoded(wb))
+    }
+
+    /// Writes an encoded batch atomically; `sync` as for [`Db::write`].
+    pub(crate) fn write_encoded(&self, batch: Encoded, sync: bool) -> Result<(), StoreError> {
         let mut wo = rocksdb::WriteOptions::default();
         wo.set_sync(sync);
-        self.db.write_opt(wb, &wo)?;
+        self.db.write_opt(batch.0, &wo)?;
         Ok(())
     }
 
@@ -201,8 +212,23 @@ struct Op {
     value: Option<Vec<u8>>,
 }
 
-/// An in-memory list of writes, turned into one RocksDB `WriteBatch` when written. Keeping it
-/// as plain data makes a prepared commit `Send + Sync` and free to drop.
+/// A batch in RocksDB's encoding, bound to this database's column families. `Send` (not
+/// `Sync`), and cloned by copying its bytes.
+pub(crate) struct Encoded(WriteBatch);
+
+impl Encoded {
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl Clone for Encoded {
+    fn clone(&self) -> Self {
+        Self(WriteBatch::from_data(self.0.data()))
+    }
+}
+
+/// An in-memory list of writes, turned into one RocksDB `WriteBatch` when written.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Batch {
     ops: Vec<Op>,
@@ -235,5 +261,10 @@ impl Batch {
 
     pub(crate) fn clear(&mut self) {
         self.ops.clear();
+    }
+
+    /// Moves every write of `other` to the end of this batch.
+    pub(crate) fn append(&mut self, mut other: Batch) {
+        self.ops.append(&mut other.ops);
     }
 }

@@ -18,14 +18,21 @@ use crate::error::StoreError;
 use crate::keys;
 use crate::storage::Inner;
 use crate::tree::key_hash;
+use rocksdb::DBRawIterator;
 
 /// Batches are flushed at this size so that pruning a large backlog stays bounded in memory.
 const MAX_BATCH_OPS: usize = 20_000;
 
-/// Prunes everything only needed by versions below `oldest`.
-pub(crate) fn prune_to(inner: &Inner, oldest: Version) -> Result<(), StoreError> {
+/// Prunes everything only needed by versions below `oldest`. `from`: every log entry of a
+/// version below it was handled by an earlier run that finished (0 when unknown). Returns the
+/// `from` of the next run.
+pub(crate) fn prune_to(
+    inner: &Inner,
+    from: Version,
+    oldest: Version,
+) -> Result<Version, StoreError> {
     if oldest <= 1 {
-        return Ok(());
+        return Ok(from);
     }
     let mut trees = vec![keys::MAIN_TREE_ID.to_vec()];
     let substores: Vec<String> = inner.state().substores.iter().cloned().collect();
@@ -34,6 +41,8 @@ pub(crate) fn prune_to(inner: &Inner, oldest: Version) -> Result<(), StoreError>
     }
     let mut pruner = Pruner {
         db: &inner.db,
+        from,
+        iterators: Vec::new(),
         batch: Batch::default(),
         deleted: 0,
     };
@@ -46,11 +55,16 @@ pub(crate) fn prune_to(inner: &Inner, oldest: Version) -> Result<(), StoreError>
     if pruner.deleted > 0 {
         tracing::debug!(oldest, deleted = pruner.deleted, "pruned old versions");
     }
-    Ok(())
+    Ok(from.max(oldest.saturating_add(1)))
 }
 
 struct Pruner<'a> {
     db: &'a Db,
+    /// Log entries of earlier versions were all handled by a finished run: the scans start here
+    /// rather than step over what that run deleted.
+    from: Version,
+    /// Reused across keys: see [`Pruner::newest_up_to`].
+    iterators: Vec<(&'static str, DBRawIterator<'a>)>,
     batch: Batch,
     deleted: usize,
 }
@@ -77,7 +91,7 @@ impl Pruner<'_> {
     /// order, so an interrupted run leaves an index entry to retry rather than a leaked node).
     fn stale_nodes(&mut self, tree: &[u8], oldest: Version) -> Result<(), StoreError> {
         let mut it = self.db.raw_iter(cf::STALE)?;
-        it.seek(keys::tree_version_prefix(tree, 0));
+        it.seek(keys::tree_version_prefix(tree, self.from));
         let end = keys::tree_version_prefix(tree, oldest);
         while let Some((k, _)) = iter_item(&it)? {
             if !k.starts_with(tree) || k.len() < tree.len() + 8 || k[..tree.len() + 8] > *end {
@@ -101,7 +115,7 @@ impl Pruner<'_> {
         with_index: bool,
     ) -> Result<(), StoreError> {
         let mut it = self.db.raw_iter(cf::SUPERSEDED)?;
-        it.seek(keys::tree_version_prefix(tree, 0));
+        it.seek(keys::tree_version_prefix(tree, self.from));
         let end = keys::tree_version_prefix(tree, oldest);
         while let Some((k, flag)) = iter_item(&it)? {
             if !k.starts_with(tree) || k.len() < tree.len() + 8 || k[..tree.len() + 8] > *end {
@@ -117,11 +131,14 @@ impl Pruner<'_> {
             } else {
                 version.checked_sub(1)
             };
+            let count = if tombstone { 2 } else { 1 };
             if let Some(last) = last {
                 let kh = key_hash(&key);
-                self.versions_up_to(cf::VALUES, &keys::value_key_prefix(tree, &kh), last)?;
+                let values = keys::value_key_prefix(tree, &kh);
+                self.newest_up_to(cf::VALUES, &values, last, count)?;
                 if with_index {
-                    self.versions_up_to(cf::INDEX, &keys::index_key_prefix(tree, &key), last)?;
+                    let index = keys::index_key_prefix(tree, &key);
+                    self.newest_up_to(cf::INDEX, &index, last, count)?;
                 }
             }
             self.delete(cf::SUPERSEDED, log_entry)?;
@@ -130,25 +147,40 @@ impl Pruner<'_> {
         Ok(())
     }
 
-    /// Deletes every `prefix ++ version` entry with version `<= last`.
-    fn versions_up_to(
+    /// Deletes the newest `prefix ++ version` entries with version `<= last`, at most `count`,
+    /// newest first. Every older entry of the key went with the log entry of the version that
+    /// superseded it, so the newest is all there is to delete (the tombstone of a deletion and
+    /// the value before it: two). Reading back from `last` lands on them at once, with one
+    /// iterator per column family for the whole run (creating one per key cost more than the
+    /// deletes).
+    fn newest_up_to(
         &mut self,
         cf_name: &'static str,
         prefix: &[u8],
         last: Version,
+        count: usize,
     ) -> Result<(), StoreError> {
-        let mut it = self.db.raw_iter(cf_name)?;
-        it.seek(prefix);
-        while let Some((k, _)) = iter_item(&it)? {
+        let it = match self.iterators.iter().position(|(name, _)| *name == cf_name) {
+            Some(i) => &mut self.iterators[i].1,
+            None => {
+                self.iterators.push((cf_name, self.db.raw_iter(cf_name)?));
+                &mut self.iterators.last_mut().expect("just pushed").1
+            }
+        };
+        it.seek_for_prev([prefix, &last.to_be_bytes()[..]].concat());
+        let mut doomed = Vec::new();
+        while doomed.len() < count {
+            let Some((k, _)) = iter_item(it)? else {
+                break;
+            };
             if k.len() != prefix.len() + 8 || !k.starts_with(prefix) {
                 break;
             }
-            if keys::decode_version(&k[prefix.len()..])? > last {
-                break;
-            }
-            let entry = k.to_vec();
+            doomed.push(k.to_vec());
+            it.prev();
+        }
+        for entry in doomed {
             self.delete(cf_name, entry)?;
-            it.next();
         }
         Ok(())
     }

@@ -5,12 +5,61 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::db::{cf, iter_item, Batch, Db};
+use crate::db::{cf, iter_item, Batch, Db, Encoded};
 use crate::error::StoreError;
 use crate::pruner::Background;
 use crate::snapshot::Snapshot;
 use crate::tree::{stage_tree_version, TreeStore};
 use crate::{keys, prune, AppHash, Version};
+
+/// A substore with at least this many changed keys in a version has its tree updated on a
+/// thread of its own (measured: a block of purchases changes thousands of keys in two trees).
+const PARALLEL_TREE_MIN_CHANGES: usize = 256;
+
+/// One substore's part of a new version.
+struct SubstoreJob<'a> {
+    name: &'a str,
+    exists: bool,
+    changes: &'a BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+struct StagedSubstore {
+    batch: Batch,
+    root: jmt::RootHash,
+    /// The root differs from the last version's (always, for a new substore).
+    changed: bool,
+}
+
+impl SubstoreJob<'_> {
+    fn stage(
+        &self,
+        db: &Db,
+        version: Version,
+        latest: Version,
+    ) -> Result<StagedSubstore, StoreError> {
+        let tree = keys::substore_tree_id(self.name)?;
+        // Deleting a key that is not there changes no root; dropping it saves the tree walk
+        // and the tombstones in the index, which readers would otherwise step over.
+        let mut kvs = Vec::new();
+        for (k, v) in self.changes {
+            if v.is_some() || (self.exists && crate::latest::is_live(db, &tree, k)?) {
+                kvs.push((k.as_slice(), v.as_deref()));
+            }
+        }
+        let mut batch = Batch::default();
+        let root = stage_tree_version(db, &mut batch, &tree, self.exists, version, kvs, true)?;
+        let changed = !self.exists
+            || crate::tree::Jmt::new(&TreeStore::new(db, &tree))
+                .get_root_hash(latest)
+                .map_err(crate::error::tree_err)?
+                != root;
+        Ok(StagedSubstore {
+            batch,
+            root,
+            changed,
+        })
+    }
+}
 
 /// Storage options.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,7 +90,8 @@ pub struct PreparedCommit {
     prepared_on: Version,
     version: Version,
     app_hash: AppHash,
-    batch: Batch,
+    /// Encoded while the block is prepared, so that the commit itself only writes it.
+    batch: Encoded,
     new_substores: Vec<String>,
     oldest: Version,
 }
@@ -85,8 +135,9 @@ pub(crate) struct Inner {
     state: RwLock<State>,
     /// Serialises commits.
     commit_lock: Mutex<()>,
-    /// Serialises pruning runs (a commit's, the background thread's, the one on open).
-    prune_lock: Mutex<()>,
+    /// Serialises pruning runs (a commit's, the background thread's, the one on open), and holds
+    /// the version from which the next run reads the logs (see [`prune::prune_to`]).
+    prune_lock: Mutex<Version>,
 }
 
 impl Inner {
@@ -106,8 +157,9 @@ impl Inner {
 
     /// Deletes what versions from `oldest` on cannot read; one run at a time.
     pub(crate) fn prune_to(&self, oldest: Version) -> Result<(), StoreError> {
-        let _guard = self.prune_lock.lock().unwrap_or_else(|e| e.into_inner());
-        prune::prune_to(self, oldest)
+        let mut from = self.prune_lock.lock().unwrap_or_else(|e| e.into_inner());
+        *from = prune::prune_to(self, *from, oldest)?;
+        Ok(())
     }
 }
 
@@ -153,7 +205,7 @@ impl Storage {
                 substores,
             }),
             commit_lock: Mutex::new(()),
-            prune_lock: Mutex::new(()),
+            prune_lock: Mutex::new(0),
         });
         let background = if config.prune_in_background && config.keep_recent > 0 {
             Some(Arc::new(Background::start(inner.clone()).map_err(|e| {
@@ -272,36 +324,53 @@ impl Storage {
             .chain(changes.verifiable.keys().map(String::as_str))
             .collect();
         let empty = BTreeMap::new();
+        let jobs: Vec<SubstoreJob<'_>> = names
+            .into_iter()
+            .map(|name| SubstoreJob {
+                name,
+                exists: state.substores.contains(name),
+                changes: changes.verifiable.get(name).unwrap_or(&empty),
+            })
+            .collect();
+        // The trees are independent, so the busiest ones are updated on threads of their own;
+        // the results are gathered in name order, so the batch and the root are the same as
+        // one thread would make.
+        let staged: Vec<Result<StagedSubstore, StoreError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
+                .iter()
+                .map(|job| {
+                    if job.changes.len() >= PARALLEL_TREE_MIN_CHANGES {
+                        Err(scope.spawn(|| job.stage(db, version, state.latest)))
+                    } else {
+                        Ok(job)
+                    }
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| match h {
+                    Ok(job) => job.stage(db, version, state.latest),
+                    Err(thread) => thread
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                })
+                .collect()
+        });
         let mut root_updates: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         let mut new_substores = Vec::new();
-        for name in names {
-            let tree = keys::substore_tree_id(name)?;
-            let exists = state.substores.contains(name);
-            // Deleting a key that is not there changes no root; dropping it saves the tree walk
-            // and the tombstones in the index, which readers would otherwise step over.
-            let mut kvs = Vec::new();
-            for (k, v) in changes.verifiable.get(name).unwrap_or(&empty) {
-                if v.is_some() || (exists && crate::latest::is_live(db, &tree, k)?) {
-                    kvs.push((k.as_slice(), v.as_deref()));
-                }
-            }
-            let root = stage_tree_version(db, &mut batch, &tree, exists, version, kvs, true)?;
-            let changed = if exists {
-                let previous = crate::tree::Jmt::new(&TreeStore::new(db, &tree))
-                    .get_root_hash(state.latest)
-                    .map_err(crate::error::tree_err)?;
-                previous != root
-            } else {
-                new_substores.push(name.to_string());
+        for (job, result) in jobs.iter().zip(staged) {
+            let staged = result?;
+            batch.append(staged.batch);
+            if !job.exists {
+                new_substores.push(job.name.to_string());
                 batch.put(
                     cf::META,
-                    keys::substore_meta_key(name),
+                    keys::substore_meta_key(job.name),
                     version.to_be_bytes().to_vec(),
                 );
-                true
-            };
-            if changed {
-                root_updates.push((name.as_bytes().to_vec(), root.0.to_vec()));
+            }
+            if staged.changed {
+                root_updates.push((job.name.as_bytes().to_vec(), staged.root.0.to_vec()));
             }
         }
 
@@ -349,7 +418,7 @@ impl Storage {
             prepared_on: state.latest,
             version,
             app_hash,
-            batch,
+            batch: db.encode(&batch)?,
             new_substores,
             oldest,
         })
@@ -373,7 +442,7 @@ impl Storage {
                 latest,
             });
         }
-        self.inner.db.write(&prepared.batch, true)?;
+        self.inner.db.write_encoded(prepared.batch, true)?;
         {
             let mut state = self.inner.state_mut();
             state.latest = prepared.version;

@@ -832,6 +832,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                     json!((per(d("finalize_block_nanos"), d("block_txs")) * 10.0).round() / 10.0);
                 out["commit_ms_per_block"] =
                     json!((per(d("commit_nanos"), d("blocks")) / 10.0).round() / 100.0);
+                out["mempool_stall_ms_per_block"] = json!(
+                    (per(d("mempool_stall_nanos"), d("mempool_stalls")) / 10.0).round() / 100.0
+                );
             }
         }
         ctx.print(&out);
