@@ -138,7 +138,6 @@ impl Keeper {
         pool.unearned = sub(pool.unearned, earned, "unearned premium")?;
         pool.accrual = acc;
         self.book_cover(ctx, pool, t.product_id, parse(&t.cover)?, Book::Off)?;
-        state::unschedule_expiry(ctx, pool.id, t.policy_id, t.end)?;
         ctx.delete(STORE, state::tranche_key(pool.id, t.end, t.policy_id))
     }
 
@@ -167,6 +166,11 @@ impl Keeper {
             return Err(sdk::invalid_request(format!(
                 "cover ending at {end} is not in the future"
             )));
+        }
+        // The pool is queued at or before its first expiry already, unless this cover ends
+        // sooner (or is the pool's first).
+        if state::next_expiry(ctx, pool.id)?.is_none_or(|first| end < first) {
+            state::arm_expiry(ctx, pool.id, end)?;
         }
         let key = state::tranche_key(pool.id, end, policy_id);
         let mut acc = pool.accrual;
@@ -201,7 +205,6 @@ impl Keeper {
         acc.rate = add(acc.rate, state::tranche_rate(total_premium, now, end)?)?;
         pool.accrual = acc;
         ctx.put_msg(STORE, key, &t)?;
-        state::schedule_expiry(ctx, pool.id, policy_id, end)?;
         pool.cash = add(pool.cash, premium)?;
         pool.unearned = add(pool.unearned, premium)?;
         self.book_cover(ctx, pool, product_id, cover, Book::On)
@@ -265,31 +268,40 @@ impl Keeper {
         Ok(())
     }
 
-    /// EndBlock: retires at most [`EXPIRY_BUDGET`] tranches whose term is over, oldest first,
-    /// each on its own branch. A tranche that fails is queued again [`EXPIRY_RETRY_SECS`] later;
-    /// the others go on. Returns how many were retired.
+    /// EndBlock: retires at most [`EXPIRY_BUDGET`] tranches whose term is over, taking at most
+    /// as many pools off the queue, each tranche on its own branch. A pool is queued again at its
+    /// next expiry, or [`EXPIRY_RETRY_SECS`] later if one of its tranches failed (the others go
+    /// on). Returns how many tranches were retired.
     pub fn retire_expired(&self, ctx: &mut Ctx) -> Result<usize, Error> {
         let now = ctx.block.time_unix_secs;
-        let due = state::EXPIRIES.take_due(ctx, now, EXPIRY_BUDGET)?;
         let mut touched = BTreeSet::new();
         let mut retired = 0usize;
-        for d in due {
-            let result = ctx.isolate(format!("pool expiry {}", hex(&d.item)), |c| {
-                let (pool_id, end, policy_id) = state::parse_expiry_item(&d.item)?;
-                self.expire(c, pool_id, end, policy_id).map(|()| pool_id)
-            })?;
-            match result {
-                Ok(pool_id) => {
-                    touched.insert(pool_id);
-                    retired = retired.saturating_add(1);
+        for _ in 0..EXPIRY_BUDGET {
+            if retired >= EXPIRY_BUDGET {
+                break;
+            }
+            let Some(due) = state::EXPIRIES.take_due(ctx, now, 1)?.pop() else {
+                break;
+            };
+            // A malformed item can name no pool: it is dropped.
+            let Ok(pool_id) = state::parse_expiry_item(&due.item) else {
+                continue;
+            };
+            let mut failed = false;
+            for (end, policy_id) in
+                state::due_tranches(ctx, pool_id, now, EXPIRY_BUDGET.saturating_sub(retired))?
+            {
+                let label = format!("pool {pool_id} expiry of policy {policy_id}");
+                match ctx.isolate(label, |c| self.expire(c, pool_id, end, policy_id))? {
+                    Ok(()) => retired = retired.saturating_add(1),
+                    Err(_) => failed = true,
                 }
-                Err(_) => {
-                    // A malformed item can never succeed: it is dropped (the event records it).
-                    if state::parse_expiry_item(&d.item).is_ok() {
-                        let retry = now.saturating_add(EXPIRY_RETRY_SECS);
-                        state::EXPIRIES.push(ctx, retry, &d.item)?;
-                    }
-                }
+            }
+            touched.insert(pool_id);
+            if failed {
+                state::arm_expiry(ctx, pool_id, now.saturating_add(EXPIRY_RETRY_SECS))?;
+            } else if let Some(next) = state::next_expiry(ctx, pool_id)? {
+                state::arm_expiry(ctx, pool_id, next)?;
             }
         }
         // Freed cover can lift a pool back over its requirement. A failure here only leaves
@@ -1101,10 +1113,6 @@ fn take(pools: &mut BTreeMap<u64, PoolState>, id: u64, amount: u128) -> Result<(
         .get_mut(&id)
         .ok_or_else(|| sdk::internal(format!("pool {id} missing from settlement")))?
         .take_cash(amount)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn parse(s: &str) -> Result<u128, Error> {

@@ -188,37 +188,61 @@ const SIGN: u64 = 0x8000_0000_0000_0000;
 fn time_bytes(t: i64) -> [u8; 8] {
     ((t as u64) ^ SIGN).to_be_bytes()
 }
-/// The item a tranche is queued under in [`EXPIRIES`]: `[pool][end][policy]`, which names its
-/// key also when a failed expiry is queued again at a later time.
-pub fn expiry_item(pool: u64, end: i64, policy: u64) -> Vec<u8> {
-    [pool.to_be_bytes(), time_bytes(end), policy.to_be_bytes()].concat()
+/// The item a pool is queued under in [`EXPIRIES`]: its id. A pool is queued, not each tranche:
+/// the pool's own tranche keys are already in order of expiry, so EndBlock needs only to know
+/// which pools have something due, and a sale writes no queue entry unless its cover ends before
+/// everything the pool already holds.
+pub fn expiry_item(pool: u64) -> Vec<u8> {
+    pool.to_be_bytes().to_vec()
 }
-/// (pool, end, policy) of an [`expiry_item`].
-pub fn parse_expiry_item(item: &[u8]) -> Result<(u64, i64, u64), Error> {
-    let corrupt = || sdk::internal(format!("corrupt expiry item {}", hex_key(item)));
-    let part = |range: std::ops::Range<usize>| -> Result<[u8; 8], Error> {
-        item.get(range)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(corrupt)
-    };
-    if item.len() != 24 {
-        return Err(corrupt());
+/// The pool of an [`expiry_item`].
+pub fn parse_expiry_item(item: &[u8]) -> Result<u64, Error> {
+    item.try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| sdk::internal(format!("corrupt expiry item {}", hex_key(item))))
+}
+
+/// Queues the pool for EndBlock at `time`. Queuing it twice at the same time is one entry; an
+/// entry that finds nothing due re-arms the pool at its next expiry, so an early one is harmless.
+pub fn arm_expiry(ctx: &mut Ctx, pool: u64, time: i64) -> Result<(), Error> {
+    EXPIRIES.push(ctx, time, &expiry_item(pool))
+}
+
+/// The pool's tranches that end at or before `now`, oldest first, at most `limit`: their keys'
+/// (end, policy), read from the keys alone so that an unreadable tranche is still named.
+pub fn due_tranches(
+    ctx: &mut Ctx,
+    pool: u64,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<(i64, u64)>, Error> {
+    let prefix = tranches_prefix(pool);
+    let mut due = Vec::new();
+    for (k, _) in ctx.range(STORE, &prefix, None, limit)? {
+        let (end, policy) = parse_tranche_suffix(&k[prefix.len().min(k.len())..])?;
+        if end > now {
+            break;
+        }
+        due.push((end, policy));
     }
+    Ok(due)
+}
+
+/// (end, policy) from the part of a tranche key after the pool's prefix.
+fn parse_tranche_suffix(rest: &[u8]) -> Result<(i64, u64), Error> {
+    let corrupt = || sdk::internal("corrupt tranche key");
+    let time: [u8; 8] = rest
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(corrupt)?;
+    let policy: [u8; 8] = rest
+        .get(8..)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(corrupt)?;
     Ok((
-        u64::from_be_bytes(part(0..8)?),
-        (u64::from_be_bytes(part(8..16)?) ^ SIGN) as i64,
-        u64::from_be_bytes(part(16..24)?),
+        (u64::from_be_bytes(time) ^ SIGN) as i64,
+        u64::from_be_bytes(policy),
     ))
-}
-
-/// Queues a tranche's expiry for EndBlock. (The pool's own order of expiries is its tranches'
-/// keys.)
-pub fn schedule_expiry(ctx: &mut Ctx, pool: u64, policy: u64, end: i64) -> Result<(), Error> {
-    EXPIRIES.push(ctx, end, &expiry_item(pool, end, policy))
-}
-
-pub fn unschedule_expiry(ctx: &mut Ctx, pool: u64, policy: u64, end: i64) -> Result<(), Error> {
-    EXPIRIES.remove(ctx, end, &expiry_item(pool, end, policy))
 }
 
 /// The end of the pool's earliest tranche not yet retired, if any.
@@ -232,31 +256,16 @@ pub fn next_expiring(ctx: &mut Ctx, pool: u64) -> Result<Option<(i64, u64)>, Err
     let Some((k, _)) = ctx.range(STORE, &prefix, None, 1)?.into_iter().next() else {
         return Ok(None);
     };
-    let corrupt = || sdk::internal("corrupt tranche key");
-    let rest = k.get(prefix.len()..).ok_or_else(corrupt)?;
-    let time: [u8; 8] = rest
-        .get(..8)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(corrupt)?;
-    let policy: [u8; 8] = rest
-        .get(8..)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(corrupt)?;
-    Ok(Some((
-        (u64::from_be_bytes(time) ^ SIGN) as i64,
-        u64::from_be_bytes(policy),
-    )))
+    parse_tranche_suffix(&k[prefix.len().min(k.len())..]).map(Some)
 }
 
-/// The items queued in [`EXPIRIES`], whatever time each is queued at (invariant checks only: it
-/// scans). An item may outlive its tranche: a failed expiry queued again for later whose tranche
-/// a paid claim released meanwhile is a no-op when it comes due.
-pub fn scheduled_items(ctx: &mut Ctx) -> Result<std::collections::BTreeSet<Vec<u8>>, Error> {
-    Ok(ctx
-        .prefix(STORE, &[EXPIRY_QUEUE])?
+/// The pools queued in [`EXPIRIES`], whatever time each is queued at (invariant checks only: it
+/// scans).
+pub fn queued_pools(ctx: &mut Ctx) -> Result<std::collections::BTreeSet<u64>, Error> {
+    ctx.prefix(STORE, &[EXPIRY_QUEUE])?
         .into_iter()
-        .map(|(k, _)| k.get(9..).unwrap_or_default().to_vec())
-        .collect())
+        .map(|(k, _)| parse_expiry_item(k.get(9..).unwrap_or_default()))
+        .collect()
 }
 
 /// Earning rates are premium units per second, scaled by this.

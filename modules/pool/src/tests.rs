@@ -236,6 +236,51 @@ fn expiries_are_retired_a_budget_per_block_oldest_first() {
     });
 }
 
+/// Entries in the expiry queue, whatever their time.
+fn queue_entries(ctx: &mut Ctx) -> usize {
+    ctx.prefix(crate::STORE, &[0x07]).unwrap().len()
+}
+
+#[test]
+fn a_pool_is_queued_once_not_per_tranche() {
+    run(|ctx| {
+        let r = create(ctx, pool(&[], None), 1_000 * USDC);
+        let a = create(ctx, pool(&[1], quota(r, 5_000)), 1_000 * USDC);
+        // Later ends than what the pools hold: no queue entry beyond the pools' first two.
+        for (policy, days) in [(1, 30), (2, 60), (3, 90)] {
+            sell(ctx, a, policy, 1, USDC, 1_000, days).unwrap();
+        }
+        assert_eq!(
+            queue_entries(ctx),
+            2,
+            "one entry per pool, the ceding and the reinsurer"
+        );
+        invariants(ctx);
+        // Cover ending before everything the pools hold queues them earlier.
+        sell(ctx, a, 4, 1, USDC, 1_000, 10).unwrap();
+        assert_eq!(queue_entries(ctx), 4);
+        at(ctx, T0 + 10 * DAY);
+        assert_eq!(
+            k().retire_expired(ctx).unwrap(),
+            2,
+            "policy 4 in both pools"
+        );
+        invariants(ctx);
+        // The entries at day 30 are still there: re-arming at day 30 wrote nothing new.
+        assert_eq!(queue_entries(ctx), 2);
+        for (day, retired) in [(30, 2), (60, 2), (90, 2)] {
+            at(ctx, T0 + day * DAY);
+            assert_eq!(k().retire_expired(ctx).unwrap(), retired, "day {day}");
+            invariants(ctx);
+        }
+        assert_eq!(
+            queue_entries(ctx),
+            0,
+            "pools with nothing left are not queued"
+        );
+    });
+}
+
 #[test]
 fn a_poisoned_expiry_fails_alone_and_is_retried_later() {
     run(|ctx| {
@@ -509,7 +554,7 @@ fn the_invariants_notice_an_unqueued_tranche_and_a_stray_index_entry() {
         invariants(ctx);
         let end = T0 + 30 * DAY;
         ctx.branch(|c| {
-            EXPIRIES.remove(c, end, &state::expiry_item(a, end, 1))?;
+            EXPIRIES.remove(c, end, &state::expiry_item(a))?;
             let broken = crate::invariants(&k(), c)?.unwrap_err();
             assert!(broken.contains("not queued"), "{broken}");
             Err::<(), Error>(surety_framework::sdk::internal("roll back"))
