@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use rocksdb::{
-    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DBRawIterator, Options, ReadOptions,
-    WriteBatch, DB,
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBRawIterator, Options,
+    ReadOptions, WriteBatch, DB,
 };
 
 use crate::error::StoreError;
@@ -44,6 +44,13 @@ pub(crate) mod cf {
     ];
 }
 
+/// RocksDB's block cache, shared by all column families. Tree nodes are most of what a block
+/// reads, and RocksDB's default (32 MiB for each column family) holds a small part of a large
+/// book's tree: at a million policies every node read past the cache went to the page cache
+/// and LZ4. Measured with `scripts/bench-scale` (docs/performance.md); it costs up to this much
+/// more resident memory. (Storing the nodes uncompressed was slower, not faster.)
+const BLOCK_CACHE_BYTES: usize = 512 << 20;
+
 /// The RocksDB database with all column families opened.
 pub(crate) struct Db {
     db: DB,
@@ -55,18 +62,21 @@ impl Db {
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
         opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        // One cache for the blocks that reads hit, shared by the column families they read.
+        let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         let cfs = cf::ALL.iter().map(|name| {
             let mut cf_opts = Options::default();
             cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            let mut table = BlockBasedOptions::default();
+            table.set_block_cache(&cache);
             if [cf::LATEST, cf::NODES].contains(name) {
                 // Bloom filters: a point lookup reads only the file that holds its key, not one
                 // data block in every level and every level-0 file on the way down (tree nodes:
                 // most of a large block's time), and a lookup of an absent key (a new account,
                 // an id not yet used) usually reads none.
-                let mut table = BlockBasedOptions::default();
                 table.set_bloom_filter(10.0, false);
-                cf_opts.set_block_based_table_factory(&table);
             }
+            cf_opts.set_block_based_table_factory(&table);
             ColumnFamilyDescriptor::new(*name, cf_opts)
         });
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;

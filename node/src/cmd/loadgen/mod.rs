@@ -454,6 +454,30 @@ impl Latencies {
     }
 }
 
+/// Why a `broadcast_tx_sync` failed at the RPC level, which decides what a sender does next.
+enum Refusal {
+    /// CometBFT's mempool holds its maximum: it has room again after the next block, so the
+    /// sender retries shortly on the same node. (Backing off as from a dead node would leave the
+    /// mempool short for most of the next block.)
+    MempoolFull,
+    /// The node already has this transaction in its cache.
+    AlreadyHeld,
+    /// The node did not answer (down, paused, restarting): fail over, backing off.
+    NoAnswer,
+}
+
+fn refusal(e: &tendermint_rpc::Error) -> Refusal {
+    // CometBFT reports both as a JSON-RPC error whose data is its mempool error's text.
+    let text = e.to_string();
+    if text.contains("mempool is full") {
+        Refusal::MempoolFull
+    } else if text.contains("tx already exists in cache") {
+        Refusal::AlreadyHeld
+    } else {
+        Refusal::NoAnswer
+    }
+}
+
 /// Paces a sender to its share of `--rate`.
 fn pacer(pace: Option<Duration>) -> Option<tokio::time::Interval> {
     pace.map(|p| {
@@ -501,15 +525,21 @@ async fn surety_sender(
                     s.sequence = expected;
                 }
             }
-            // Mempool full or busy: back off briefly, as a wallet would.
+            // Refused by CheckTx for a reason time cures: back off briefly, as a wallet would.
             Ok(_) => tokio::time::sleep(BACKOFF_MIN).await,
-            // The node did not answer (down, paused, restarting) or refused the tx at the RPC
-            // level (already in its cache): try the next node after a growing pause.
-            Err(_) => {
-                k = nodes.next_after(k);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-            }
+            Err(e) => match refusal(&e) {
+                Refusal::MempoolFull => tokio::time::sleep(BACKOFF_MIN).await,
+                // An earlier attempt reached the node although its answer did not reach us.
+                Refusal::AlreadyHeld => {
+                    s.sequence += 1;
+                    sent.fetch_add(1, Ordering::Relaxed);
+                }
+                Refusal::NoAnswer => {
+                    k = nodes.next_after(k);
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            },
         }
     }
 }
@@ -545,11 +575,18 @@ async fn kvstore_sender(
                 backoff = BACKOFF_MIN;
             }
             Ok(_) => n += 1,
-            Err(_) => {
-                k = nodes.next_after(k);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-            }
+            Err(e) => match refusal(&e) {
+                Refusal::MempoolFull => tokio::time::sleep(BACKOFF_MIN).await,
+                Refusal::AlreadyHeld => {
+                    n += 1;
+                    sent.fetch_add(1, Ordering::Relaxed);
+                }
+                Refusal::NoAnswer => {
+                    k = nodes.next_after(k);
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            },
         }
     }
 }
