@@ -478,6 +478,31 @@ fn refusal(e: &tendermint_rpc::Error) -> Refusal {
     }
 }
 
+/// What a sender does after a broadcast failed at the RPC level: waits as the refusal asks,
+/// moving on to the next node `k` (with a growing `backoff`) when this one did not answer.
+/// Returns true when the node already holds the transaction, which then counts as sent.
+async fn after_rpc_error(
+    nodes: &Nodes,
+    e: &tendermint_rpc::Error,
+    k: &mut usize,
+    backoff: &mut Duration,
+) -> bool {
+    match refusal(e) {
+        Refusal::MempoolFull => {
+            tokio::time::sleep(BACKOFF_MIN).await;
+            false
+        }
+        // An earlier attempt reached the node although its answer did not reach us.
+        Refusal::AlreadyHeld => true,
+        Refusal::NoAnswer => {
+            *k = nodes.next_after(*k);
+            tokio::time::sleep(*backoff).await;
+            *backoff = (*backoff * 2).min(BACKOFF_MAX);
+            false
+        }
+    }
+}
+
 /// Paces a sender to its share of `--rate`.
 fn pacer(pace: Option<Duration>) -> Option<tokio::time::Interval> {
     pace.map(|p| {
@@ -527,19 +552,12 @@ async fn surety_sender(
             }
             // Refused by CheckTx for a reason time cures: back off briefly, as a wallet would.
             Ok(_) => tokio::time::sleep(BACKOFF_MIN).await,
-            Err(e) => match refusal(&e) {
-                Refusal::MempoolFull => tokio::time::sleep(BACKOFF_MIN).await,
-                // An earlier attempt reached the node although its answer did not reach us.
-                Refusal::AlreadyHeld => {
+            Err(e) => {
+                if after_rpc_error(&nodes, &e, &mut k, &mut backoff).await {
                     s.sequence += 1;
                     sent.fetch_add(1, Ordering::Relaxed);
                 }
-                Refusal::NoAnswer => {
-                    k = nodes.next_after(k);
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
-                }
-            },
+            }
         }
     }
 }
@@ -575,18 +593,12 @@ async fn kvstore_sender(
                 backoff = BACKOFF_MIN;
             }
             Ok(_) => n += 1,
-            Err(e) => match refusal(&e) {
-                Refusal::MempoolFull => tokio::time::sleep(BACKOFF_MIN).await,
-                Refusal::AlreadyHeld => {
+            Err(e) => {
+                if after_rpc_error(&nodes, &e, &mut k, &mut backoff).await {
                     n += 1;
                     sent.fetch_add(1, Ordering::Relaxed);
                 }
-                Refusal::NoAnswer => {
-                    k = nodes.next_after(k);
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
-                }
-            },
+            }
         }
     }
 }
