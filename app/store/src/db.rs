@@ -8,6 +8,7 @@ use rocksdb::{
 };
 
 use crate::error::StoreError;
+use crate::live_nodes::{LiveNodes, LiveNodesUpdate};
 
 /// Column family names.
 pub(crate) mod cf {
@@ -48,12 +49,15 @@ pub(crate) mod cf {
 /// reads, and RocksDB's default (32 MiB for each column family) holds a small part of a large
 /// book's tree: at a million policies every node read past the cache went to the page cache
 /// and LZ4. Measured with `scripts/bench-scale` (docs/performance.md); it costs up to this much
-/// more resident memory. (Storing the nodes uncompressed was slower, not faster.)
-const BLOCK_CACHE_BYTES: usize = 512 << 20;
+/// more resident memory. (Storing the nodes uncompressed was slower, not faster.) Since the
+/// internal nodes are held in memory (`live_nodes`), half of the 512 MiB it had measured as fast.
+const BLOCK_CACHE_BYTES: usize = 256 << 20;
 
-/// The RocksDB database with all column families opened.
+/// The RocksDB database with all column families opened, and the trees' live internal nodes
+/// in memory beside it.
 pub(crate) struct Db {
     db: DB,
+    pub(crate) live_nodes: LiveNodes,
 }
 
 impl Db {
@@ -80,7 +84,10 @@ impl Db {
             ColumnFamilyDescriptor::new(*name, cf_opts)
         });
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
-        Ok(Db { db })
+        Ok(Db {
+            db,
+            live_nodes: LiveNodes::new(),
+        })
     }
 
     pub(crate) fn cf(&self, name: &str) -> Result<&ColumnFamily, StoreError> {
@@ -238,10 +245,12 @@ impl Clone for Encoded {
     }
 }
 
-/// An in-memory list of writes, turned into one RocksDB `WriteBatch` when written.
+/// An in-memory list of writes, turned into one RocksDB `WriteBatch` when written, and what
+/// they do to the live tree nodes.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Batch {
     ops: Vec<Op>,
+    pub(crate) live_nodes: LiveNodesUpdate,
 }
 
 impl Batch {
@@ -276,5 +285,6 @@ impl Batch {
     /// Moves every write of `other` to the end of this batch.
     pub(crate) fn append(&mut self, mut other: Batch) {
         self.ops.append(&mut other.ops);
+        self.live_nodes.append(other.live_nodes);
     }
 }

@@ -15,12 +15,15 @@
 //! RocksDB database open, so drop them all before reopening the same path.
 //!
 //! Module map: `keys` (byte encodings), `db` (column families and batches), `tree` (jmt reader
-//! and staging), `latest` (the newest version as plain data), `storage` (open/prepare/commit), `snapshot` (reads), `proof` (ics23), `prune`.
+//! and staging), `live_nodes` (the trees' internal nodes in memory), `latest` (the newest
+//! version as plain data), `storage` (open/prepare/commit), `snapshot` (reads), `proof` (ics23),
+//! `prune`.
 
 mod db;
 mod error;
 mod keys;
 mod latest;
+mod live_nodes;
 mod proof;
 mod prune;
 mod pruner;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::db::{cf, iter_item, Batch, Db, Encoded};
 use crate::error::StoreError;
+use crate::live_nodes::LiveNodesUpdate;
 use crate::pruner::Background;
 use crate::snapshot::Snapshot;
 use crate::tree::{stage_tree_version, TreeStore};
@@ -92,6 +93,7 @@ pub struct PreparedCommit {
     app_hash: AppHash,
     /// Encoded while the block is prepared, so that the commit itself only writes it.
     batch: Encoded,
+    live_nodes: LiveNodesUpdate,
     new_substores: Vec<String>,
     oldest: Version,
 }
@@ -419,6 +421,7 @@ impl Storage {
             version,
             app_hash,
             batch: db.encode(&batch)?,
+            live_nodes: std::mem::take(&mut batch.live_nodes),
             new_substores,
             oldest,
         })
@@ -443,6 +446,7 @@ impl Storage {
             });
         }
         self.inner.db.write_encoded(prepared.batch, true)?;
+        self.inner.db.live_nodes.apply(prepared.live_nodes);
         {
             let mut state = self.inner.state_mut();
             state.latest = prepared.version;
@@ -524,6 +528,9 @@ impl Storage {
             StoreError::Corrupt(format!("app hash of version {target} is missing"))
         })?;
         db.write(&batch, true)?;
+        // The rolled-back version's nodes are gone from disk, and the version will be written
+        // again, differently.
+        db.live_nodes.clear();
         let mut state = self.inner.state_mut();
         state.latest = target;
         state.latest_app_hash = Some(app_hash);

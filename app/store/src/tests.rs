@@ -1214,3 +1214,128 @@ fn rollback_refuses_without_an_earlier_readable_version() {
     ));
     assert_member(&store.latest_snapshot(), "bank", b"a", b"2");
 }
+
+/// The tree id at the start of a `nodes` or `stale_nodes` key.
+fn tree_id_len(key: &[u8]) -> usize {
+    if key[0] == 0 {
+        1
+    } else {
+        2 + usize::from(key[1])
+    }
+}
+
+/// The internal nodes of the latest trees, read from RocksDB (an archive store: every node ever
+/// written is there, and every stale one is listed as stale).
+fn live_internal_nodes(store: &Storage) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let db = &store.inner().db;
+    let stale: std::collections::BTreeSet<Vec<u8>> = db
+        .keys(cf::STALE)
+        .unwrap()
+        .into_iter()
+        .map(|k| {
+            let tree = tree_id_len(&k);
+            [&k[..tree], &k[tree + 8..]].concat()
+        })
+        .collect();
+    db.keys(cf::NODES)
+        .unwrap()
+        .into_iter()
+        .filter(|k| !stale.contains(k))
+        .map(|k| {
+            let raw = db.get(cf::NODES, &k).unwrap().unwrap();
+            (k, raw)
+        })
+        .filter(|(_, raw)| {
+            matches!(
+                borsh::from_slice::<jmt::storage::Node>(raw).unwrap(),
+                jmt::storage::Node::Internal(_)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn live_nodes_are_the_latest_internal_nodes() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir, 0);
+    let mut live: BTreeMap<(String, Vec<u8>), ()> = BTreeMap::new();
+    for version in 1..=30u64 {
+        let mut cs = ChangeSet::default();
+        for substore in ["bank", "policy", "pool"] {
+            // A version that leaves a tree unchanged copies its root and stales the old one.
+            if substore == "bank" && version % 2 == 1 && version > 1 {
+                continue;
+            }
+            // Some versions are large enough for the trees' own threads.
+            let n = if version % 3 == 0 { 400 } else { 40 };
+            let entries = cs.verifiable.entry(substore.to_string()).or_default();
+            for _ in 0..rng.gen_range(1..n) {
+                let key = format!("k{}", rng.gen_range(0..3_000)).into_bytes();
+                entries.insert(key.clone(), Some(rng.gen::<u64>().to_be_bytes().to_vec()));
+                live.insert((substore.to_string(), key), ());
+            }
+            if version % 4 == 0 {
+                let doomed: Vec<Vec<u8>> = live
+                    .keys()
+                    .filter(|(s, _)| s == substore)
+                    .take(30)
+                    .map(|(_, k)| k.clone())
+                    .collect();
+                for key in doomed {
+                    live.remove(&(substore.to_string(), key.clone()));
+                    entries.insert(key, None);
+                }
+            }
+        }
+        commit(&store, &cs);
+        let expected = live_internal_nodes(&store);
+        let live_nodes = &store.inner().db.live_nodes;
+        let mut held = live_nodes.keys();
+        held.sort();
+        assert_eq!(
+            held,
+            expected.keys().cloned().collect::<Vec<_>>(),
+            "version {version}: what is held is exactly the live internal nodes"
+        );
+        for (key, raw) in &expected {
+            assert_eq!(live_nodes.get(key).as_deref(), Some(raw.as_slice()));
+        }
+    }
+    assert!(store.inner().db.live_nodes.held().0 > 300);
+}
+
+#[test]
+fn a_rollback_forgets_the_live_nodes_of_the_version_it_undoes() {
+    // Key `a` alone under its first nibble is a leaf there. The version that is rolled back adds
+    // a key with the same first nibble, so it writes an internal node at that path; the version
+    // written in its place changes `a` only, so it writes a leaf at the same node key. A cache
+    // that still held the internal node would give the next change of `a` a wrong root.
+    let nibble = |k: &[u8]| tree::key_hash(k).0[0] >> 4;
+    let twin = (0..)
+        .map(|i| format!("b{i}").into_bytes())
+        .find(|k| nibble(k) == nibble(b"a"))
+        .unwrap();
+    let other = (0..)
+        .map(|i| format!("c{i}").into_bytes())
+        .find(|k| nibble(k) != nibble(b"a"))
+        .unwrap();
+    let (dir, reference_dir) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let (store, reference) = (open(&dir, 5), open(&reference_dir, 5));
+    let start = changes(&[("bank", b"a", Some(b"1")), ("bank", &other, Some(b"2"))]);
+    commit(&store, &start);
+    commit(&reference, &start);
+    commit(&store, &changes(&[("bank", &twin, Some(b"rolled back"))]));
+    assert!(store.inner().db.live_nodes.held().0 > 0);
+    assert_eq!(store.rollback().unwrap(), 1);
+    assert_eq!(store.inner().db.live_nodes.held(), (0, 0));
+    // The second reads the node key the first wrote `a`'s leaf at.
+    for cs in [
+        changes(&[("bank", b"a", Some(b"2"))]),
+        changes(&[("bank", b"a", Some(b"3"))]),
+    ] {
+        assert_eq!(commit(&store, &cs), commit(&reference, &cs));
+    }
+    assert_eq!(contents(&store), contents(&reference));
+}

@@ -47,14 +47,18 @@ impl<'a> TreeStore<'a> {
         {
             return Ok(Some(Node::Null));
         }
-        match self
-            .db
-            .get(cf::NODES, &keys::node_key(self.tree, node_key))?
-        {
-            None => Ok(None),
-            Some(raw) => borsh::from_slice::<Node>(&raw)
+        let key = keys::node_key(self.tree, node_key);
+        let decode = |raw: &[u8]| {
+            borsh::from_slice::<Node>(raw)
                 .map(Some)
-                .map_err(|e| StoreError::Corrupt(format!("undecodable jmt node: {e}"))),
+                .map_err(|e| StoreError::Corrupt(format!("undecodable jmt node: {e}")))
+        };
+        if let Some(raw) = self.db.live_nodes.get(&key) {
+            return decode(&raw);
+        }
+        match self.db.get(cf::NODES, &key)? {
+            None => Ok(None),
+            Some(raw) => decode(&raw),
         }
     }
 
@@ -183,7 +187,9 @@ pub(crate) fn stage_tree_version<'c>(
 
     for (node_key, node) in update.node_batch.nodes() {
         let raw = borsh::to_vec(node).map_err(|e| StoreError::Tree(e.to_string()))?;
-        batch.put(cf::NODES, keys::node_key(tree, node_key), raw);
+        let key = keys::node_key(tree, node_key);
+        batch.live_nodes.written(&key, node, &raw);
+        batch.put(cf::NODES, key, raw);
     }
     for ((v, kh), value) in update.node_batch.values() {
         batch.put(
@@ -197,6 +203,9 @@ pub(crate) fn stage_tree_version<'c>(
         let suffix = keys::node_key_suffix(&stale.node_key);
         base_root_marked |=
             stale.node_key.version() == base && stale.node_key.nibble_path().is_empty();
+        batch
+            .live_nodes
+            .stale(keys::node_key(tree, &stale.node_key));
         batch.put(
             cf::STALE,
             keys::stale_key(tree, stale.stale_since_version, &suffix),
@@ -207,6 +216,7 @@ pub(crate) fn stage_tree_version<'c>(
     // the new version without marking the old root stale. Every root is referenced by its own
     // version only, so mark it here, or unchanged substores would never have their roots pruned.
     if exists && !base_root_marked {
+        batch.live_nodes.stale(keys::root_node_key(tree, base));
         batch.put(
             cf::STALE,
             keys::stale_key(tree, version, &keys::root_node_key_suffix(base)),
