@@ -92,9 +92,13 @@ pub(crate) fn root_node_key_suffix(version: Version) -> Vec<u8> {
 
 /// `nodes` CF key.
 pub(crate) fn node_key(tree: &[u8], node_key: &NodeKey) -> Vec<u8> {
-    let suffix = node_key_suffix(node_key);
+    node_key_with_suffix(tree, &node_key_suffix(node_key))
+}
+
+/// `nodes` CF key from a suffix already encoded by [`node_key_suffix`].
+pub(crate) fn node_key_with_suffix(tree: &[u8], suffix: &[u8]) -> Vec<u8> {
     let mut out = with_tree(tree, suffix.len());
-    out.extend_from_slice(&suffix);
+    out.extend_from_slice(suffix);
     out
 }
 

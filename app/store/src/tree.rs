@@ -205,7 +205,7 @@ pub(crate) fn stage_tree_version<'c>(
             stale.node_key.version() == base && stale.node_key.nibble_path().is_empty();
         batch
             .live_nodes
-            .stale(keys::node_key(tree, &stale.node_key));
+            .stale(keys::node_key_with_suffix(tree, &suffix));
         batch.put(
             cf::STALE,
             keys::stale_key(tree, stale.stale_since_version, &suffix),
