@@ -14,11 +14,12 @@ mod query;
 pub mod testing;
 pub mod tx;
 
+pub use query::GET_NODE_INFO;
 pub use tx::{MinGasPrices, MAX_TX_BYTES};
 
 use modules::Modules;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use surety_framework::{BlockInfo, Changes, Ctx, ExecMode, GasMeter, Overlay, StateRead};
 use surety_store::{ChangeSet, PreparedCommit, Storage};
 
@@ -49,6 +50,9 @@ impl AppConfig {
     }
 }
 
+/// Asks a running CometBFT for this node's `GetNodeInfoResponse`; `None` while it is not up.
+pub type NodeInfoSource = Box<dyn Fn() -> Option<Vec<u8>> + Send + Sync>;
+
 #[derive(Clone)]
 pub struct App {
     inner: Arc<Inner>,
@@ -62,8 +66,10 @@ struct Inner {
     consensus: Mutex<Consensus>,
     /// Changes CheckTx has made (sequences, fees) since the last commit.
     mempool: Mutex<Changes>,
-    /// `GetNodeInfoResponse`, filled in by the node once CometBFT is up.
-    node_info: RwLock<Option<Vec<u8>>>,
+    /// `GetNodeInfoResponse`, from `node_info_source` the first time it answers.
+    node_info: OnceLock<Vec<u8>>,
+    /// Asks the node's CometBFT for its node info; set by the node that runs one.
+    node_info_source: OnceLock<NodeInfoSource>,
     /// This node's latest oracle observations, for its vote extensions.
     observations: RwLock<oracle::Observations>,
     stats: Stats,
@@ -113,7 +119,7 @@ impl Stats {
 
     /// Nanoseconds on a monotonic clock that starts with the process (never 0).
     fn clock() -> u64 {
-        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        static START: OnceLock<std::time::Instant> = OnceLock::new();
         START
             .get_or_init(std::time::Instant::now)
             .elapsed()
@@ -165,7 +171,8 @@ impl App {
                 chain_id: RwLock::new(chain_id),
                 consensus: Mutex::new(Consensus::default()),
                 mempool: Mutex::new(Changes::new()),
-                node_info: RwLock::new(None),
+                node_info: OnceLock::new(),
+                node_info_source: OnceLock::new(),
                 observations: RwLock::new(oracle::Observations::default()),
                 stats: Stats::default(),
             }),
@@ -184,9 +191,21 @@ impl App {
         self.inner.chain_id.read().expect("lock").clone()
     }
 
-    /// Sets what `GetNodeInfo` answers (an encoded `GetNodeInfoResponse`).
-    pub fn set_node_info(&self, encoded: Vec<u8>) {
-        *self.inner.node_info.write().expect("lock") = Some(encoded);
+    /// Sets where `GetNodeInfo`'s answer (an encoded `GetNodeInfoResponse`) comes from. It is
+    /// asked when a client first wants it, not polled: a client that has seen blocks committed
+    /// must get an answer, however soon after start it asks.
+    pub fn set_node_info_source(&self, source: NodeInfoSource) {
+        // Set once at start; a second source would answer the same.
+        let _ = self.inner.node_info_source.set(source);
+    }
+
+    /// The node info, asking the source until it answers once (CometBFT's is fixed for its run).
+    pub(crate) fn node_info_bytes(&self) -> Option<Vec<u8>> {
+        if let Some(info) = self.inner.node_info.get() {
+            return Some(info.clone());
+        }
+        let info = (self.inner.node_info_source.get()?)()?;
+        Some(self.inner.node_info.get_or_init(|| info).clone())
     }
 
     pub fn stats(&self) -> &Stats {

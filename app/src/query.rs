@@ -91,8 +91,10 @@ impl App {
     }
 
     fn node_info(&self) -> Result<(Vec<u8>, u64), Error> {
-        let info = self.inner.node_info.read().expect("lock").clone();
-        let info = info.ok_or_else(|| sdk::internal("node info is not available yet"))?;
+        let info = self.node_info_bytes().ok_or_else(|| {
+            sdk::internal("node info is not available: CometBFT is not answering yet")
+                .with_grpc(surety_framework::GrpcCode::Unavailable)
+        })?;
         Ok((info, self.inner.storage.latest_version()))
     }
 

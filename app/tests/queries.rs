@@ -284,3 +284,27 @@ fn a_list_too_long_for_the_query_gas_limit_is_read_page_by_page() {
     });
     assert_eq!(r.code, 11, "{}", r.log);
 }
+
+#[test]
+fn node_info_is_asked_for_when_wanted_and_kept_once_answered() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+    use surety_app::GET_NODE_INFO;
+
+    let chain = Chain::new("");
+    let ask = || chain.app.query_method(GET_NODE_INFO, &[], 0);
+    let e = ask().unwrap_err();
+    assert_eq!(e.grpc, surety_framework::GrpcCode::Unavailable, "{}", e.log);
+
+    // CometBFT answers from its second call on; the app asks it again only until it has.
+    let calls = Arc::new(AtomicU32::new(0));
+    let counter = calls.clone();
+    chain.app.set_node_info_source(Box::new(move || {
+        (counter.fetch_add(1, Ordering::SeqCst) > 0).then(|| b"info".to_vec())
+    }));
+    let e = ask().unwrap_err();
+    assert_eq!(e.grpc, surety_framework::GrpcCode::Unavailable, "{}", e.log);
+    assert_eq!(ask().unwrap().0, b"info");
+    assert_eq!(ask().unwrap().0, b"info");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}

@@ -54,6 +54,7 @@ fn to_status(e: surety_framework::Error) -> Status {
         surety_framework::GrpcCode::Internal => tonic::Code::Internal,
         surety_framework::GrpcCode::Unimplemented => tonic::Code::Unimplemented,
         surety_framework::GrpcCode::InvalidArgument => tonic::Code::InvalidArgument,
+        surety_framework::GrpcCode::Unavailable => tonic::Code::Unavailable,
     };
     Status::new(code, e.log)
 }

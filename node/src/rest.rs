@@ -489,6 +489,7 @@ impl From<surety_framework::Error> for ApiError {
             GrpcCode::NotFound => (StatusCode::NOT_FOUND, 5),
             GrpcCode::Unimplemented => (StatusCode::NOT_IMPLEMENTED, 12),
             GrpcCode::Internal => (StatusCode::INTERNAL_SERVER_ERROR, 13),
+            GrpcCode::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, 14),
         };
         let message = format!("rpc error: code = {} desc = {}", e.grpc.name(), e.log);
         ApiError::new(status, code, message)

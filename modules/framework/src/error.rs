@@ -9,6 +9,8 @@ pub enum GrpcCode {
     NotFound,
     Internal,
     Unimplemented,
+    /// The node cannot answer yet (its CometBFT is not up); worth retrying.
+    Unavailable,
 }
 
 impl GrpcCode {
@@ -18,6 +20,7 @@ impl GrpcCode {
             GrpcCode::NotFound => "NotFound",
             GrpcCode::Internal => "Internal",
             GrpcCode::Unimplemented => "Unimplemented",
+            GrpcCode::Unavailable => "Unavailable",
         }
     }
 }

@@ -63,6 +63,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
         },
     );
     tracing::info!(height = app.storage().latest_version(), "state loaded");
+    set_node_info_source(ctx, &app);
 
     let listener = std::net::TcpListener::bind(&cfg.abci_address)
         .with_context(|| format!("binding the ABCI server to {}", cfg.abci_address))?;
@@ -158,7 +159,6 @@ async fn supervise(ctx: &Context, cfg: AppToml, app: App, no_cometbft: bool) -> 
         .spawn()
         .with_context(|| format!("starting {}", bin.display()))?;
     tracing::info!(pid = child.id(), "cometbft started");
-    spawn_node_info(ctx, app);
 
     let stop = tokio::select! {
         status = child.wait() => {
@@ -193,19 +193,16 @@ fn rpc_url(ctx: &Context) -> String {
         .replace("://0.0.0.0:", "://127.0.0.1:")
 }
 
-/// Fills in what `GetNodeInfo` answers once CometBFT's RPC is up.
-fn spawn_node_info(ctx: &Context, app: App) {
+/// `GetNodeInfo` answers from this node's CometBFT, asked when a client first wants it.
+fn set_node_info_source(ctx: &Context, app: &App) {
     let rpc = rpc_url(ctx);
-    std::thread::spawn(move || {
-        for _ in 0..600 {
-            if let Ok(info) = node_info(&rpc) {
-                app.set_node_info(info);
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(500));
+    app.set_node_info_source(Box::new(move || match node_info(&rpc) {
+        Ok(info) => Some(info),
+        Err(e) => {
+            tracing::debug!(error = %e, "node info: CometBFT is not answering yet");
+            None
         }
-        tracing::warn!("could not read node info from {rpc}");
-    });
+    }));
 }
 
 fn node_info(rpc: &str) -> Result<Vec<u8>> {
