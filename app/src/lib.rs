@@ -6,6 +6,7 @@
 //! height and the app hash in one RocksDB write batch.
 
 mod abci;
+pub mod abci_server;
 pub mod block_gas;
 pub mod export;
 pub mod modules;

@@ -1,6 +1,5 @@
 //! `suretyd`: the Surety node and its command-line client.
 
-mod abci_server;
 mod capital;
 mod client;
 mod cmd;

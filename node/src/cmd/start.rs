@@ -71,7 +71,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
     std::thread::Builder::new()
         .name("abci".into())
         .spawn(move || {
-            if let Err(e) = crate::abci_server::serve(listener, abci_app) {
+            if let Err(e) =
+                surety_app::abci_server::serve(listener, abci_app, crate::metrics::record_block)
+            {
                 tracing::error!("ABCI server stopped: {e}");
                 std::process::exit(1);
             }

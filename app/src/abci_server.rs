@@ -9,7 +9,9 @@
 
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::net::{TcpListener, TcpStream};
-use surety_proto::cometbft::abci::{request, response, Request, Response, ResponseException};
+use surety_proto::cometbft::abci::{
+    request, response, Request, Response, ResponseException, ResponseFinalizeBlock,
+};
 use tendermint_abci::Application;
 
 /// No request CometBFT sends comes near this (a block is at most 100 MiB).
@@ -18,7 +20,12 @@ const MAX_REQUEST_BYTES: u64 = 256 << 20;
 /// Accepts CometBFT's connections. A failed accept (a peer gone before it was accepted, no file
 /// descriptors left) is logged and the next one tried: it must not stop the node. Only a thread
 /// that cannot be started ends the server.
-pub fn serve<A: Application>(listener: TcpListener, app: A) -> io::Result<()> {
+/// `observe` sees every FinalizeBlock answer on its way out (the node's metrics).
+pub fn serve<A: Application>(
+    listener: TcpListener,
+    app: A,
+    observe: fn(&ResponseFinalizeBlock),
+) -> io::Result<()> {
     for stream in listener.incoming() {
         let stream = match stream {
             Ok(s) => s,
@@ -34,7 +41,7 @@ pub fn serve<A: Application>(listener: TcpListener, app: A) -> io::Result<()> {
         let app = app.clone();
         std::thread::Builder::new()
             .name("abci-conn".into())
-            .spawn(move || match answer(stream, &app) {
+            .spawn(move || match answer(stream, &app, observe) {
                 Ok(()) => tracing::info!("CometBFT closed an ABCI connection"),
                 Err(e) => tracing::error!("ABCI connection failed: {e}"),
             })?;
@@ -43,7 +50,11 @@ pub fn serve<A: Application>(listener: TcpListener, app: A) -> io::Result<()> {
 }
 
 /// Answers one connection's requests until CometBFT closes it.
-fn answer<A: Application>(stream: TcpStream, app: &A) -> io::Result<()> {
+fn answer<A: Application>(
+    stream: TcpStream,
+    app: &A,
+    observe: fn(&ResponseFinalizeBlock),
+) -> io::Result<()> {
     let mut reader = BufReader::with_capacity(1 << 16, stream.try_clone()?);
     let mut writer = BufWriter::with_capacity(1 << 16, stream);
     loop {
@@ -54,7 +65,7 @@ fn answer<A: Application>(stream: TcpStream, app: &A) -> io::Result<()> {
         let Some(request) = read_message::<Request>(&mut reader)? else {
             return writer.flush();
         };
-        let answer = dispatch(app, request);
+        let answer = dispatch(app, request, observe);
         let mut bytes = Vec::with_capacity(prost::Message::encoded_len(&answer) + 10);
         prost::Message::encode_length_delimited(&answer, &mut bytes)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
@@ -89,7 +100,11 @@ fn read_message<M: prost::Message + Default>(reader: &mut impl BufRead) -> io::R
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
-fn dispatch<A: Application>(app: &A, request: Request) -> Response {
+fn dispatch<A: Application>(
+    app: &A,
+    request: Request,
+    observe: fn(&ResponseFinalizeBlock),
+) -> Response {
     use request::Value as Q;
     use response::Value as R;
     let value = match request.value {
@@ -110,7 +125,7 @@ fn dispatch<A: Application>(app: &A, request: Request) -> Response {
         Some(Q::VerifyVoteExtension(r)) => R::VerifyVoteExtension(app.verify_vote_extension(r)),
         Some(Q::FinalizeBlock(r)) => {
             let response = app.finalize_block(r);
-            crate::metrics::record_block(&response);
+            observe(&response);
             R::FinalizeBlock(response)
         }
         None => R::Exception(ResponseException {
@@ -143,7 +158,7 @@ mod tests {
     fn answers_pipelined_requests_in_order_and_drops_an_oversized_one() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || serve(listener, Echo));
+        std::thread::spawn(move || serve(listener, Echo, |_| {}));
 
         // Three requests in one write, no Flush among them: all answered, in order.
         let mut conn = TcpStream::connect(addr).unwrap();
