@@ -3,11 +3,9 @@
 use crate::errors;
 use crate::pricing::Curve;
 use crate::state::{self, STORE};
-use prost::Message;
-use sha2::{Digest, Sha256};
 use surety_framework::math::{add, mul_div, parse_amount, sub, Round, BPS};
 use surety_framework::{sdk, Address, Coins, Ctx, Dec, Error, Event};
-use surety_pool::{Sale, POOL_ACCOUNT};
+use surety_pool::{CheckedSales, Sale, POOL_ACCOUNT};
 use surety_proto::surety::policy::v1::{Allocation, Policy, Product};
 
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -86,7 +84,7 @@ impl Keeper {
     pub fn create_product(&self, ctx: &mut Ctx, mut product: Product) -> Result<u64, Error> {
         product.id = ctx.next_id(STORE, state::NEXT_PRODUCT_ID)?;
         self.validate_product(&product)?;
-        ctx.put_msg(STORE, state::product_key(product.id), &product)?;
+        state::save_product(ctx, &product)?;
         ctx.emit(Event::new("product_listed").attr("product_id", product.id));
         Ok(product.id)
     }
@@ -97,7 +95,7 @@ impl Keeper {
     pub fn update_product(&self, ctx: &mut Ctx, mut product: Product) -> Result<(), Error> {
         product.paused = state::product(ctx, product.id)?.paused;
         self.validate_product(&product)?;
-        ctx.put_msg(STORE, state::product_key(product.id), &product)?;
+        state::save_product(ctx, &product)?;
         ctx.emit(Event::new("product_updated").attr("product_id", product.id));
         Ok(())
     }
@@ -105,7 +103,7 @@ impl Keeper {
     pub fn set_paused(&self, ctx: &mut Ctx, id: u64, paused: bool) -> Result<(), Error> {
         let mut product = state::product(ctx, id)?;
         product.paused = paused;
-        ctx.put_msg(STORE, state::product_key(id), &product)?;
+        state::save_product(ctx, &product)?;
         ctx.emit(
             Event::new("product_paused")
                 .attr("product_id", id)
@@ -125,6 +123,18 @@ impl Keeper {
         days: u32,
     ) -> Result<Quote, Error> {
         let product = state::product(ctx, product_id)?;
+        Ok(self.price(ctx, &product, cover, days)?.0)
+    }
+
+    /// [`Self::quote`], with the sales it prices checked and ready to write.
+    fn price(
+        &self,
+        ctx: &mut Ctx,
+        product: &Product,
+        cover: u128,
+        days: u32,
+    ) -> Result<(Quote, CheckedSales), Error> {
+        let product_id = product.id;
         if product.paused {
             return Err(errors::product_paused(format!("product {product_id}")));
         }
@@ -141,18 +151,16 @@ impl Keeper {
                 product.denom
             )));
         }
+        let desk = self.pool.open_desk(ctx, product_id, &product.denom)?;
         let mut rooms = Vec::new();
-        for pool in self
-            .pool
-            .pools_for_product(ctx, product_id, &product.denom)?
-        {
-            let room = self.pool.room(ctx, &pool, product_id)?;
+        for pool in desk.writers() {
+            let room = self.pool.room(ctx, pool, product_id)?;
             if room > 0 {
-                rooms.push((pool, room));
+                rooms.push((pool.id, room));
             }
         }
         let pools_room = rooms.iter().try_fold(0u128, |acc, (_, r)| add(acc, *r))?;
-        let limits = self.limits(ctx, &product, pools_room)?;
+        let limits = self.limits(ctx, product, pools_room)?;
         if limits.room < cover {
             return Err(errors::insufficient_capacity(format!(
                 "{}{} of product {product_id} available, {cover} asked",
@@ -191,13 +199,13 @@ impl Keeper {
             .iter()
             .zip(&parts)
             .filter(|(_, part)| **part > 0)
-            .map(|((pool, _), &part)| Sale {
-                pool: pool.id,
+            .map(|(&(pool, _), &part)| Sale {
+                pool,
                 product: product_id,
                 cover: part,
             })
             .collect();
-        self.pool.check_sales(ctx, &sales)?;
+        let checked = self.pool.check(ctx, desk, sales)?;
         let params = state::params(ctx)?;
         let curve = Curve {
             base_bps: product.annual_base_rate_bps,
@@ -211,18 +219,19 @@ impl Keeper {
             max_policy_cover: limits.max_policy_cover,
             ..Quote::default()
         };
-        for ((pool, _), part) in rooms.iter().zip(parts) {
-            if part == 0 {
-                continue;
-            }
-            let premium = curve.premium(pool.capacity()?, pool.active_cover, part, days)?;
+        for sale in checked.sales() {
+            let pool = checked
+                .desk()
+                .pool(sale.pool)
+                .ok_or_else(|| sdk::internal(format!("pool {} left the desk", sale.pool)))?;
+            let premium = curve.premium(pool.capacity()?, pool.active_cover, sale.cover, days)?;
             quote.premium = add(quote.premium, premium)?;
-            quote.allocations.push((pool.id, part, premium));
+            quote.allocations.push((pool.id, sale.cover, premium));
         }
         let per_year = mul_div(quote.premium, 365 * 10_000, cover, Round::Up)?;
         let rate = mul_div(per_year, 1, u128::from(days), Round::Up)?;
         quote.annual_rate_bps = u32::try_from(rate).unwrap_or(u32::MAX);
-        Ok(quote)
+        Ok((quote, checked))
     }
 
     /// The product's caps applied to the room its pools have: cover in force across pools at
@@ -247,7 +256,8 @@ impl Keeper {
     }
 
     /// Sells cover: charges the quoted premium (at most `max_premium`), writes the cover into
-    /// the pools and issues the policy certificate with the product's terms frozen in it.
+    /// the pools and issues the policy certificate, naming the version of the product's terms
+    /// it was sold on.
     pub fn buy(&self, ctx: &mut Ctx, buyer: &Address, order: Order) -> Result<(u64, u128), Error> {
         let Order {
             product_id,
@@ -257,14 +267,14 @@ impl Keeper {
             entry_price,
             validator,
         } = order;
-        let quote = self.quote(ctx, product_id, cover, days)?;
+        let product = state::product(ctx, product_id)?;
+        let (quote, checked) = self.price(ctx, &product, cover, days)?;
         if quote.premium > max_premium {
             return Err(errors::premium_exceeds_max(format!(
                 "premium {} > max_premium {max_premium}",
                 quote.premium
             )));
         }
-        let product = state::product(ctx, product_id)?;
         self.pool.bank.send_to_module(
             ctx,
             buyer,
@@ -277,10 +287,8 @@ impl Keeper {
             .checked_mul(i64::from(days))
             .and_then(|term| start.checked_add(term))
             .ok_or_else(|| sdk::invalid_request(format!("a {days}-day term overflows time")))?;
-        for &(pool_id, part, premium) in &quote.allocations {
-            self.pool
-                .write_cover(ctx, pool_id, id, product_id, part, premium, end)?;
-        }
+        let premiums: Vec<u128> = quote.allocations.iter().map(|a| a.2).collect();
+        self.pool.write(ctx, checked, id, &premiums, end)?;
         let policy = Policy {
             id,
             owner: buyer.to_string(),
@@ -300,7 +308,7 @@ impl Keeper {
                     premium: premium.to_string(),
                 })
                 .collect(),
-            terms_hash: Sha256::digest(product.encode_to_vec()).to_vec(),
+            terms_hash: state::terms_hash(&product),
             terms: Some(product),
             claimed: false,
             claimed_cover: String::new(),
@@ -308,7 +316,7 @@ impl Keeper {
                 .map(|v| v.to_bech32_with(surety_framework::VALIDATOR_PREFIX))
                 .unwrap_or_default(),
         };
-        ctx.put_msg(STORE, state::policy_key(id), &policy)?;
+        state::save_policy(ctx, &policy)?;
         ctx.put(STORE, state::owner_key(buyer, id), Vec::new())?;
         ctx.put(STORE, state::product_policy_key(product_id, id), Vec::new())?;
         ctx.emit(
@@ -345,7 +353,7 @@ impl Keeper {
         ctx.delete(STORE, state::owner_key(owner, policy_id))?;
         ctx.put(STORE, state::owner_key(recipient, policy_id), Vec::new())?;
         policy.owner = recipient.to_string();
-        ctx.put_msg(STORE, state::policy_key(policy_id), &policy)?;
+        state::save_policy(ctx, &policy)?;
         ctx.emit(
             Event::new("policy_transferred")
                 .attr("policy_id", policy_id)
@@ -369,7 +377,7 @@ impl Keeper {
         let after = add(before, used)?.min(cover);
         policy.claimed_cover = after.to_string();
         policy.claimed = after == cover;
-        ctx.put_msg(STORE, state::policy_key(id), &policy)?;
+        state::save_policy(ctx, &policy)?;
         if policy.claimed {
             let pools: Vec<u64> = policy.allocations.iter().map(|a| a.pool_id).collect();
             return self.pool.release(ctx, &pools, id, policy.end);

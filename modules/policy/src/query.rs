@@ -82,13 +82,18 @@ pub fn handle(k: &Keeper, ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<V
             let req: QueryPoliciesRequest = decode_query(request)?;
             let page = req.pagination.as_ref();
             let (policies, pagination) = if req.owner.is_empty() {
-                paginate(
+                let (stored, pagination) = paginate(
                     ctx,
                     state::STORE,
                     &state::policies_prefix(),
                     page,
                     |_, _, v| state::decode(v).map(Some),
-                )?
+                )?;
+                let policies = stored
+                    .into_iter()
+                    .map(|p| state::with_terms(ctx, p))
+                    .collect::<Result<_, _>>()?;
+                (policies, pagination)
             } else {
                 let owner = Address::from_bech32(&req.owner)?;
                 // After the owner's prefix comes exactly the id: a longer key is another

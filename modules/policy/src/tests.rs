@@ -192,6 +192,47 @@ fn updating_a_products_terms_never_lifts_its_pause() {
     });
 }
 
+#[test]
+fn a_policy_names_its_terms_which_are_stored_once_per_version() {
+    run(|ctx| {
+        market(ctx, 100 * USDC);
+        fund(ctx, &user(1), 1_000 * USDC);
+        let (first, _) = k().buy(ctx, &user(1), order(USDC, 1_000 * USDC)).unwrap();
+        let (second, _) = k().buy(ctx, &user(1), order(USDC, 1_000 * USDC)).unwrap();
+        let sold_on = crate::state::product(ctx, 1).unwrap();
+        // The stored certificate holds the hash, not a copy of the terms.
+        let stored: surety_proto::surety::policy::v1::Policy = ctx
+            .get_msg(crate::state::STORE, &crate::state::policy_key(first))
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.terms, None);
+        assert_eq!(stored.terms_hash, crate::state::terms_hash(&sold_on));
+        // Read back, both carry the terms they were sold on.
+        for id in [first, second] {
+            assert_eq!(k().policy(ctx, id).unwrap().terms.as_ref(), Some(&sold_on));
+        }
+        // A repricing is a new version; policies already sold keep theirs.
+        let repriced = Product {
+            id: 1,
+            annual_base_rate_bps: 900,
+            ..product()
+        };
+        k().update_product(ctx, repriced).unwrap();
+        let (third, _) = k().buy(ctx, &user(1), order(USDC, 1_000 * USDC)).unwrap();
+        assert_eq!(
+            k().policy(ctx, first).unwrap().terms.as_ref(),
+            Some(&sold_on)
+        );
+        let third = k().policy(ctx, third).unwrap();
+        assert_eq!(third.terms.unwrap().annual_base_rate_bps, 900);
+        assert_ne!(third.terms_hash, stored.terms_hash);
+        // Every policy read by any path has its terms.
+        let all = crate::state::all_policies(ctx).unwrap();
+        assert_eq!(all.len(), 3);
+        assert!(all.iter().all(|p| p.terms.is_some()));
+    });
+}
+
 fn ask<Resp: prost::Message + Default>(
     ctx: &mut Ctx,
     path: &str,

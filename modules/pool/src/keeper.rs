@@ -4,7 +4,6 @@ use crate::errors;
 use crate::reinsurance::Treaty;
 use crate::state::{self, Accrual, PoolState, RATE_SCALE, STORE};
 use std::collections::{BTreeMap, BTreeSet};
-use surety_auth::FEE_COLLECTOR;
 use surety_bank::Bank;
 use surety_framework::math::{add, apply_bps, mul_div, sub, Round, Wide};
 use surety_framework::{sdk, Address, Coin, Coins, Ctx, Error, Event};
@@ -145,7 +144,7 @@ impl Keeper {
     /// same policy, e.g. as reinsurer of another pool and directly): the premium enters the
     /// unearned reserve and starts earning now.
     #[allow(clippy::too_many_arguments)]
-    fn add_tranche(
+    pub(crate) fn add_tranche(
         &self,
         ctx: &mut Ctx,
         pool: &mut PoolState,
@@ -315,7 +314,7 @@ impl Keeper {
 
     /// Retires the pool's own tranches whose term is over, at most [`EXPIRY_BUDGET`], so that a
     /// sale in the block after an expiry need not wait for EndBlock. The transaction pays.
-    fn catch_up(&self, ctx: &mut Ctx, pool_id: u64) -> Result<(), Error> {
+    pub(crate) fn catch_up(&self, ctx: &mut Ctx, pool_id: u64) -> Result<(), Error> {
         let now = ctx.block.time_unix_secs;
         for _ in 0..EXPIRY_BUDGET {
             match state::next_expiring(ctx, pool_id)? {
@@ -361,7 +360,7 @@ impl Keeper {
         ctx: &mut Ctx,
         pool: &PoolState,
     ) -> Result<BTreeMap<u64, ProductExposure>, Error> {
-        self.exposures_with(ctx, pool, &[])
+        self.exposures_with(ctx, pool, &[], &BTreeMap::new())
     }
 
     /// Direct cover in force per product of pool `id`, plus the given sales of that pool.
@@ -377,11 +376,13 @@ impl Keeper {
     /// [`Self::product_exposures`] as they would be after `sales`. A reinsurer's capital backs
     /// both its own direct cover and what its cedents pass on, so both land on the same product
     /// line and are counted together: the same capital is never counted against two losses.
+    /// Cedents in `loaded` are not read again.
     fn exposures_with(
         &self,
         ctx: &mut Ctx,
         pool: &PoolState,
         sales: &[Sale],
+        loaded: &BTreeMap<u64, PoolState>,
     ) -> Result<BTreeMap<u64, ProductExposure>, Error> {
         let mut out: BTreeMap<u64, ProductExposure> = BTreeMap::new();
         for (product, cover) in Self::direct(ctx, pool.id, sales)? {
@@ -395,10 +396,11 @@ impl Keeper {
         }
         for id in state::cedents_of(ctx, pool.id)? {
             // Only the treaty and the direct exposures are read: no accrual needed.
-            let Some(treaty) = state::load_raw(ctx, id)?
-                .treaty
-                .filter(|t| t.reinsurer == pool.id && id != pool.id)
-            else {
+            let treaty = match loaded.get(&id) {
+                Some(cedent) => cedent.treaty,
+                None => state::load_raw(ctx, id)?.treaty,
+            };
+            let Some(treaty) = treaty.filter(|t| t.reinsurer == pool.id && id != pool.id) else {
                 continue;
             };
             for (product, cover) in Self::direct(ctx, id, sales)? {
@@ -413,7 +415,7 @@ impl Keeper {
 
     /// What the pool must be able to pay: the sum of its k largest net product exposures.
     pub fn capital_requirement(&self, ctx: &mut Ctx, pool: &PoolState) -> Result<u128, Error> {
-        self.requirement_with(ctx, pool, &[])
+        self.requirement_with(ctx, pool, &[], &BTreeMap::new())
     }
 
     fn requirement_with(
@@ -421,34 +423,16 @@ impl Keeper {
         ctx: &mut Ctx,
         pool: &PoolState,
         sales: &[Sale],
+        loaded: &BTreeMap<u64, PoolState>,
     ) -> Result<u128, Error> {
         let k = usize::try_from(state::params(ctx)?.capital_incidents).unwrap_or(usize::MAX);
         let mut nets: Vec<u128> = self
-            .exposures_with(ctx, pool, sales)?
+            .exposures_with(ctx, pool, sales, loaded)?
             .values()
             .map(|e| e.net)
             .collect();
         nets.sort_unstable_by(|a, b| b.cmp(a));
         nets.into_iter().take(k).try_fold(0u128, add)
-    }
-
-    /// Checks that selling `cover` of `product` from `pool` keeps the pool and its reinsurer at
-    /// or above their capital requirements.
-    pub fn check_sale(
-        &self,
-        ctx: &mut Ctx,
-        pool: &PoolState,
-        product: u64,
-        cover: u128,
-    ) -> Result<(), Error> {
-        self.check_sales(
-            ctx,
-            &[Sale {
-                pool: pool.id,
-                product,
-                cover,
-            }],
-        )
     }
 
     /// Checks that `sales` together (one purchase split across pools) keep every pool they
@@ -457,16 +441,39 @@ impl Keeper {
     /// once for its own part and again for the part ceded to it. Premiums do not change capital
     /// (they enter the unearned reserve), so this is exactly the state after the sales.
     pub fn check_sales(&self, ctx: &mut Ctx, sales: &[Sale]) -> Result<(), Error> {
+        let mut loaded = BTreeMap::new();
+        for sale in sales {
+            let pool = self.load(ctx, sale.pool)?;
+            if let Some(t) = pool.treaty {
+                loaded.insert(t.reinsurer, self.load(ctx, t.reinsurer)?);
+            }
+            loaded.insert(pool.id, pool);
+        }
+        self.check_loaded(ctx, &loaded, sales)
+    }
+
+    /// [`Self::check_sales`] on pools already loaded: the sales' pools and their reinsurers.
+    pub(crate) fn check_loaded(
+        &self,
+        ctx: &mut Ctx,
+        loaded: &BTreeMap<u64, PoolState>,
+        sales: &[Sale],
+    ) -> Result<(), Error> {
         let mut ids = BTreeSet::new();
         for sale in sales {
-            ids.insert(sale.pool);
-            if let Some(t) = state::load_raw(ctx, sale.pool)?.treaty {
+            let pool = loaded
+                .get(&sale.pool)
+                .ok_or_else(|| sdk::internal(format!("pool {} is not loaded", sale.pool)))?;
+            ids.insert(pool.id);
+            if let Some(t) = pool.treaty {
                 ids.insert(t.reinsurer);
             }
         }
         for id in ids {
-            let pool = self.load(ctx, id)?;
-            let requirement = self.requirement_with(ctx, &pool, sales)?;
+            let pool = loaded
+                .get(&id)
+                .ok_or_else(|| sdk::internal(format!("pool {id} is not loaded")))?;
+            let requirement = self.requirement_with(ctx, pool, sales, loaded)?;
             if pool.capital() < requirement {
                 let what = sales
                     .iter()
@@ -675,78 +682,6 @@ impl Keeper {
         Ok(capacity
             .saturating_sub(pool.active_cover)
             .min(product_cap.saturating_sub(product_active)))
-    }
-
-    /// Writes `cover` of a policy into a pool, which has already received `premium` in its
-    /// account: the treasury takes its share, the reinsurer its ceded part, and the rest is
-    /// earned over the term. Fails if the sale takes the pool or its reinsurer below the capital
-    /// requirement.
-    #[allow(clippy::too_many_arguments)]
-    pub fn write_cover(
-        &self,
-        ctx: &mut Ctx,
-        pool_id: u64,
-        policy_id: u64,
-        product_id: u64,
-        cover: u128,
-        premium: u128,
-        end: i64,
-    ) -> Result<(), Error> {
-        self.catch_up(ctx, pool_id)?;
-        if let Some(t) = state::load_raw(ctx, pool_id)?.treaty {
-            self.catch_up(ctx, t.reinsurer)?;
-        }
-        let mut pool = self.load(ctx, pool_id)?;
-        if !pool.selling {
-            return Err(errors::not_selling(format!("pool {pool_id}")));
-        }
-        let room = self.room(ctx, &pool, product_id)?;
-        if cover > room {
-            return Err(errors::insufficient_capacity(format!(
-                "pool {pool_id} can take {room} more cover of product {product_id}, not {cover}"
-            )));
-        }
-        self.check_sale(ctx, &pool, product_id, cover)?;
-        let treasury = apply_bps(premium, state::params(ctx)?.treasury_bps, Round::Down)?;
-        self.bank.send_from_module(
-            ctx,
-            POOL_ACCOUNT,
-            &Address::module(FEE_COLLECTOR),
-            &Coins::of(treasury, &pool.denom),
-        )?;
-        let after_treasury = sub(premium, treasury, "premium after treasury")?;
-        let split = match &pool.treaty {
-            Some(t) => t.split_premium(after_treasury)?,
-            None => crate::reinsurance::PremiumSplit {
-                retained: after_treasury,
-                ceded: 0,
-            },
-        };
-        self.add_tranche(
-            ctx,
-            &mut pool,
-            policy_id,
-            product_id,
-            cover,
-            split.retained,
-            end,
-        )?;
-        state::save(ctx, &pool)?;
-
-        if let Some(treaty) = pool.treaty.filter(|_| split.ceded > 0) {
-            let mut reinsurer = self.load(ctx, treaty.reinsurer)?;
-            self.add_tranche(
-                ctx,
-                &mut reinsurer,
-                policy_id,
-                product_id,
-                0,
-                split.ceded,
-                end,
-            )?;
-            state::save(ctx, &reinsurer)?;
-        }
-        Ok(())
     }
 
     /// Ends a policy's cover early (its claim was paid): its premium counts as earned now and its

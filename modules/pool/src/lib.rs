@@ -13,6 +13,7 @@ mod keeper;
 pub mod msgs;
 mod query;
 pub mod reinsurance;
+mod sale;
 pub mod state;
 #[cfg(test)]
 mod tests;
@@ -20,6 +21,7 @@ mod tests;
 pub use keeper::{
     Keeper, LossItem, ProductExposure, Sale, EXPIRY_BUDGET, EXPIRY_RETRY_SECS, POOL_ACCOUNT,
 };
+pub use sale::{CheckedSales, Desk};
 pub use state::{PoolState, STORE};
 
 use surety_framework::math::add;

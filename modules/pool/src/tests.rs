@@ -108,7 +108,18 @@ fn sell(
             &Coins::of(premium, "uusdc"),
         )?;
         let end = c.block.time_unix_secs + days * DAY;
-        k().write_cover(c, pool, policy, product, cover, premium, end)
+        let denom = state::load_raw(c, pool)?.denom;
+        let desk = k().desk_of(c, product, vec![pool], &denom)?;
+        let checked = k().check(
+            c,
+            desk,
+            vec![Sale {
+                pool,
+                product,
+                cover,
+            }],
+        )?;
+        k().write(c, checked, policy, &[premium], end)
     })
 }
 
@@ -396,6 +407,76 @@ fn a_reinsurer_writing_direct_cover_counts_both_against_its_capital() {
         assert_eq!(k().shortfall(ctx, "i1").unwrap(), 0);
         invariants(ctx);
     });
+}
+
+#[test]
+fn a_desk_writes_only_sales_it_checked_and_each_pool_once() {
+    run(|ctx| {
+        let r = create(ctx, pool(&[1], None), 100 * USDC);
+        let a = create(ctx, pool(&[1], quota(r, 5_000)), 1_000 * USDC);
+        let other = create(ctx, pool(&[2], None), 100 * USDC);
+        let sale = |pool, product, cover| Sale {
+            pool,
+            product,
+            cover,
+        };
+        let d = k().open_desk(ctx, 1, "uusdc").unwrap();
+        assert_eq!(d.writers().map(|p| p.id).collect::<Vec<_>>(), [r, a]);
+        assert!(k()
+            .open_desk(ctx, 1, "uatom")
+            .unwrap()
+            .writers()
+            .next()
+            .is_none());
+        // Sales the desk does not hold, twice from one pool, or past a pool's room: refused.
+        for (sales, code) in [
+            (vec![sale(other, 2, USDC)], ("sdk", 1)),
+            (vec![sale(other, 1, USDC)], ("sdk", 1)),
+            (vec![sale(a, 1, USDC), sale(a, 1, USDC)], ("sdk", 1)),
+            (vec![sale(r, 1, 1_000 * USDC + 1)], ("pool", 7)),
+            (
+                vec![sale(a, 1, 100 * USDC), sale(r, 1, 60 * USDC)],
+                ("pool", 6),
+            ),
+        ] {
+            let d = k().open_desk(ctx, 1, "uusdc").unwrap();
+            let err = k().check(ctx, d, sales.clone()).unwrap_err();
+            assert_eq!((err.codespace, err.code), code, "{sales:?}: {}", err.log);
+        }
+        // Premiums must match the sales one for one.
+        let checked = k().check(ctx, d, vec![sale(a, 1, 10 * USDC)]).unwrap();
+        let end = ctx_end(ctx);
+        assert!(ctx.branch(|c| k().write(c, checked, 1, &[], end)).is_err());
+        // One purchase split across a pool and its reinsurer: the reinsurer's own part and the
+        // part ceded to it merge in one tranche of the policy.
+        fund(ctx, &user(50), 2_000);
+        k().bank
+            .send_to_module(
+                ctx,
+                &user(50),
+                crate::POOL_ACCOUNT,
+                &Coins::of(2_000, "uusdc"),
+            )
+            .unwrap();
+        let d = k().open_desk(ctx, 1, "uusdc").unwrap();
+        let checked = k()
+            .check(ctx, d, vec![sale(r, 1, 20 * USDC), sale(a, 1, 40 * USDC)])
+            .unwrap();
+        k().write(ctx, checked, 7, &[1_000, 1_000], end).unwrap();
+        let pa = k().load(ctx, a).unwrap();
+        let pr = k().load(ctx, r).unwrap();
+        assert_eq!((pa.active_cover, pr.active_cover), (40 * USDC, 20 * USDC));
+        let t = state::tranches(ctx, r).unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].cover, (20 * USDC).to_string());
+        // The reinsurer's premium: its own 1 000 and half of `a`'s.
+        assert_eq!(t[0].premium, (1_000 + 500).to_string());
+        invariants(ctx);
+    });
+}
+
+fn ctx_end(ctx: &Ctx) -> i64 {
+    ctx.block.time_unix_secs + 30 * DAY
 }
 
 #[test]
