@@ -76,6 +76,10 @@ fn a_quote_is_exactly_what_the_purchase_charges() {
     let p = policy_of(&h, id);
     assert_eq!(p.premium, q.premium);
     assert_eq!(p.end - p.start, 90 * DAY);
+    // The treasury's share was owed during the block and paid at its end.
+    for pool in [1, 2] {
+        assert_eq!(pool_view(&h, pool).pool.unwrap().treasury_due, "0");
+    }
     h.invariants().unwrap();
 }
 

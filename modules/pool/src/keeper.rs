@@ -4,6 +4,7 @@ use crate::errors;
 use crate::reinsurance::Treaty;
 use crate::state::{self, Accrual, PoolState, RATE_SCALE, STORE};
 use std::collections::{BTreeMap, BTreeSet};
+use surety_auth::FEE_COLLECTOR;
 use surety_bank::Bank;
 use surety_framework::math::{add, apply_bps, mul_div, sub, Round, Wide};
 use surety_framework::{sdk, Address, Coin, Coins, Ctx, Error, Event};
@@ -14,6 +15,10 @@ pub const POOL_ACCOUNT: &str = surety_framework::accounts::POOL;
 
 /// Tranches EndBlock retires per block at most; the rest wait, oldest first, for the next.
 pub const EXPIRY_BUDGET: usize = 256;
+
+/// Pools whose treasury share EndBlock pays per block at most; the rest are paid in the next
+/// blocks, in turn.
+pub const TREASURY_BUDGET: usize = 64;
 
 /// A tranche whose retirement failed is tried again this much later. Its pool earns nothing past
 /// the tranche's end meanwhile, so the delay can only hold premium back, never over-earn it.
@@ -310,6 +315,39 @@ impl Keeper {
                 ctx.isolate(format!("pool {id} sales check"), |c| self.refresh(c, id))?;
         }
         Ok(retired)
+    }
+
+    /// EndBlock: pays the treasury's share of the premiums each pool sold to the fee collector,
+    /// for at most [`TREASURY_BUDGET`] pools a block, in turn. Sales only add to what a pool owes
+    /// (its state is written anyway), so a purchase moves no coins to the fee collector itself.
+    /// A payment that fails leaves the amount owed for the pool's next turn. Returns how many
+    /// pools were paid for.
+    pub fn pay_treasury(&self, ctx: &mut Ctx) -> Result<usize, Error> {
+        let from = state::treasury_cursor(ctx)?;
+        let pools = state::pools_from(ctx, from, TREASURY_BUDGET)?;
+        let next = match pools.last() {
+            Some(last) if pools.len() == TREASURY_BUDGET => last.id.saturating_add(1),
+            _ => 1,
+        };
+        state::set_treasury_cursor(ctx, next)?;
+        let mut paid = 0usize;
+        for mut pool in pools.into_iter().filter(|p| p.treasury_due > 0) {
+            let label = format!("pool {} treasury payment", pool.id);
+            let result = ctx.isolate(label, |c| {
+                self.bank.send_from_module(
+                    c,
+                    POOL_ACCOUNT,
+                    &Address::module(FEE_COLLECTOR),
+                    &Coins::of(pool.treasury_due, &pool.denom),
+                )?;
+                pool.treasury_due = 0;
+                state::save(c, &pool)
+            })?;
+            if result.is_ok() {
+                paid = paid.saturating_add(1);
+            }
+        }
+        Ok(paid)
     }
 
     /// Retires the pool's own tranches whose term is over, at most [`EXPIRY_BUDGET`], so that a
@@ -959,6 +997,7 @@ impl Keeper {
         pool.selling = true;
         pool.accrued_to = ctx.block.time_unix_secs;
         pool.accrual = Accrual::default();
+        pool.treasury_due = 0;
         if pool.treaty.is_some_and(|t| t.reinsurer == pool.id) {
             return Err(errors::invalid_pool("a pool cannot reinsure itself"));
         }

@@ -20,6 +20,7 @@ mod tests;
 
 pub use keeper::{
     Keeper, LossItem, ProductExposure, Sale, EXPIRY_BUDGET, EXPIRY_RETRY_SECS, POOL_ACCOUNT,
+    TREASURY_BUDGET,
 };
 pub use sale::{CheckedSales, Desk};
 pub use state::{PoolState, STORE};
@@ -55,9 +56,11 @@ impl Module for PoolModule {
             .add(msgs::check_update_params, msgs::update_params)
     }
 
-    /// Retires a bounded number of expired tranches (see [`Keeper::retire_expired`]).
+    /// Retires a bounded number of expired tranches (see [`Keeper::retire_expired`]) and pays
+    /// the treasury what a bounded number of pools owe it ([`Keeper::pay_treasury`]).
     fn end_block(&self, ctx: &mut Ctx) -> Result<Vec<ValidatorUpdate>, Error> {
         self.keeper.retire_expired(ctx)?;
+        self.keeper.pay_treasury(ctx)?;
         Ok(Vec::new())
     }
 
@@ -106,7 +109,11 @@ impl Module for PoolModule {
                     ));
                 }
             }
-            if pool.cash > 0 || pool.total_shares > 0 || !g.positions.is_empty() {
+            if pool.cash > 0
+                || pool.total_shares > 0
+                || pool.treasury_due > 0
+                || !g.positions.is_empty()
+            {
                 return Err(format!(
                     "pool {n}: genesis pools start empty; fund them with deposits"
                 ));
@@ -154,7 +161,7 @@ impl Module for PoolModule {
     }
 }
 
-/// The pool account holds exactly the pools' cash; each pool's shares, cover and aggregate
+/// The pool account holds exactly the pools' cash and what they owe the treasury; each pool's shares, cover and aggregate
 /// accrual add up from its positions and tranches (its earning rate is the sum of theirs, and its
 /// unearned reserve exactly what they have not earned by its accrual time); every pool holding a
 /// tranche is queued to expire it, and none lies past it; no pool owes more than it holds; each product's cover
@@ -171,7 +178,7 @@ fn invariants(k: &Keeper, ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
         product_pools.extend(pool.products.iter().map(|&(product, _)| (product, id)));
         cedents.extend(pool.treaty.map(|t| (t.reinsurer, id)));
         let cash = cash_by_denom.entry(pool.denom.clone()).or_default();
-        *cash = add(*cash, pool.cash)?;
+        *cash = add(add(*cash, pool.cash)?, pool.treasury_due)?;
         let mut shares = 0u128;
         for p in state::positions(ctx, id)? {
             shares = add(shares, keeper::parse(&p.shares)?)?;
@@ -268,7 +275,8 @@ fn invariants(k: &Keeper, ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
         let held = k.bank.balance(ctx, &account, &denom)?;
         if held != cash {
             return Ok(Err(format!(
-                "pool account holds {held}{denom}, pools count {cash}{denom}"
+                "pool account holds {held}{denom}, pools count {cash}{denom} (cash and treasury \
+                 due)"
             )));
         }
     }

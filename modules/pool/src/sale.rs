@@ -8,9 +8,8 @@ use crate::reinsurance::PremiumSplit;
 use crate::state::{self, PoolState};
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
-use surety_auth::FEE_COLLECTOR;
-use surety_framework::math::{apply_bps, sub, Round};
-use surety_framework::{sdk, Address, Coins, Ctx, Error};
+use surety_framework::math::{add, apply_bps, sub, Round};
+use surety_framework::{sdk, Ctx, Error};
 
 /// The pools a purchase of one product draws on: the pools that write it in its denom, and
 /// their reinsurers, each caught up with its expired cover and accrued to the block time.
@@ -146,8 +145,9 @@ impl Keeper {
     }
 
     /// Writes checked sales of policy `policy_id`, whose premiums (one per sale) the pool account
-    /// has already received: the treasury takes its share, each reinsurer its ceded part, and
-    /// the rest is earned over the term. Each pool is saved once.
+    /// has already received: the treasury's share is owed to it until the end of the block, each
+    /// reinsurer takes its ceded part, and the rest is earned over the term. Each pool is saved
+    /// once.
     pub fn write(
         &self,
         ctx: &mut Ctx,
@@ -169,13 +169,9 @@ impl Keeper {
         let mut touched = BTreeSet::new();
         for (sale, &premium) in sales.iter().zip(premiums) {
             let pool = on_desk(&mut pools, sale.pool)?;
+            // Paid at the end of the block (`Keeper::pay_treasury`); the pool account holds it.
             let treasury = apply_bps(premium, treasury_bps, Round::Down)?;
-            self.bank.send_from_module(
-                ctx,
-                crate::POOL_ACCOUNT,
-                &Address::module(FEE_COLLECTOR),
-                &Coins::of(treasury, &pool.denom),
-            )?;
+            pool.treasury_due = add(pool.treasury_due, treasury)?;
             let after_treasury = sub(premium, treasury, "premium after treasury")?;
             let split = match &pool.treaty {
                 Some(t) => t.split_premium(after_treasury)?,

@@ -31,6 +31,9 @@ const PRODUCT_POOLS: u8 = 0x0E;
 /// `[tag][reinsurer][cedent] → ()`: the pools that cede to a reinsurer (fixed at creation too),
 /// whose exposures weigh on its capital requirement.
 const CEDENTS: u8 = 0x0F;
+/// `→ u64`: the pool EndBlock pays the treasury from next, while there are more pools than it
+/// pays in one block.
+const TREASURY_CURSOR: &[u8] = &[0x10];
 /// Most pools one incident's recovery is shared between (pools are created by governance).
 pub const MAX_PAYERS: usize = 256;
 
@@ -345,6 +348,8 @@ pub struct PoolState {
     pub selling: bool,
     pub accrued_to: i64,
     pub accrual: Accrual,
+    /// The treasury's share of premiums sold, held for it until the end of the block.
+    pub treasury_due: u128,
 }
 
 impl PoolState {
@@ -372,6 +377,7 @@ impl PoolState {
                 rate: parse_amount(&p.earning_rate, "earning_rate")?,
                 carry: parse_amount(&p.accrual_carry, "accrual_carry")?,
             },
+            treasury_due: parse_amount(&p.treasury_due, "treasury_due")?,
         })
     }
 
@@ -406,6 +412,7 @@ impl PoolState {
             accrued_to: self.accrued_to,
             earning_rate: self.accrual.rate.to_string(),
             accrual_carry: self.accrual.carry.to_string(),
+            treasury_due: self.treasury_due.to_string(),
         }
     }
 
@@ -462,6 +469,30 @@ pub fn pool_ids(ctx: &mut Ctx) -> Result<Vec<u64>, Error> {
                 .ok_or_else(|| sdk::internal("corrupt pool key"))
         })
         .collect()
+}
+
+/// At most `limit` pools from id `from` on, ascending.
+pub fn pools_from(ctx: &mut Ctx, from: u64, limit: usize) -> Result<Vec<PoolState>, Error> {
+    ctx.range(STORE, &pools_prefix(), Some(&pool_key(from)), limit)?
+        .into_iter()
+        .map(|(_, v)| PoolState::from_proto(&decode(&v)?))
+        .collect()
+}
+
+/// The first pool the next treasury payment looks at (1 when it starts from the first).
+pub fn treasury_cursor(ctx: &mut Ctx) -> Result<u64, Error> {
+    Ok(ctx
+        .get(STORE, TREASURY_CURSOR)?
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(1))
+}
+
+pub fn set_treasury_cursor(ctx: &mut Ctx, next: u64) -> Result<(), Error> {
+    if next <= 1 {
+        return ctx.delete(STORE, TREASURY_CURSOR.to_vec());
+    }
+    ctx.put(STORE, TREASURY_CURSOR.to_vec(), next.to_be_bytes().to_vec())
 }
 
 pub fn tranches(ctx: &mut Ctx, pool: u64) -> Result<Vec<Tranche>, Error> {

@@ -2,7 +2,9 @@
 //! capital requirement of a reinsurer that also writes directly; settlement that pays pro rata
 //! and records what it could not pay.
 
-use crate::keeper::{parse, Keeper, LossItem, Sale, EXPIRY_BUDGET, EXPIRY_RETRY_SECS};
+use crate::keeper::{
+    parse, Keeper, LossItem, Sale, EXPIRY_BUDGET, EXPIRY_RETRY_SECS, TREASURY_BUDGET,
+};
 use crate::state::{self, PoolState, EXPIRIES, RATE_SCALE};
 use surety_framework::error::Error;
 use surety_framework::state::Overlay;
@@ -473,6 +475,77 @@ fn a_desk_writes_only_sales_it_checked_and_each_pool_once() {
         assert_eq!(t[0].premium, (1_000 + 500).to_string());
         invariants(ctx);
     });
+}
+
+#[test]
+fn the_treasury_is_paid_at_the_end_of_the_block_a_budget_of_pools_at_a_time() {
+    run(|ctx| {
+        let mut params = state::params(ctx).unwrap();
+        params.treasury_bps = 1_000;
+        state::set_params(ctx, &params).unwrap();
+        let fees = Address::module(surety_auth::FEE_COLLECTOR);
+        let a = create(ctx, pool(&[1], None), 1_000 * USDC);
+        // A sale owes the treasury its tenth and moves no coins to it.
+        sell(ctx, a, 1, 1, 10 * USDC, 5_000, 30).unwrap();
+        sell(ctx, a, 2, 1, 10 * USDC, 3_000, 30).unwrap();
+        assert_eq!(k().load(ctx, a).unwrap().treasury_due, 800);
+        assert_eq!(k().bank.balance(ctx, &fees, "uusdc").unwrap(), 0);
+        invariants(ctx);
+        assert_eq!(k().pay_treasury(ctx).unwrap(), 1);
+        assert_eq!(k().load(ctx, a).unwrap().treasury_due, 0);
+        assert_eq!(k().bank.balance(ctx, &fees, "uusdc").unwrap(), 800);
+        invariants(ctx);
+        assert_eq!(k().pay_treasury(ctx).unwrap(), 0, "nothing owed twice");
+
+        // More pools owe than one block pays for: the rest are paid in the next block.
+        let mut ids = vec![a];
+        for _ in 1..TREASURY_BUDGET + 2 {
+            ids.push(create(ctx, pool(&[1], None), 0));
+        }
+        for &id in &ids {
+            owe(ctx, id, 10);
+        }
+        invariants(ctx);
+        assert_eq!(k().pay_treasury(ctx).unwrap(), TREASURY_BUDGET);
+        assert_eq!(state::treasury_cursor(ctx).unwrap(), ids[TREASURY_BUDGET]);
+        assert_eq!(k().pay_treasury(ctx).unwrap(), 2);
+        assert_eq!(
+            state::treasury_cursor(ctx).unwrap(),
+            1,
+            "back to the first pool"
+        );
+        assert_eq!(
+            k().bank.balance(ctx, &fees, "uusdc").unwrap(),
+            800 + 10 * ids.len() as u128
+        );
+        invariants(ctx);
+
+        // A pool that owes more than the account holds (corrupt state) fails alone and keeps
+        // what it owes; the others are paid.
+        owe(ctx, ids[1], 10);
+        let mut bad = k().load(ctx, ids[2]).unwrap();
+        bad.treasury_due = u128::MAX;
+        state::save(ctx, &bad).unwrap();
+        assert_eq!(k().pay_treasury(ctx).unwrap(), 1);
+        assert_eq!(k().load(ctx, ids[2]).unwrap().treasury_due, u128::MAX);
+        assert_eq!(k().load(ctx, ids[1]).unwrap().treasury_due, 0);
+    });
+}
+
+/// Pool `id` owes the treasury `amount` more, held in the pool account as a sale leaves it.
+fn owe(ctx: &mut Ctx, id: u64, amount: u128) {
+    fund(ctx, &user(51), amount);
+    k().bank
+        .send_to_module(
+            ctx,
+            &user(51),
+            crate::POOL_ACCOUNT,
+            &Coins::of(amount, "uusdc"),
+        )
+        .unwrap();
+    let mut p = k().load(ctx, id).unwrap();
+    p.treasury_due += amount;
+    state::save(ctx, &p).unwrap();
 }
 
 fn ctx_end(ctx: &Ctx) -> i64 {
