@@ -329,7 +329,9 @@ impl Keeper {
             Some(last) if pools.len() == TREASURY_BUDGET => last.id.saturating_add(1),
             _ => 1,
         };
-        state::set_treasury_cursor(ctx, next)?;
+        if next != from {
+            state::set_treasury_cursor(ctx, next)?;
+        }
         let mut paid = 0usize;
         for mut pool in pools.into_iter().filter(|p| p.treasury_due > 0) {
             let label = format!("pool {} treasury payment", pool.id);
