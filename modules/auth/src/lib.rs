@@ -1,7 +1,8 @@
 //! auth: accounts, their public keys, account numbers and sequences.
 //!
-//! Accounts are stored as the `Any` Cosmos clients expect from `Query/Account`
-//! (`/cosmos.auth.v1beta1.BaseAccount` or `ModuleAccount`), so queries return them unchanged.
+//! Accounts are stored compactly under their address (`account::Stored`); queries return the
+//! `Any` Cosmos clients expect from `Query/Account` (`/cosmos.auth.v1beta1.BaseAccount` or
+//! `ModuleAccount`).
 
 #![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
 

@@ -20,7 +20,7 @@ pub fn accounts_prefix() -> Vec<u8> {
 
 pub fn load_account(ctx: &mut Ctx, address: &Address) -> Result<Option<Account>, Error> {
     ctx.get(STORE, &account_key(address))?
-        .map(|bytes| Account::decode(&bytes))
+        .map(|bytes| Account::decode(*address, &bytes))
         .transpose()
 }
 
@@ -31,7 +31,13 @@ pub fn save_account(ctx: &mut Ctx, account: &Account) -> Result<(), Error> {
 pub fn all_accounts(ctx: &mut Ctx) -> Result<Vec<Account>, Error> {
     ctx.prefix(STORE, &accounts_prefix())?
         .iter()
-        .map(|(_, bytes)| Account::decode(bytes))
+        .map(|(key, bytes)| {
+            let address = key[1..]
+                .try_into()
+                .map(Address)
+                .map_err(|_| sdk::internal(format!("corrupt account key {key:02x?}")))?;
+            Account::decode(address, bytes)
+        })
         .collect()
 }
 
