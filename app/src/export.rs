@@ -118,7 +118,7 @@ impl App {
                         .decode(s)
                         .map_err(|e| format!("export: {name}: not base64: {e}"))
                 };
-                changes.insert((store, decode(k)?), Some(decode(v)?));
+                changes.insert(store, decode(k)?, Some(decode(v)?));
             }
         }
         Ok(changes)

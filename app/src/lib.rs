@@ -326,7 +326,7 @@ impl App {
 
 fn to_change_set(changes: &Changes) -> ChangeSet {
     let mut set = ChangeSet::default();
-    for ((store, key), value) in changes {
+    for (store, key, value) in changes.iter() {
         set.verifiable
             .entry(store.to_string())
             .or_default()

@@ -447,15 +447,15 @@ impl Fuzzer {
             .chain([fee_collector])
             .flat_map(|addr| ["usure", "uusdc"].map(|denom| surety_bank::balance_key(&addr, denom)))
             .collect();
-        for ((store, key), _) in changes {
-            let ok = store == "auth" || (store == "bank" && allowed_bank.contains(&key));
+        for (store, key, _) in changes.iter() {
+            let ok = store == "auth" || (store == "bank" && allowed_bank.contains(key));
             if !ok {
                 self.report.findings.push(format!(
                     "block {}: a failed transaction ({}: {}) wrote {store}/{}",
                     self.height + 1,
                     err.codespace,
                     err.log,
-                    hex_str(&key)
+                    hex_str(key)
                 ));
                 return;
             }

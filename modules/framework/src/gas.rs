@@ -1,7 +1,6 @@
 //! Gas: every store access and every byte of a transaction costs gas, so work is paid for.
 
 use crate::error::{sdk, Error};
-use crate::state::StoreKey;
 use std::collections::HashMap;
 
 /// Costs of store operations: Cosmos SDK's `KVGasConfig` defaults, and a warm read price.
@@ -49,7 +48,7 @@ pub struct GasMeter {
     /// bytes (key and value) it has paid to write for each (0 if only read). Looked up only,
     /// never iterated; bounded by the gas limit (each entry was paid a cold access). `None` for
     /// a meter that never runs out, which charges nobody.
-    warm: Option<HashMap<StoreKey, u64>>,
+    warm: Option<HashMap<&'static str, HashMap<Vec<u8>, u64>>>,
 }
 
 impl GasMeter {
@@ -84,14 +83,15 @@ impl GasMeter {
 
     /// Marks a key as touched; true if it was not yet.
     pub fn touch(&mut self, store: &'static str, key: &[u8]) -> bool {
-        match &mut self.warm {
-            Some(warm) if !warm.contains_key(&(store, key.to_vec())) => {
-                warm.insert((store, key.to_vec()), 0);
-                true
-            }
-            Some(_) => false,
-            None => true,
+        let Some(warm) = &mut self.warm else {
+            return true;
+        };
+        let keys = warm.entry(store).or_default();
+        if keys.contains_key(key) {
+            return false;
         }
+        keys.insert(key.to_vec(), 0);
+        true
     }
 
     /// Charges a write of `value_len` bytes to `key`: the full price the first time this
@@ -106,13 +106,18 @@ impl GasMeter {
     ) -> Result<(), Error> {
         let cfg = GasConfig::KV;
         let bytes = (key.len() as u64).saturating_add(value_len as u64);
-        let paid = match &mut self.warm {
-            Some(warm) => {
-                let paid = warm.entry((store, key.to_vec())).or_insert(0);
-                let before = *paid;
-                *paid = before.max(bytes);
-                before
-            }
+        let keys = self
+            .warm
+            .as_mut()
+            .map(|warm| warm.entry(store).or_default());
+        let paid = match keys {
+            Some(keys) => match keys.get_mut(key) {
+                Some(paid) => std::mem::replace(paid, (*paid).max(bytes)),
+                None => {
+                    keys.insert(key.to_vec(), bytes);
+                    0
+                }
+            },
             None => 0,
         };
         if paid == 0 {

@@ -9,15 +9,68 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use surety_store::Snapshot;
 
-/// Pending writes: (substore, key) -> Some(value) or None for a delete. Ordered, so commits are
-/// deterministic.
-pub type Changes = BTreeMap<(&'static str, Vec<u8>), Option<Vec<u8>>>;
+/// Pending writes: Some(value), or None for a delete, by substore and then key. Ordered, so
+/// commits are deterministic; kept a map per substore so that a lookup, the commonest thing a
+/// transaction does, borrows its key instead of building a `(store, key)` pair.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes(BTreeMap<&'static str, StoreChanges>);
+
+/// One substore's pending writes.
+pub type StoreChanges = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+impl Changes {
+    pub fn new() -> Changes {
+        Changes::default()
+    }
+
+    pub fn insert(&mut self, store: &'static str, key: Vec<u8>, change: Option<Vec<u8>>) {
+        self.0.entry(store).or_default().insert(key, change);
+    }
+
+    /// The pending change of `key`: `Some(None)` for a delete, `None` if it has none.
+    pub fn get(&self, store: &'static str, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+        self.0.get(store)?.get(key)
+    }
+
+    /// One substore's changes, in key order.
+    pub fn store(&self, store: &'static str) -> Option<&StoreChanges> {
+        self.0.get(store)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.values().all(BTreeMap::is_empty)
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.values().map(BTreeMap::len).sum()
+    }
+
+    /// Applies `later` over these changes: its change of a key wins.
+    pub fn extend(&mut self, later: Changes) {
+        for (store, changes) in later.0 {
+            match self.0.entry(store) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(changes);
+                }
+                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().extend(changes),
+            }
+        }
+    }
+
+    /// Every change, by substore and then key.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Vec<u8>, &Option<Vec<u8>>)> {
+        self.0
+            .iter()
+            .flat_map(|(store, changes)| changes.iter().map(move |(k, v)| (*store, k, v)))
+    }
+}
 
 /// (key, value) pairs in ascending key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
-
-/// A key and the substore it is in.
-pub type StoreKey = (&'static str, Vec<u8>);
 
 pub trait StateRead {
     fn get(&self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error>;
@@ -80,8 +133,11 @@ impl StateRead for Snapshot {
 /// [`CachedReads::MAX_BYTES`], and ranges only when short.
 pub struct CachedReads<'a> {
     base: &'a dyn StateRead,
-    // Looked up by key only, never iterated: their order cannot reach consensus.
-    gets: RefCell<HashMap<StoreKey, Option<Vec<u8>>>>,
+    // Looked up by key only, never iterated: their order cannot reach consensus. By store, then
+    // key, so that a lookup borrows its key.
+    gets: RefCell<HashMap<&'static str, HashMap<Vec<u8>, Option<Vec<u8>>>>>,
+    /// Answers held in `gets`, against [`CachedReads::MAX_ENTRIES`].
+    held: std::cell::Cell<usize>,
     ranges: RefCell<HashMap<RangeQuery, Entries>>,
     /// Bytes of keys and values held, against [`CachedReads::MAX_BYTES`].
     bytes: std::cell::Cell<usize>,
@@ -101,6 +157,7 @@ impl<'a> CachedReads<'a> {
         CachedReads {
             base,
             gets: Default::default(),
+            held: Default::default(),
             ranges: Default::default(),
             bytes: Default::default(),
         }
@@ -139,16 +196,18 @@ impl<'a> CachedReads<'a> {
 
 impl StateRead for CachedReads<'_> {
     fn get(&self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        let lookup = (store, key.to_vec());
-        if let Some(hit) = self.gets.borrow().get(&lookup) {
+        if let Some(hit) = self.gets.borrow().get(store).and_then(|s| s.get(key)) {
             return Ok(hit.clone());
         }
         let value = self.base.get(store, key)?;
-        let mut gets = self.gets.borrow_mut();
-        if gets.len() < Self::MAX_ENTRIES
+        if self.held.get() < Self::MAX_ENTRIES
             && self.reserve(key.len() + value.as_ref().map_or(0, Vec::len))
         {
-            gets.insert(lookup, value.clone());
+            let mut gets = self.gets.borrow_mut();
+            gets.entry(store)
+                .or_default()
+                .insert(key.to_vec(), value.clone());
+            self.held.set(self.held.get() + 1);
         }
         Ok(value)
     }
@@ -201,7 +260,7 @@ impl<'a> Overlay<'a> {
 
 impl StateRead for Overlay<'_> {
     fn get(&self, store: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        match self.changes.get(&(store, key.to_vec())) {
+        match self.changes.get(store, key) {
             Some(change) => Ok(change.clone()),
             None => self.base.get(store, key),
         }
@@ -212,9 +271,11 @@ impl StateRead for Overlay<'_> {
             self.base.prefix(store, prefix)?.into_iter().collect();
         let pending = self
             .changes
-            .range((store, prefix.to_vec())..)
-            .take_while(|((s, k), _)| *s == store && k.starts_with(prefix));
-        for ((_, key), change) in pending {
+            .store(store)
+            .into_iter()
+            .flat_map(|c| c.range(prefix.to_vec()..))
+            .take_while(|(k, _)| k.starts_with(prefix));
+        for (key, change) in pending {
             match change {
                 Some(value) => merged.insert(key.clone(), value.clone()),
                 None => merged.remove(key),
@@ -251,10 +312,10 @@ impl StateRead for Overlay<'_> {
             // walk them all.
             let mut pending = self
                 .changes
-                .range((store, cursor.clone())..)
-                .take_while(|((s, k), _)| {
-                    *s == store && k.starts_with(prefix) && end.as_ref().is_none_or(|e| k <= e)
-                })
+                .store(store)
+                .into_iter()
+                .flat_map(|c| c.range(cursor.clone()..))
+                .take_while(|(k, _)| k.starts_with(prefix) && end.as_ref().is_none_or(|e| *k <= e))
                 .peekable();
             let mut base = chunk.into_iter().peekable();
             while out.len() < limit {
@@ -262,13 +323,13 @@ impl StateRead for Overlay<'_> {
                     (None, None) => break,
                     (Some(_), None) => false,
                     (None, Some(_)) => true,
-                    (Some((b, _)), Some(((_, c), _))) => c <= b,
+                    (Some((b, _)), Some((c, _))) => *c <= b,
                 };
                 if !change_first {
                     out.extend(base.next());
                     continue;
                 }
-                let Some(((_, key), change)) = pending.next() else {
+                let Some((key, change)) = pending.next() else {
                     break;
                 };
                 // The change replaces (or deletes) the base's entry of the same key.
@@ -293,11 +354,11 @@ impl StateRead for Overlay<'_> {
 
 impl StateWrite for Overlay<'_> {
     fn put(&mut self, store: &'static str, key: Vec<u8>, value: Vec<u8>) {
-        self.changes.insert((store, key), Some(value));
+        self.changes.insert(store, key, Some(value));
     }
 
     fn delete(&mut self, store: &'static str, key: Vec<u8>) {
-        self.changes.insert((store, key), None);
+        self.changes.insert(store, key, None);
     }
 
     fn apply(&mut self, changes: Changes) {
