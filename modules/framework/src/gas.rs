@@ -1,7 +1,7 @@
 //! Gas: every store access and every byte of a transaction costs gas, so work is paid for.
 
 use crate::error::{sdk, Error};
-use std::collections::HashMap;
+use crate::state::ByStore;
 
 /// Costs of store operations: Cosmos SDK's `KVGasConfig` defaults, and a warm read price.
 #[derive(Clone, Copy, Debug)]
@@ -48,7 +48,7 @@ pub struct GasMeter {
     /// bytes (key and value) it has paid to write for each (0 if only read). Looked up only,
     /// never iterated; bounded by the gas limit (each entry was paid a cold access). `None` for
     /// a meter that never runs out, which charges nobody.
-    warm: Option<HashMap<&'static str, HashMap<Vec<u8>, u64>>>,
+    warm: Option<ByStore<u64>>,
 }
 
 impl GasMeter {
@@ -56,7 +56,7 @@ impl GasMeter {
         GasMeter {
             limit,
             used: 0,
-            warm: Some(HashMap::new()),
+            warm: Some(ByStore::new()),
         }
     }
 

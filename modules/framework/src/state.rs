@@ -69,6 +69,9 @@ impl Changes {
     }
 }
 
+/// A value per key, by substore and then key: looked up with a borrowed key, never iterated.
+pub type ByStore<V> = HashMap<&'static str, HashMap<Vec<u8>, V>>;
+
 /// (key, value) pairs in ascending key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
@@ -135,7 +138,7 @@ pub struct CachedReads<'a> {
     base: &'a dyn StateRead,
     // Looked up by key only, never iterated: their order cannot reach consensus. By store, then
     // key, so that a lookup borrows its key.
-    gets: RefCell<HashMap<&'static str, HashMap<Vec<u8>, Option<Vec<u8>>>>>,
+    gets: RefCell<ByStore<Option<Vec<u8>>>>,
     /// Answers held in `gets`, against [`CachedReads::MAX_ENTRIES`].
     held: std::cell::Cell<usize>,
     ranges: RefCell<HashMap<RangeQuery, Entries>>,
