@@ -6,6 +6,7 @@
 
 use crate::error::Error;
 use std::cell::RefCell;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use surety_store::Snapshot;
 
@@ -45,18 +46,14 @@ impl Changes {
         self.0.clear();
     }
 
-    pub fn len(&self) -> usize {
-        self.0.values().map(BTreeMap::len).sum()
-    }
-
     /// Applies `later` over these changes: its change of a key wins.
     pub fn extend(&mut self, later: Changes) {
         for (store, changes) in later.0 {
             match self.0.entry(store) {
-                std::collections::btree_map::Entry::Vacant(e) => {
+                Entry::Vacant(e) => {
                     e.insert(changes);
                 }
-                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().extend(changes),
+                Entry::Occupied(mut e) => e.get_mut().extend(changes),
             }
         }
     }
