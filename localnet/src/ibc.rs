@@ -37,7 +37,6 @@ pub use simd::{
 
 use std::fs;
 use std::io::Write as _;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -313,8 +312,7 @@ fn stop_leftovers(home: &Path, programs: &[&str], timeout: Duration) -> Result<(
 fn busy_ports(ports: &[(&str, u16)]) -> Vec<String> {
     ports
         .iter()
-        .filter(|(_, p)| TcpListener::bind(("127.0.0.1", *p)).is_err())
-        .map(|(what, p)| format!("127.0.0.1:{p} ({what})"))
+        .filter_map(|(what, p)| crate::port_in_use(what, *p))
         .collect()
 }
 

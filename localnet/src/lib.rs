@@ -1745,9 +1745,38 @@ pub fn busy_ports(index: usize, offset: u16) -> Vec<String> {
     ports
         .named()
         .iter()
-        .filter(|(_, port)| TcpListener::bind(("127.0.0.1", *port)).is_err())
-        .map(|(what, port)| format!("127.0.0.1:{port} (validator {index} {what})"))
+        .filter_map(|(what, port)| port_in_use(&format!("validator {index} {what}"), *port))
         .collect()
+}
+
+/// Linux's default range of ephemeral ports, used when `/proc` does not say.
+const DEFAULT_EPHEMERAL: (u16, u16) = (32768, 60999);
+
+/// The kernel's range of ephemeral ports: the local ports it hands to outgoing connections.
+pub fn ephemeral_ports() -> (u16, u16) {
+    fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| {
+            let mut it = s.split_whitespace().map(str::parse::<u16>);
+            Some((it.next()?.ok()?, it.next()?.ok()?))
+        })
+        .unwrap_or(DEFAULT_EPHEMERAL)
+}
+
+/// `127.0.0.1:<port> (<what>)` if the port cannot be bound now, else `None`. A port in the
+/// ephemeral range can be held by any outgoing connection on the machine, so the message says
+/// so: such a clash is chance, not a leftover process, and ports below the range avoid it.
+pub fn port_in_use(what: &str, port: u16) -> Option<String> {
+    if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        return None;
+    }
+    let (lo, hi) = ephemeral_ports();
+    let why = if (lo..=hi).contains(&port) {
+        format!(", inside the ephemeral range {lo}–{hi}, where an outgoing connection may hold it")
+    } else {
+        String::new()
+    };
+    Some(format!("127.0.0.1:{port} ({what}{why})"))
 }
 
 /// True if every port of `validators` validators with `offset` is free now.

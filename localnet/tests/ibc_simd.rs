@@ -1,6 +1,7 @@
 //! Two real ibc-go chains (`simd-1`, `simd-2`) linked by the stock Hermes relayer over a
 //! transfer channel: an ICS-20 transfer with a memo arrives as `ibc/<hash>`, and part of it
-//! goes back. Real processes on 127.0.0.1, ports 46000–46004 and 46100–46104, everything under a
+//! goes back. Real processes on 127.0.0.1, ports 21000–21004 and 21100–21104 (below the kernel's
+//! ephemeral range, so no outgoing connection can hold them), everything under a
 //! temporary directory (kept, with its logs, when `SURETY_IBC_KEEP=1`).
 
 use std::path::Path;
@@ -12,8 +13,8 @@ use surety_localnet::ibc::{
 
 const CHAIN_1: &str = "simd-1";
 const CHAIN_2: &str = "simd-2";
-const PORTS_1: u16 = 46000;
-const PORTS_2: u16 = 46100;
+const PORTS_1: u16 = 21000;
+const PORTS_2: u16 = 21100;
 const MEMO: &str = r#"{"hello":1}"#;
 
 /// Polls `user`'s balance in `denom` on `chain` until `done(balance)`; panics with Hermes' log
@@ -238,8 +239,8 @@ fn hermes_accepts_the_surety_entry() {
     let tools = IbcTools::locate().unwrap_or_else(|e| panic!("simd/hermes not available: {e:#}"));
     let dir = tempfile::tempdir().expect("tempdir");
     let chains = vec![
-        HermesChain::surety("surety-a-1", 46200, 46201, ibc::RELAYER_MNEMONIC),
-        HermesChain::surety("surety-b-1", 46300, 46301, ibc::RELAYER_MNEMONIC),
+        HermesChain::surety("surety-a-1", 21200, 21201, ibc::RELAYER_MNEMONIC),
+        HermesChain::surety("surety-b-1", 21300, 21301, ibc::RELAYER_MNEMONIC),
     ];
     let hermes = Hermes::new(&tools.hermes, dir.path(), chains);
     hermes

@@ -19,7 +19,7 @@ use surety_localnet::ibc::{
 
 const SURETY: &str = "surety-a-1";
 const SIMD: &str = "simd-1";
-const SIMD_PORTS: u16 = 46600;
+const SIMD_PORTS: u16 = 21600;
 const USDC: u128 = 1_000_000;
 
 #[test]

@@ -5,7 +5,7 @@
 //! transactions a second the consensus engine itself commits on this machine, storing and
 //! indexing what Surety's results carry. No app, however fast, commits more.
 //!
-//!   ceiling-app --address 127.0.0.1:47058 --result tx-result.json
+//!   ceiling-app --address 127.0.0.1:17058 --result tx-result.json
 
 use anyhow::{Context as _, Result};
 use base64::Engine as _;

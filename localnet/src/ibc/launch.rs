@@ -6,7 +6,7 @@
 //! Ports, for the main network's port offset `o` and validator count `n`:
 //! - `surety-b-1` uses port offset `o + 100·n`, i.e. the ports validator `n` of the main network
 //!   would have (its oracle feed server: `26690 + o + 100·n`);
-//! - `simd-1` uses the block `40500 + o` … `40504 + o` (RPC, P2P, gRPC, API (off), pprof).
+//! - `simd-1` uses the block `20500 + o` … `20504 + o` (RPC, P2P, gRPC, API (off), pprof).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -33,7 +33,7 @@ pub const SURETY_B_DIR: &str = "surety-b";
 /// Hermes' home, under the localnet root.
 pub const HERMES_DIR: &str = "hermes";
 /// `simd-1`'s first port, before the port offset.
-pub const SIMD_PORT_BASE: u16 = 40500;
+pub const SIMD_PORT_BASE: u16 = 20500;
 
 /// `<root>/surety-b`.
 pub fn surety_b_root(root: &Path) -> PathBuf {
@@ -415,15 +415,15 @@ mod tests {
         // Defaults: 4 validators at offset 0.
         assert_eq!(surety_b_offset(0, 4).unwrap(), 400);
         let simd = simd_ports(0).unwrap();
-        assert_eq!((simd.rpc, simd.grpc), (40500, 40502));
+        assert_eq!((simd.rpc, simd.grpc), (20500, 20502));
         check_no_clash(0, 4, 400, &simd).unwrap();
         // The brief's test layout: one validator at offset 7000.
         assert_eq!(surety_b_offset(7000, 1).unwrap(), 7100);
         let simd = simd_ports(7000).unwrap();
-        assert_eq!((simd.rpc, simd.pprof), (47500, 47504));
+        assert_eq!((simd.rpc, simd.pprof), (27500, 27504));
         check_no_clash(7000, 1, 7100, &simd).unwrap();
         // Too many validators for the room left, or too large an offset.
-        assert!(simd_ports(30000).is_err());
+        assert!(simd_ports(45100).is_err());
         assert!(surety_b_offset(38000, 9).is_err());
         // A clash is found.
         assert!(check_no_clash(0, 4, 300, &simd_ports(0).unwrap()).is_err());

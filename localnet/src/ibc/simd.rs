@@ -628,10 +628,10 @@ mod tests {
 
     #[test]
     fn port_layouts() {
-        let b = SimdPorts::block(46000).unwrap();
+        let b = SimdPorts::block(21000).unwrap();
         assert_eq!(
             (b.rpc, b.p2p, b.grpc, b.api, b.pprof),
-            (46000, 46001, 46002, 46003, 46004)
+            (21000, 21001, 21002, 21003, 21004)
         );
         let o = SimdPorts::offset(1000).unwrap();
         assert_eq!(
