@@ -1871,6 +1871,20 @@ mod tests {
     }
 
     #[test]
+    fn a_busy_port_is_named_and_an_ephemeral_one_says_so() {
+        // Port 0: the kernel picks a free port from its ephemeral range.
+        let held = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = held.local_addr().unwrap().port();
+        let (lo, hi) = ephemeral_ports();
+        assert!((lo..=hi).contains(&port), "{port} outside {lo}–{hi}");
+        let busy = port_in_use("test", port).expect("a held port is in use");
+        assert!(busy.starts_with(&format!(
+            "127.0.0.1:{port} (test, inside the ephemeral range"
+        )));
+        drop(held);
+    }
+
+    #[test]
     fn absolute_paths() {
         let p = absolute(Path::new("/definitely/not/here")).unwrap();
         assert_eq!(p, PathBuf::from("/definitely/not/here"));
