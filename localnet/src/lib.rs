@@ -233,6 +233,10 @@ pub struct LocalnetOptions {
     /// `localnet.json` (chain id, endpoints, demo keys) and every node's REST gateway serves
     /// it at `/`.
     pub web: Option<PathBuf>,
+    /// Module params set in the genesis over the demo market's, as `(module, params)`: each
+    /// field of `params` replaces that field of `app_state.<module>.params` (e.g. a longer
+    /// liveness window for a test that keeps validators down on purpose).
+    pub genesis_params: Vec<(String, Value)>,
 }
 
 impl Default for LocalnetOptions {
@@ -252,6 +256,7 @@ impl Default for LocalnetOptions {
             log_filter: None,
             vote_extensions: true,
             web: None,
+            genesis_params: Vec::new(),
         }
     }
 }
@@ -941,6 +946,7 @@ impl Localnet {
         // The demo market: pools, products, oracle feeds and short claim periods; and the
         // simulated feed every validator reads its prices from.
         sd.run_ok(&["genesis", "demo-market", "--home", &h0])?;
+        set_genesis_params(&home0, &self.opts.genesis_params)?;
         feeds::init(&self.opts.root, n)?;
 
         // gentx in every home; gather them in node 0.
@@ -1795,6 +1801,38 @@ fn key_fields(key: &Value) -> Result<(String, String)> {
 }
 
 /// Deletes a localnet root — refusing anything that does not look like one.
+/// Sets `(module, params)` fields in the genesis under `home` (see
+/// [`LocalnetOptions::genesis_params`]); `genesis validate` checks the result afterwards.
+fn set_genesis_params(home: &Path, overrides: &[(String, Value)]) -> Result<()> {
+    if overrides.is_empty() {
+        return Ok(());
+    }
+    let path = home.join("cometbft/config/genesis.json");
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut genesis: Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    for (module, fields) in overrides {
+        let fields = fields
+            .as_object()
+            .ok_or_else(|| anyhow!("genesis params of {module}: {fields} is not an object"))?;
+        let section = genesis
+            .pointer_mut(&format!("/app_state/{module}"))
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| anyhow!("the genesis has no app_state.{module} section"))?;
+        let params = section
+            .entry("params")
+            .or_insert_with(|| Value::Object(Default::default()));
+        let params = params
+            .as_object_mut()
+            .ok_or_else(|| anyhow!("app_state.{module}.params is not an object"))?;
+        for (k, v) in fields {
+            params.insert(k.clone(), v.clone());
+        }
+    }
+    fs::write(&path, serde_json::to_string_pretty(&genesis)?)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
 pub fn remove_localnet_dir(root: &Path) -> Result<()> {
     if !root.exists() {
         return Ok(());
@@ -1868,6 +1906,33 @@ mod tests {
         fs::create_dir_all(dir.join("node0")).unwrap();
         remove_localnet_dir(&dir).unwrap();
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn genesis_params_replace_only_the_fields_given() {
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("cometbft/config");
+        fs::create_dir_all(&config).unwrap();
+        let genesis = config.join("genesis.json");
+        let before = serde_json::json!({"app_state": {"slashing": {"params": {
+            "signed_blocks_window": "30", "min_signed_per_window": "0.5"}}}});
+        fs::write(&genesis, before.to_string()).unwrap();
+        let set = |module: &str, params: Value| {
+            set_genesis_params(home.path(), &[(module.to_owned(), params)])
+        };
+        set(
+            "slashing",
+            serde_json::json!({"signed_blocks_window": "10000"}),
+        )
+        .unwrap();
+        let after: Value = serde_json::from_str(&fs::read_to_string(&genesis).unwrap()).unwrap();
+        assert_eq!(
+            after["app_state"]["slashing"]["params"],
+            serde_json::json!({"signed_blocks_window": "10000", "min_signed_per_window": "0.5"})
+        );
+        let err = set("nosuch", serde_json::json!({})).unwrap_err();
+        assert!(err.to_string().contains("app_state.nosuch"), "{err:#}");
+        assert!(set("slashing", serde_json::json!(7)).is_err());
     }
 
     #[test]
