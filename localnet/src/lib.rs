@@ -1800,7 +1800,6 @@ fn key_fields(key: &Value) -> Result<(String, String)> {
     Ok((address.to_owned(), mnemonic.to_owned()))
 }
 
-/// Deletes a localnet root — refusing anything that does not look like one.
 /// Sets `(module, params)` fields in the genesis under `home` (see
 /// [`LocalnetOptions::genesis_params`]); `genesis validate` checks the result afterwards.
 fn set_genesis_params(home: &Path, overrides: &[(String, Value)]) -> Result<()> {
@@ -1833,6 +1832,7 @@ fn set_genesis_params(home: &Path, overrides: &[(String, Value)]) -> Result<()> 
         .with_context(|| format!("writing {}", path.display()))
 }
 
+/// Deletes a localnet root — refusing anything that does not look like one.
 pub fn remove_localnet_dir(root: &Path) -> Result<()> {
     if !root.exists() {
         return Ok(());

@@ -428,7 +428,6 @@ fn wait_caught_up(net: &mut TestNet, i: usize, t0: Instant) -> Result<(f64, u64)
 // consensus observations
 // ---------------------------------------------------------------------------
 
-/// CometBFT address (uppercase hex) of each validator, from `/status`.
 /// All four validators are still in the set: a jailed one would leave the others unable to
 /// survive the next perturbation, and the test should say so rather than time out.
 fn ensure_all_validators(net: &TestNet, addresses: &[String]) -> Result<()> {
@@ -447,11 +446,12 @@ fn ensure_all_validators(net: &TestNet, addresses: &[String]) -> Result<()> {
         missing.is_empty(),
         "validators {missing:?} left the set at height {} (jailed? `suretyd query slashing \
          signing-infos`)",
-        v["block_height"]
+        v["block_height"].as_str().unwrap_or("?")
     );
     Ok(())
 }
 
+/// CometBFT address (uppercase hex) of each validator, from `/status`.
 fn validator_addresses(net: &TestNet) -> Result<Vec<String>> {
     ALL.iter()
         .map(|&i| {
