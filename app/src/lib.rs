@@ -90,6 +90,9 @@ pub struct Stats {
     pub finalize_block_nanos: AtomicU64,
     /// Of FinalizeBlock, computing the app hash: updating the merkle trees with the block's writes.
     pub app_hash_nanos: AtomicU64,
+    /// Of FinalizeBlock, writing the block's versioned state ahead of Commit
+    /// (`Storage::write_ahead`).
+    pub write_ahead_nanos: AtomicU64,
     pub commit_nanos: AtomicU64,
     /// From the start of each Commit to the first new transaction checked after it: how long
     /// CometBFT's mempool takes no transaction (it is locked for Commit and the recheck). Under
@@ -112,6 +115,7 @@ impl Stats {
             "block_txs": get(&self.block_txs),
             "finalize_block_nanos": get(&self.finalize_block_nanos),
             "app_hash_nanos": get(&self.app_hash_nanos),
+            "write_ahead_nanos": get(&self.write_ahead_nanos),
             "commit_nanos": get(&self.commit_nanos),
             "mempool_stall_nanos": get(&self.mempool_stall_nanos),
             "mempool_stalls": get(&self.mempool_stalls),

@@ -282,6 +282,19 @@ impl Batch {
         self.ops.clear();
     }
 
+    /// Moves the writes to the column families `cfs` into a batch of their own, each batch
+    /// keeping its writes' order.
+    pub(crate) fn split_off(&mut self, cfs: &[&str]) -> Batch {
+        let (moved, kept) = std::mem::take(&mut self.ops)
+            .into_iter()
+            .partition(|op| cfs.contains(&op.cf));
+        self.ops = kept;
+        Batch {
+            ops: moved,
+            live_nodes: LiveNodesUpdate::default(),
+        }
+    }
+
     /// Moves every write of `other` to the end of this batch.
     pub(crate) fn append(&mut self, mut other: Batch) {
         self.ops.append(&mut other.ops);

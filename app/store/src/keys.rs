@@ -21,6 +21,10 @@ pub(crate) const META_LATEST_VERSION: &[u8] = b"latest_version";
 pub(crate) const META_OLDEST_VERSION: &[u8] = b"oldest_version";
 /// Present once `kv_latest` holds the latest version (written on open, see `Storage::open`).
 pub(crate) const META_LATEST_KV_BUILT: &[u8] = b"latest_kv_built";
+/// Present while a version's own entries are on disk ahead of its commit (see
+/// `Storage::write_ahead`): the version and the substores it creates, so that the entries can be
+/// found and discarded if the commit never comes.
+pub(crate) const META_WRITTEN_AHEAD: &[u8] = b"written_ahead";
 const META_APP_HASH_PREFIX: &[u8] = b"h/";
 const META_SUBSTORE_PREFIX: &[u8] = b"s/";
 
@@ -281,9 +285,45 @@ pub(crate) fn decode_version(raw: &[u8]) -> Result<Version, StoreError> {
     Ok(u64::from_be_bytes(bytes))
 }
 
+/// [`META_WRITTEN_AHEAD`]'s value: the version, then each new substore's name after its length.
+pub(crate) fn encode_written_ahead(version: Version, created: &[String]) -> Vec<u8> {
+    let mut out = version.to_be_bytes().to_vec();
+    for name in created {
+        // Names are at most MAX_SUBSTORE_NAME_LEN (255) bytes: `prepare` validates them.
+        out.push(name.len() as u8);
+        out.extend_from_slice(name.as_bytes());
+    }
+    out
+}
+
+pub(crate) fn decode_written_ahead(raw: &[u8]) -> Result<(Version, Vec<String>), StoreError> {
+    let corrupt = || StoreError::Corrupt("malformed written-ahead marker".into());
+    let (version, mut rest) = raw.split_at_checked(8).ok_or_else(corrupt)?;
+    let mut created = Vec::new();
+    while let Some((&len, tail)) = rest.split_first() {
+        let (name, tail) = tail.split_at_checked(len as usize).ok_or_else(corrupt)?;
+        created.push(String::from_utf8(name.to_vec()).map_err(|_| corrupt())?);
+        rest = tail;
+    }
+    Ok((decode_version(version)?, created))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_ahead_marker_round_trips_and_rejects_truncation() {
+        let created = vec!["pool".to_string(), "x".repeat(255)];
+        let raw = encode_written_ahead(7, &created);
+        assert_eq!(decode_written_ahead(&raw).unwrap(), (7, created));
+        assert_eq!(
+            decode_written_ahead(&encode_written_ahead(9, &[])).unwrap(),
+            (9, vec![])
+        );
+        assert!(decode_written_ahead(&raw[..raw.len() - 1]).is_err());
+        assert!(decode_written_ahead(&raw[..5]).is_err());
+    }
 
     #[test]
     fn escaping_preserves_order_and_prefixes() {

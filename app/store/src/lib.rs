@@ -7,8 +7,10 @@
 //!   first time at version `v` starts empty there.
 //! - Reads (point, prefix, range, proofs) work at any retained version; a versioned key index
 //!   makes ordered iteration possible (the JMT itself is ordered by key hash).
-//! - [`Storage::prepare`] computes a version without writing; [`Storage::commit`] writes it
-//!   atomically in one RocksDB write batch, then prunes versions older than `keep_recent`.
+//! - [`Storage::prepare`] computes a version without writing; [`Storage::write_ahead`] may write
+//!   the entries keyed by it, which no reader sees yet; [`Storage::commit`] writes the rest
+//!   atomically in one RocksDB write batch, making it the latest version, then prunes versions
+//!   older than `keep_recent`.
 //!
 //! Caller rules: verifiable keys must be non-empty (prepare rejects them); empty values are
 //! stored but cannot be proven with ics23. Every `Storage` clone and `Snapshot` keeps the
@@ -16,9 +18,10 @@
 //!
 //! Module map: `keys` (byte encodings), `db` (column families and batches), `tree` (jmt reader
 //! and staging), `live_nodes` (the trees' internal nodes in memory), `latest` (the newest
-//! version as plain data), `storage` (open/prepare/commit), `snapshot` (reads), `proof` (ics23),
-//! `prune`.
+//! version as plain data), `storage` (open/prepare/commit), `ahead` (a version written before
+//! its commit), `snapshot` (reads), `proof` (ics23), `prune`, `rollback`.
 
+mod ahead;
 mod db;
 mod error;
 mod keys;

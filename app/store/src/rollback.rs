@@ -19,14 +19,25 @@ use crate::error::StoreError;
 use crate::keys;
 use crate::tree::key_hash;
 
-/// Stages the deletion of everything `version` wrote to `tree` (with its index and latest
-/// values when `with_index`, as substores have).
-pub(crate) fn stage_tree_rollback(
+/// What removing a version means for a tree's versioned index and `kv_latest`.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Latest {
+    /// The main tree: it has neither.
+    None,
+    /// The version was the latest (a rollback): `kv_latest` gets the values from before it back.
+    Restore,
+    /// The version never became the latest (written ahead, never committed): `kv_latest` does
+    /// not hold it, so it is left alone.
+    Untouched,
+}
+
+/// Stages the deletion of everything `version` wrote to `tree`.
+pub(crate) fn stage_tree_removal(
     db: &Db,
     batch: &mut Batch,
     tree: &[u8],
     version: Version,
-    with_index: bool,
+    latest: Latest,
 ) -> Result<(), StoreError> {
     let prefix = keys::tree_version_prefix(tree, version);
     for cf_name in [cf::NODES, cf::STALE] {
@@ -39,8 +50,10 @@ pub(crate) fn stage_tree_rollback(
             break;
         };
         batch.delete(cf::VALUES, keys::value_key(tree, &key_hash(key), version));
-        if with_index {
+        if latest != Latest::None {
             batch.delete(cf::INDEX, keys::index_key(tree, key, version));
+        }
+        if latest == Latest::Restore {
             let latest = keys::latest_key(tree, key);
             match value_before(db, tree, key, version)? {
                 Some(value) => batch.put(cf::LATEST, latest, value),

@@ -9,6 +9,7 @@ use crate::db::{cf, iter_item, Batch, Db, Encoded};
 use crate::error::StoreError;
 use crate::live_nodes::LiveNodesUpdate;
 use crate::pruner::Background;
+use crate::rollback::{stage_tree_removal, Latest};
 use crate::snapshot::Snapshot;
 use crate::tree::{stage_tree_version, TreeStore};
 use crate::{keys, prune, AppHash, Version};
@@ -84,14 +85,21 @@ pub struct ChangeSet {
     pub nonverifiable: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
-/// A fully computed next version, not yet written. Dropping it leaves the store untouched.
+/// A fully computed next version, not yet written. Dropping it leaves the store untouched, but
+/// for what [`Storage::write_ahead`] wrote of it, which no reader sees and the store discards.
 #[derive(Clone)]
 pub struct PreparedCommit {
     store_id: u64,
+    /// Tells this prepared version (and its clones) from any other, for [`Inner::written_ahead`].
+    token: u64,
     prepared_on: Version,
     version: Version,
     app_hash: AppHash,
-    /// Encoded while the block is prepared, so that the commit itself only writes it.
+    /// The entries keyed by the new version, with the marker that names it (see
+    /// [`crate::ahead`]); taken when written ahead.
+    ahead: Option<Encoded>,
+    /// What makes the version the latest: `kv_latest`, the metadata, the non-verifiable data.
+    /// Both halves are encoded while the block is prepared, so that writing is all that is left.
     batch: Encoded,
     live_nodes: LiveNodesUpdate,
     new_substores: Vec<String>,
@@ -103,7 +111,10 @@ impl std::fmt::Debug for PreparedCommit {
         f.debug_struct("PreparedCommit")
             .field("version", &self.version)
             .field("app_hash", &hex(&self.app_hash))
-            .field("writes", &self.batch.len())
+            .field(
+                "writes",
+                &(self.batch.len() + self.ahead.as_ref().map_or(0, Encoded::len)),
+            )
             .finish()
     }
 }
@@ -137,6 +148,9 @@ pub(crate) struct Inner {
     state: RwLock<State>,
     /// Serialises commits.
     commit_lock: Mutex<()>,
+    /// The token of the prepared version whose entries are on disk ahead of its commit (0:
+    /// none). Changed only under `commit_lock`.
+    written_ahead: AtomicU64,
     /// Serialises pruning runs (a commit's, the background thread's, the one on open), and holds
     /// the version from which the next run reads the logs (see [`prune::prune_to`]).
     prune_lock: Mutex<Version>,
@@ -166,6 +180,7 @@ impl Inner {
 }
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+static NEXT_PREPARED_TOKEN: AtomicU64 = AtomicU64::new(1);
 
 /// A versioned merkle multistore over RocksDB. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
@@ -194,6 +209,15 @@ impl Storage {
             None => 1,
         };
         let substores = read_substores(&db)?;
+        // A version executed but never committed: the node died between the two.
+        let mut discard = Batch::default();
+        if let Some(version) = crate::ahead::stage_discard(&db, &mut discard, latest, &substores)? {
+            db.write(&discard, true)?;
+            tracing::info!(
+                version,
+                "discarded a version written ahead but not committed"
+            );
+        }
         crate::latest::build_if_missing(&db, latest)?;
         let oldest = next_oldest(stored_oldest, latest, config.keep_recent);
         let inner = Arc::new(Inner {
@@ -207,6 +231,7 @@ impl Storage {
                 substores,
             }),
             commit_lock: Mutex::new(()),
+            written_ahead: AtomicU64::new(0),
             prune_lock: Mutex::new(0),
         });
         let background = if config.prune_in_background && config.keep_recent > 0 {
@@ -415,29 +440,78 @@ impl Storage {
         );
         batch.put(cf::META, keys::app_hash_key(version), app_hash.to_vec());
 
+        // Everything but the latest values and the metadata is keyed by the new version, so it
+        // can be written ahead of the commit (see `crate::ahead`).
+        let mut commit = batch.split_off(&[cf::LATEST, cf::META, cf::NONVERIFIABLE]);
+        batch.put(
+            cf::META,
+            keys::META_WRITTEN_AHEAD.to_vec(),
+            keys::encode_written_ahead(version, &new_substores),
+        );
+        commit.delete(cf::META, keys::META_WRITTEN_AHEAD.to_vec());
+
         Ok(PreparedCommit {
             store_id: self.inner.id,
+            token: NEXT_PREPARED_TOKEN.fetch_add(1, Ordering::Relaxed),
             prepared_on: state.latest,
             version,
             app_hash,
-            batch: db.encode(&batch)?,
+            ahead: Some(db.encode(&batch)?),
+            batch: db.encode(&commit)?,
             live_nodes: std::mem::take(&mut batch.live_nodes),
             new_substores,
             oldest,
         })
     }
 
-    /// Writes a prepared commit atomically (one RocksDB write batch), then prunes old versions.
-    /// Fails with [`StoreError::Conflict`] if another commit happened since `prepare`.
-    pub fn commit(&self, prepared: PreparedCommit) -> Result<AppHash, StoreError> {
-        if prepared.store_id != self.inner.id {
-            return Err(StoreError::ForeignCommit);
-        }
+    /// Writes the entries keyed by the prepared version (its tree nodes, values, index and log
+    /// entries: nearly all of a version's writes), which no reader sees until [`Storage::commit`]
+    /// makes it the latest. A node calls it while it executes the block, so that the commit,
+    /// during which CometBFT admits no transactions, writes only the rest. Not synced: the
+    /// commit's sync makes both durable. If the commit never comes, the next `write_ahead` or
+    /// open discards these entries; what another prepared version wrote ahead is discarded
+    /// first. Fails as [`Storage::commit`] does if another commit happened since `prepare`.
+    pub fn write_ahead(&self, prepared: &mut PreparedCommit) -> Result<(), StoreError> {
         let _guard = self
             .inner
             .commit_lock
             .lock()
             .unwrap_or_else(|e| e.into_inner());
+        self.check_prepared_on_latest(prepared)?;
+        self.write_ahead_locked(prepared)
+    }
+
+    /// [`Storage::write_ahead`], `commit_lock` held.
+    fn write_ahead_locked(&self, prepared: &mut PreparedCommit) -> Result<(), StoreError> {
+        let inner = &self.inner;
+        if inner.written_ahead.load(Ordering::Relaxed) == prepared.token {
+            return Ok(());
+        }
+        if prepared.ahead.is_none() {
+            return Err(StoreError::InvalidInput(format!(
+                "version {} was written ahead, then discarded for another; prepare it again",
+                prepared.version
+            )));
+        }
+        let mut discard = Batch::default();
+        let substores = inner.state().substores.clone();
+        if crate::ahead::stage_discard(&inner.db, &mut discard, prepared.prepared_on, &substores)?
+            .is_some()
+        {
+            inner.db.write(&discard, false)?;
+        }
+        inner.written_ahead.store(0, Ordering::Relaxed);
+        if let Some(ahead) = prepared.ahead.take() {
+            inner.db.write_encoded(ahead, false)?;
+        }
+        inner.written_ahead.store(prepared.token, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn check_prepared_on_latest(&self, prepared: &PreparedCommit) -> Result<(), StoreError> {
+        if prepared.store_id != self.inner.id {
+            return Err(StoreError::ForeignCommit);
+        }
         let latest = self.latest_version();
         if latest != prepared.prepared_on {
             return Err(StoreError::Conflict {
@@ -445,7 +519,22 @@ impl Storage {
                 latest,
             });
         }
+        Ok(())
+    }
+
+    /// Makes a prepared version the latest: writes what [`Storage::write_ahead`] has not, the
+    /// last write synced and atomic (one RocksDB write batch), then prunes old versions. Fails
+    /// with [`StoreError::Conflict`] if another commit happened since `prepare`.
+    pub fn commit(&self, mut prepared: PreparedCommit) -> Result<AppHash, StoreError> {
+        let _guard = self
+            .inner
+            .commit_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.check_prepared_on_latest(&prepared)?;
+        self.write_ahead_locked(&mut prepared)?;
         self.inner.db.write_encoded(prepared.batch, true)?;
+        self.inner.written_ahead.store(0, Ordering::Relaxed);
         self.inner.db.live_nodes.apply(prepared.live_nodes);
         {
             let mut state = self.inner.state_mut();
@@ -503,11 +592,13 @@ impl Storage {
         }
         let db = &self.inner.db;
         let mut batch = Batch::default();
-        crate::rollback::stage_tree_rollback(db, &mut batch, keys::MAIN_TREE_ID, version, false)?;
+        // A version written ahead on top of the one undone would be on top of nothing.
+        crate::ahead::stage_discard(db, &mut batch, version, &state.substores)?;
+        stage_tree_removal(db, &mut batch, keys::MAIN_TREE_ID, version, Latest::None)?;
         let mut created = Vec::new();
         for name in &state.substores {
             let tree = keys::substore_tree_id(name)?;
-            crate::rollback::stage_tree_rollback(db, &mut batch, &tree, version, true)?;
+            stage_tree_removal(db, &mut batch, &tree, version, Latest::Restore)?;
             let meta = keys::substore_meta_key(name);
             let since = match db.get(cf::META, &meta)? {
                 Some(raw) => keys::decode_version(&raw)?,
@@ -528,6 +619,7 @@ impl Storage {
             StoreError::Corrupt(format!("app hash of version {target} is missing"))
         })?;
         db.write(&batch, true)?;
+        self.inner.written_ahead.store(0, Ordering::Relaxed);
         // The rolled-back version's nodes are gone from disk, and the version will be written
         // again, differently.
         db.live_nodes.clear();

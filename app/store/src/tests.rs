@@ -1339,3 +1339,140 @@ fn a_rollback_forgets_the_live_nodes_of_the_version_it_undoes() {
     }
     assert_eq!(contents(&store), contents(&reference));
 }
+
+/// Every entry of every column family but the preimages: a key's preimage is the same whichever
+/// version writes it, so one written ahead by a version never committed may stay.
+fn raw_entries(store: &Storage) -> Vec<(&'static str, Vec<Kv>)> {
+    let db = &store.inner().db;
+    cf::ALL
+        .into_iter()
+        .filter(|name| *name != cf::PREIMAGES)
+        .map(|name| {
+            let mut it = db.raw_iter(name).unwrap();
+            it.seek_to_first();
+            let mut out = Vec::new();
+            while let Some((k, v)) = crate::db::iter_item(&it).unwrap() {
+                out.push(kv(k, v));
+                it.next();
+            }
+            (name, out)
+        })
+        .collect()
+}
+
+fn write_ahead_history() -> [ChangeSet; 3] {
+    [
+        changes(&[("bank", b"a", Some(b"1")), ("bank", b"b", Some(b"2"))]),
+        changes(&[("bank", b"c", Some(b"3")), ("pool", b"p", Some(b"p"))]),
+        changes(&[("bank", b"a", Some(b"1'")), ("pool", b"q", Some(b"4"))]),
+    ]
+}
+
+/// Two stores (keeping 2 versions) with the same 3 versions committed: one to write ahead, and
+/// a reference that never does.
+fn two_stores_at_version_3() -> (TempDir, Storage, TempDir, Storage) {
+    let (dir, reference_dir) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let (store, reference) = (open(&dir, 2), open(&reference_dir, 2));
+    for cs in &write_ahead_history() {
+        commit(&store, cs);
+        commit(&reference, cs);
+    }
+    (dir, store, reference_dir, reference)
+}
+
+/// A version that changes, deletes and adds keys and creates a substore.
+fn busy_version() -> ChangeSet {
+    let mut cs = changes(&[
+        ("bank", b"a", Some(b"ahead")),
+        ("bank", b"b", None),
+        ("bank", b"new", Some(b"n")),
+        ("pool", b"q", Some(b"ahead")),
+        ("claims", b"k", Some(b"v")),
+    ]);
+    cs.nonverifiable
+        .insert(b"nv".to_vec(), Some(b"ahead".to_vec()));
+    cs
+}
+
+#[test]
+fn a_version_written_ahead_is_unseen_until_its_commit() {
+    let (_dir, store, _reference_dir, reference) = two_stores_at_version_3();
+    let before = contents(&store);
+    let old = store.snapshot(2).unwrap().prefix("bank", b"").unwrap();
+
+    let mut prepared = store.prepare(4, &busy_version()).unwrap();
+    store.write_ahead(&mut prepared).unwrap();
+    // Written twice (a retry): the second is a no-op.
+    store.write_ahead(&mut prepared).unwrap();
+    assert_eq!(contents(&store), before);
+    assert_eq!(store.snapshot(2).unwrap().prefix("bank", b"").unwrap(), old);
+    assert!(store.snapshot(4).is_err());
+    let snap = store.latest_snapshot();
+    assert_member(&snap, "bank", b"b", b"2");
+    assert_non_member(&snap, "bank", b"new");
+    assert_eq!(snap.get_nonverifiable(b"nv").unwrap(), None);
+    assert!(!store.substores().contains(&"claims".to_string()));
+    drop(snap);
+
+    let expected = commit(&reference, &busy_version());
+    assert_eq!(store.commit(prepared).unwrap(), expected);
+    assert_eq!(contents(&store), contents(&reference));
+    assert_eq!(raw_entries(&store), raw_entries(&reference));
+    // Pruning past it, and the versions after, as if it had been written in one batch.
+    for i in 0..3u8 {
+        let next = changes(&[("bank", b"a", Some(&[i])), ("claims", b"k", None)]);
+        assert_eq!(commit(&store, &next), commit(&reference, &next));
+    }
+    assert_eq!(raw_entries(&store), raw_entries(&reference));
+}
+
+#[test]
+fn a_version_written_ahead_and_never_committed_is_discarded() {
+    let (dir, store, _reference_dir, reference) = two_stores_at_version_3();
+
+    // The node dies between executing block 4 and committing it.
+    let mut prepared = store.prepare(4, &busy_version()).unwrap();
+    store.write_ahead(&mut prepared).unwrap();
+    assert_ne!(raw_entries(&store), raw_entries(&reference));
+    drop((prepared, store));
+    let store = open(&dir, 2);
+    assert_eq!(store.latest_version(), 3);
+    assert_eq!(raw_entries(&store), raw_entries(&reference));
+
+    // Block 4 executed again, differently (another binary), twice over without a commit: each
+    // write ahead discards the last, and the one written ahead before is refused.
+    let mut first = store.prepare(4, &busy_version()).unwrap();
+    store.write_ahead(&mut first).unwrap();
+    let other = changes(&[("bank", b"c", None), ("oracle", b"o", Some(b"x"))]);
+    let mut second = store.prepare(4, &other).unwrap();
+    store.write_ahead(&mut second).unwrap();
+    assert!(matches!(
+        store.commit(first),
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert_eq!(store.commit(second).unwrap(), commit(&reference, &other));
+    assert_eq!(raw_entries(&store), raw_entries(&reference));
+    assert_non_member(&store.latest_snapshot(), "bank", b"c");
+
+    // A rollback with a version written ahead on top discards that one as well.
+    let mut doomed = store.prepare(5, &busy_version()).unwrap();
+    store.write_ahead(&mut doomed).unwrap();
+    drop(doomed);
+    assert_eq!(store.rollback().unwrap(), 3);
+    drop(store);
+    let store = open(&dir, 2);
+    let (redo, redo_dir) = (other.clone(), TempDir::new().unwrap());
+    let fresh = open(&redo_dir, 2);
+    for cs in &write_ahead_history() {
+        commit(&fresh, cs);
+    }
+    // The store has pruned further (it had reached version 4), so only what readers see is the
+    // same until both have pruned past it.
+    assert_eq!(contents(&store), contents(&fresh));
+    assert_eq!(commit(&store, &redo), commit(&fresh, &redo));
+    for i in 0..3u8 {
+        let next = changes(&[("pool", b"p", Some(&[i]))]);
+        assert_eq!(commit(&store, &next), commit(&fresh, &next));
+    }
+    assert_eq!(raw_entries(&store), raw_entries(&fresh));
+}

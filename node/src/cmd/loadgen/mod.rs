@@ -879,6 +879,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<()> {
                     json!((per(d("recheck_nanos"), d("recheck_count")) * 10.0).round() / 10.0);
                 out["finalize_block_us_per_tx"] =
                     json!((per(d("finalize_block_nanos"), d("block_txs")) * 10.0).round() / 10.0);
+                out["write_ahead_ms_per_block"] =
+                    json!((per(d("write_ahead_nanos"), d("blocks")) / 10.0).round() / 100.0);
                 out["commit_ms_per_block"] =
                     json!((per(d("commit_nanos"), d("blocks")) / 10.0).round() / 100.0);
                 out["mempool_stall_ms_per_block"] = json!(
