@@ -368,3 +368,46 @@ fn same_blocks_give_the_same_app_hash_and_restart_keeps_it() {
     assert_eq!(info.last_block_height, height);
     assert_eq!(info.last_block_app_hash.to_vec(), hash);
 }
+
+#[test]
+fn a_block_executed_but_never_committed_is_executed_again_after_a_restart() {
+    // The node dies between FinalizeBlock, which has written the block's state ahead, and
+    // Commit. Reopened, the app reports the height before it, and CometBFT executes the block
+    // again: here with other transactions, as after a different proposal.
+    let alice = key(2);
+    let bob = address(&key(3));
+    let pay = |amount: &str| sign(&alice, vec![send(&alice, &bob, amount)], &alice_opts());
+    let mut reference = Chain::new("");
+    let mut crashed = {
+        let mut chain = Chain::new("");
+        let committed = chain.app_hash();
+        chain.finalize(vec![pay("7usure")]);
+        let Chain {
+            app,
+            height,
+            _dir: dir,
+        } = chain;
+        drop(app);
+        let app = App::new(
+            Storage::open(dir.path(), StorageConfig::default()).unwrap(),
+            AppConfig::default(),
+        );
+        let info = app.info(RequestInfo::default());
+        assert_eq!(info.last_block_height, height - 1);
+        assert_eq!(info.last_block_app_hash.to_vec(), committed);
+        Chain {
+            app,
+            height: height - 1,
+            _dir: dir,
+        }
+    };
+    for chain in [&mut crashed, &mut reference] {
+        assert_eq!(chain.deliver(pay("5usure")).code, 0);
+        chain.block(vec![]);
+    }
+    assert_eq!(crashed.app_hash(), reference.app_hash());
+    assert_eq!(
+        crashed.balance(&bob, "usure"),
+        reference.balance(&bob, "usure")
+    );
+}

@@ -132,8 +132,15 @@ impl Chain {
     }
 
     pub fn block(&mut self, txs: Vec<Vec<u8>>) -> Vec<ExecTxResult> {
+        let r = self.finalize(txs);
+        self.app.commit();
+        r.tx_results
+    }
+
+    /// FinalizeBlock of the next height, without its Commit.
+    pub fn finalize(&mut self, txs: Vec<Vec<u8>>) -> ResponseFinalizeBlock {
         self.height += 1;
-        let r = self.app.finalize_block(RequestFinalizeBlock {
+        self.app.finalize_block(RequestFinalizeBlock {
             txs: txs.into_iter().map(Into::into).collect(),
             height: self.height,
             time: Some(tendermint_proto::google::protobuf::Timestamp {
@@ -141,9 +148,7 @@ impl Chain {
                 nanos: 0,
             }),
             ..Default::default()
-        });
-        self.app.commit();
-        r.tx_results
+        })
     }
 
     pub fn deliver(&mut self, tx: Vec<u8>) -> ExecTxResult {
