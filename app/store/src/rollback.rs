@@ -11,6 +11,9 @@
 //!
 //! The caller adds the metadata (latest version, app hash, substores `v` created) and writes
 //! everything in one batch, so a crash leaves either version whole.
+//!
+//! The same removal discards a version written ahead and never committed (`crate::ahead`),
+//! leaving `kv_latest` as it is.
 
 use jmt::Version;
 

@@ -494,10 +494,11 @@ impl Storage {
             )));
         }
         let mut discard = Batch::default();
-        let substores = inner.state().substores.clone();
-        if crate::ahead::stage_discard(&inner.db, &mut discard, prepared.prepared_on, &substores)?
-            .is_some()
-        {
+        let found = {
+            let state = inner.state();
+            crate::ahead::stage_discard(&inner.db, &mut discard, state.latest, &state.substores)?
+        };
+        if found.is_some() {
             inner.db.write(&discard, false)?;
         }
         inner.written_ahead.store(0, Ordering::Relaxed);
