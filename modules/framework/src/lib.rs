@@ -16,6 +16,7 @@ pub mod math;
 pub mod module;
 pub mod msgs;
 pub mod oracle;
+pub mod packed;
 pub mod paginate;
 pub mod queue;
 pub mod state;

@@ -87,7 +87,7 @@ pub fn handle(k: &Keeper, ctx: &mut Ctx, path: &str, request: &[u8]) -> Result<V
                     state::STORE,
                     &state::policies_prefix(),
                     page,
-                    |_, _, v| state::decode(v).map(Some),
+                    |_, k, v| state::decode_policy(trailing_id(k)?, v).map(Some),
                 )?;
                 let policies = stored
                     .into_iter()

@@ -2,8 +2,10 @@
 
 use prost::Message;
 use sha2::{Digest, Sha256};
-use surety_framework::{sdk, Address, Ctx, Error};
-use surety_proto::surety::policy::v1::{Params, Policy, Product};
+use surety_framework::math::parse_amount;
+use surety_framework::paginate::trailing_id;
+use surety_framework::{packed, sdk, Address, Ctx, Error};
+use surety_proto::surety::policy::v1::{Allocation, Params, Policy, Product};
 
 pub const STORE: &str = "policy";
 
@@ -88,19 +90,143 @@ pub fn products(ctx: &mut Ctx) -> Result<Vec<Product>, Error> {
 
 /// A policy with its terms.
 pub fn policy(ctx: &mut Ctx, id: u64) -> Result<Policy, Error> {
-    let stored = ctx
-        .get_msg(STORE, &policy_key(id))?
+    let bytes = ctx
+        .get(STORE, &policy_key(id))?
         .ok_or_else(|| crate::errors::policy_not_found(format!("policy {id}")))?;
+    let stored = decode_policy(id, &bytes)?;
     with_terms(ctx, stored)
 }
 
 /// Writes a policy without its terms, which the version under its `terms_hash` holds.
 pub fn save_policy(ctx: &mut Ctx, policy: &Policy) -> Result<(), Error> {
-    let stored = Policy {
-        terms: None,
-        ..policy.clone()
-    };
-    ctx.put_msg(STORE, policy_key(policy.id), &stored)
+    let stored = StoredPolicy::of(policy)?;
+    ctx.put(STORE, policy_key(policy.id), stored.encode_to_vec())
+}
+
+/// A stored policy, as clients see it but without its terms; `id` is its key's.
+pub fn decode_policy(id: u64, bytes: &[u8]) -> Result<Policy, Error> {
+    decode::<StoredPolicy>(bytes)?.policy(id)
+}
+
+/// A policy's record under its id: what neither its key nor its terms' version holds, the owner
+/// as its 20 bytes and amounts as [`packed`] bytes. Every purchase writes one at 30 gas a byte;
+/// as the `Policy` clients see it (a bech32 owner, decimal strings) it was 138 bytes in the demo
+/// market.
+#[derive(Clone, PartialEq, prost::Message)]
+struct StoredPolicy {
+    #[prost(bytes = "vec", tag = "1")]
+    owner: Vec<u8>,
+    #[prost(uint64, tag = "2")]
+    product_id: u64,
+    #[prost(bytes = "vec", tag = "3")]
+    cover: Vec<u8>,
+    #[prost(string, tag = "4")]
+    denom: String,
+    #[prost(int64, tag = "5")]
+    start: i64,
+    #[prost(int64, tag = "6")]
+    end: i64,
+    #[prost(bytes = "vec", tag = "7")]
+    premium: Vec<u8>,
+    #[prost(message, repeated, tag = "8")]
+    allocations: Vec<StoredAllocation>,
+    #[prost(bytes = "vec", tag = "9")]
+    terms_hash: Vec<u8>,
+    #[prost(bool, tag = "10")]
+    claimed: bool,
+    #[prost(string, tag = "11")]
+    entry_price: String,
+    #[prost(bytes = "vec", tag = "12")]
+    claimed_cover: Vec<u8>,
+    #[prost(string, tag = "13")]
+    validator: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StoredAllocation {
+    #[prost(uint64, tag = "1")]
+    pool_id: u64,
+    #[prost(bytes = "vec", tag = "2")]
+    cover: Vec<u8>,
+    #[prost(bytes = "vec", tag = "3")]
+    premium: Vec<u8>,
+}
+
+impl StoredPolicy {
+    fn of(p: &Policy) -> Result<StoredPolicy, Error> {
+        let amount = |s: &str, what: &str| {
+            parse_amount(s, &format!("{what} of policy {}", p.id)).map(packed::amount_bytes)
+        };
+        Ok(StoredPolicy {
+            owner: Address::from_bech32(&p.owner)?.0.to_vec(),
+            product_id: p.product_id,
+            cover: amount(&p.cover, "cover")?,
+            denom: p.denom.clone(),
+            start: p.start,
+            end: p.end,
+            premium: amount(&p.premium, "premium")?,
+            allocations: p
+                .allocations
+                .iter()
+                .map(|a| {
+                    Ok(StoredAllocation {
+                        pool_id: a.pool_id,
+                        cover: amount(&a.cover, "allocated cover")?,
+                        premium: amount(&a.premium, "allocated premium")?,
+                    })
+                })
+                .collect::<Result<_, Error>>()?,
+            terms_hash: p.terms_hash.clone(),
+            claimed: p.claimed,
+            entry_price: p.entry_price.clone(),
+            claimed_cover: amount(&p.claimed_cover, "claimed cover")?,
+            validator: p.validator.clone(),
+        })
+    }
+
+    fn policy(self, id: u64) -> Result<Policy, Error> {
+        let amount = |bytes: &[u8], what: &str| {
+            packed::amount_from_bytes(bytes, &format!("{what} of policy {id}"))
+        };
+        let owner: [u8; 20] = self
+            .owner
+            .as_slice()
+            .try_into()
+            .map_err(|_| sdk::internal(format!("corrupt owner of policy {id}")))?;
+        let claimed_cover = amount(&self.claimed_cover, "claimed cover")?;
+        Ok(Policy {
+            id,
+            owner: Address(owner).to_bech32(),
+            product_id: self.product_id,
+            cover: amount(&self.cover, "cover")?.to_string(),
+            denom: self.denom,
+            start: self.start,
+            end: self.end,
+            premium: amount(&self.premium, "premium")?.to_string(),
+            allocations: self
+                .allocations
+                .into_iter()
+                .map(|a| {
+                    Ok(Allocation {
+                        pool_id: a.pool_id,
+                        cover: amount(&a.cover, "allocated cover")?.to_string(),
+                        premium: amount(&a.premium, "allocated premium")?.to_string(),
+                    })
+                })
+                .collect::<Result<_, Error>>()?,
+            terms: None,
+            terms_hash: self.terms_hash,
+            claimed: self.claimed,
+            entry_price: self.entry_price,
+            // Unset until a claim is paid, as a policy is sold.
+            claimed_cover: if claimed_cover == 0 {
+                String::new()
+            } else {
+                claimed_cover.to_string()
+            },
+            validator: self.validator,
+        })
+    }
 }
 
 /// Fills in a stored policy's terms from the version it names.
@@ -117,21 +243,14 @@ pub fn with_terms(ctx: &mut Ctx, mut policy: Policy) -> Result<Policy, Error> {
 pub fn ids_under(ctx: &mut Ctx, prefix: &[u8]) -> Result<Vec<u64>, Error> {
     ctx.prefix(STORE, prefix)?
         .into_iter()
-        .map(|(k, _)| {
-            k.len()
-                .checked_sub(8)
-                .and_then(|at| k.get(at..))
-                .and_then(|id| id.try_into().ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| sdk::internal("corrupt policy index"))
-        })
+        .map(|(k, _)| trailing_id(&k))
         .collect()
 }
 
 pub fn all_policies(ctx: &mut Ctx) -> Result<Vec<Policy>, Error> {
     ctx.prefix(STORE, &[POLICIES])?
         .into_iter()
-        .map(|(_, v)| with_terms(ctx, decode(&v)?))
+        .map(|(k, v)| with_terms(ctx, decode_policy(trailing_id(&k)?, &v)?))
         .collect()
 }
 

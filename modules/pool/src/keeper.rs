@@ -2,13 +2,13 @@
 
 use crate::errors;
 use crate::reinsurance::Treaty;
-use crate::state::{self, Accrual, PoolState, RATE_SCALE, STORE};
+use crate::state::{self, Accrual, PoolState, TrancheState, RATE_SCALE, STORE};
 use std::collections::{BTreeMap, BTreeSet};
 use surety_auth::FEE_COLLECTOR;
 use surety_bank::Bank;
 use surety_framework::math::{add, apply_bps, mul_div, sub, Round, Wide};
 use surety_framework::{sdk, Address, Coin, Coins, Ctx, Error, Event};
-use surety_proto::surety::pool::v1::{Position, Tranche};
+use surety_proto::surety::pool::v1::Position;
 
 /// The module account holding every pool's coins.
 pub const POOL_ACCOUNT: &str = surety_framework::accounts::POOL;
@@ -128,8 +128,8 @@ impl Keeper {
 
     /// Removes a tranche at `pool.accrued_to` (its end, or earlier when its claim was paid): the
     /// rest of its premium counts as earned and its cover no longer weighs on the pool.
-    fn retire(&self, ctx: &mut Ctx, pool: &mut PoolState, t: &Tranche) -> Result<(), Error> {
-        let premium = parse(&t.premium)?;
+    fn retire(&self, ctx: &mut Ctx, pool: &mut PoolState, t: &TrancheState) -> Result<(), Error> {
+        let premium = t.premium;
         let rate = state::tranche_rate(premium, t.start, t.end)?;
         let mut acc = pool.accrual;
         // What the aggregate rate has not yet earned of this tranche: never negative, since a
@@ -141,13 +141,13 @@ impl Keeper {
         acc.rate = sub(acc.rate, rate, "pool earning rate")?;
         pool.unearned = sub(pool.unearned, earned, "unearned premium")?;
         pool.accrual = acc;
-        self.book_cover(ctx, pool, t.product_id, parse(&t.cover)?, Book::Off)?;
-        ctx.delete(STORE, state::tranche_key(pool.id, t.end, t.policy_id))
+        self.book_cover(ctx, pool, t.product, t.cover, Book::Off)?;
+        ctx.delete(STORE, state::tranche_key(pool.id, t.end, t.policy))
     }
 
-    /// Adds a policy's share to a pool (merging with a share the same pool already took of the
-    /// same policy, e.g. as reinsurer of another pool and directly): the premium enters the
-    /// unearned reserve and starts earning now.
+    /// Adds a policy's share to a pool: the premium enters the unearned reserve and starts
+    /// earning now. A pool has one tranche of a policy, so [`Keeper::write`] sums its parts
+    /// (direct and as reinsurer) before calling this once per pool.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn add_tranche(
         &self,
@@ -176,39 +176,19 @@ impl Keeper {
         if state::next_expiry(ctx, pool.id)?.is_none_or(|first| end < first) {
             state::arm_expiry(ctx, pool.id, end)?;
         }
-        let key = state::tranche_key(pool.id, end, policy_id);
-        let mut acc = pool.accrual;
-        let mut t = match ctx.get_msg::<Tranche>(STORE, &key)? {
-            Some(t) if t.start == now && t.end == end && t.product_id == product_id => {
-                // Written this very second: nothing of it is earned yet, so its rate is simply
-                // replaced by the merged one.
-                let old = state::tranche_rate(parse(&t.premium)?, t.start, t.end)?;
-                acc.rate = sub(acc.rate, old, "pool earning rate")?;
-                t
-            }
-            Some(_) => {
-                return Err(sdk::internal(format!(
-                    "pool {} already holds a different tranche of policy {policy_id}",
-                    pool.id
-                )))
-            }
-            None => Tranche {
-                pool_id: pool.id,
-                policy_id,
-                product_id,
-                cover: "0".into(),
-                premium: "0".into(),
-                earned: "0".into(),
+        pool.accrual.rate = add(pool.accrual.rate, state::tranche_rate(premium, now, end)?)?;
+        state::save_tranche(
+            ctx,
+            &TrancheState {
+                pool: pool.id,
+                policy: policy_id,
+                product: product_id,
+                cover,
+                premium,
                 start: now,
                 end,
             },
-        };
-        let total_premium = add(parse(&t.premium)?, premium)?;
-        t.cover = add(parse(&t.cover)?, cover)?.to_string();
-        t.premium = total_premium.to_string();
-        acc.rate = add(acc.rate, state::tranche_rate(total_premium, now, end)?)?;
-        pool.accrual = acc;
-        ctx.put_msg(STORE, key, &t)?;
+        )?;
         pool.cash = add(pool.cash, premium)?;
         pool.unearned = add(pool.unearned, premium)?;
         self.book_cover(ctx, pool, product_id, cover, Book::On)
@@ -258,15 +238,13 @@ impl Keeper {
     ) -> Result<(), Error> {
         for &(pool_id, part) in parts {
             let mut pool = self.load(ctx, pool_id)?;
-            let key = state::tranche_key(pool_id, end, policy_id);
-            let Some(mut t) = ctx.get_msg::<Tranche>(STORE, &key)? else {
+            let Some(mut t) = state::tranche(ctx, pool_id, end, policy_id)? else {
                 continue;
             };
-            let cover = parse(&t.cover)?;
-            let used = part.min(cover);
-            t.cover = sub(cover, used, "tranche cover")?.to_string();
-            ctx.put_msg(STORE, key, &t)?;
-            self.book_cover(ctx, &mut pool, t.product_id, used, Book::Off)?;
+            let used = part.min(t.cover);
+            t.cover = sub(t.cover, used, "tranche cover")?;
+            state::save_tranche(ctx, &t)?;
+            self.book_cover(ctx, &mut pool, t.product, used, Book::Off)?;
             self.refresh_selling(ctx, &mut pool)?;
         }
         Ok(())
@@ -369,15 +347,9 @@ impl Keeper {
 
     /// Retires one tranche at its end (a no-op if a paid claim released it already).
     fn expire(&self, ctx: &mut Ctx, pool_id: u64, end: i64, policy_id: u64) -> Result<(), Error> {
-        let key = state::tranche_key(pool_id, end, policy_id);
-        let Some(t) = ctx.get_msg::<Tranche>(STORE, &key)? else {
+        let Some(t) = state::tranche(ctx, pool_id, end, policy_id)? else {
             return Ok(());
         };
-        if t.pool_id != pool_id || t.policy_id != policy_id || t.end != end {
-            return Err(sdk::internal(format!(
-                "tranche of policy {policy_id} in pool {pool_id} names another"
-            )));
-        }
         let mut pool = state::load_raw(ctx, pool_id)?;
         let to = self.accrual_limit(ctx, &pool)?.min(t.end);
         if pool.accrued_to < to {
@@ -742,8 +714,7 @@ impl Keeper {
         }
         for id in ids {
             let mut pool = self.load(ctx, id)?;
-            let key = state::tranche_key(id, end, policy_id);
-            if let Some(t) = ctx.get_msg::<Tranche>(STORE, &key)? {
+            if let Some(t) = state::tranche(ctx, id, end, policy_id)? {
                 self.retire(ctx, &mut pool, &t)?;
                 self.refresh_selling(ctx, &mut pool)?;
             }
@@ -1068,8 +1039,8 @@ impl Keeper {
 
     /// The premium a tranche has earned by its pool's accrual time, rounded down (for export
     /// and queries; the pool itself earns in aggregate).
-    pub fn tranche_earned(pool: &PoolState, t: &Tranche) -> Result<u128, Error> {
-        let premium = parse(&t.premium)?;
+    pub fn tranche_earned(pool: &PoolState, t: &TrancheState) -> Result<u128, Error> {
+        let premium = t.premium;
         let rate = state::tranche_rate(premium, t.start, t.end)?;
         let elapsed = seconds_between(t.start, pool.accrued_to.max(t.start))?;
         let earned =

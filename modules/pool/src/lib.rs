@@ -143,9 +143,8 @@ impl Module for PoolModule {
         let mut tranches = Vec::new();
         for p in &pools {
             positions.extend(state::positions(ctx, p.id)?);
-            for mut t in state::tranches(ctx, p.id)? {
-                t.earned = Keeper::tranche_earned(p, &t)?.to_string();
-                tranches.push(t);
+            for t in state::tranches(ctx, p.id)? {
+                tranches.push(t.to_proto(Keeper::tranche_earned(p, &t)?));
             }
         }
         Ok(genesis_json(&GenesisState {
@@ -195,17 +194,17 @@ fn invariants(k: &Keeper, ctx: &mut Ctx) -> Result<Result<(), String>, Error> {
         let mut earned_scaled = Wide::default();
         let tranches = state::tranches(ctx, id)?;
         for t in &tranches {
-            let premium = keeper::parse(&t.premium)?;
+            let premium = t.premium;
             let r = state::tranche_rate(premium, t.start, t.end)?;
             if pool.accrued_to < t.start || pool.accrued_to > t.end {
                 return Ok(Err(format!(
                     "pool {id}: accrued to {} outside the term {}..{} of policy {}",
-                    pool.accrued_to, t.start, t.end, t.policy_id
+                    pool.accrued_to, t.start, t.end, t.policy
                 )));
             }
             let elapsed = u128::try_from(pool.accrued_to.saturating_sub(t.start)).unwrap_or(0);
             rate = add(rate, r)?;
-            cover = add(cover, keeper::parse(&t.cover)?)?;
+            cover = add(cover, t.cover)?;
             unearned_scaled =
                 unearned_scaled.plus(Wide::product(&[premium, state::RATE_SCALE])?)?;
             earned_scaled = earned_scaled.plus(Wide::product(&[r, elapsed])?)?;

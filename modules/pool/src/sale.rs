@@ -146,8 +146,9 @@ impl Keeper {
 
     /// Writes checked sales of policy `policy_id`, whose premiums (one per sale) the pool account
     /// has already received: the treasury's share is owed to it until the end of the block, each
-    /// reinsurer takes its ceded part, and the rest is earned over the term. Each pool is saved
-    /// once.
+    /// reinsurer takes its ceded part, and the rest is earned over the term. A pool's parts of
+    /// the policy (as writer and as reinsurer) are summed into its one tranche, so no tranche is
+    /// read back to be merged; each pool is saved once.
     pub fn write(
         &self,
         ctx: &mut Ctx,
@@ -157,7 +158,9 @@ impl Keeper {
         end: i64,
     ) -> Result<(), Error> {
         let CheckedSales { desk, sales } = checked;
-        let Desk { mut pools, .. } = desk;
+        let Desk {
+            mut pools, product, ..
+        } = desk;
         if premiums.len() != sales.len() {
             return Err(sdk::internal(format!(
                 "{} premiums for {} sales",
@@ -166,8 +169,20 @@ impl Keeper {
             )));
         }
         let treasury_bps = state::params(ctx)?.treasury_bps;
-        let mut touched = BTreeSet::new();
+        // Each pool's (cover, premium) of the policy.
+        let mut shares: BTreeMap<u64, (u128, u128)> = BTreeMap::new();
+        let mut take = |pool: u64, cover: u128, premium: u128| -> Result<(), Error> {
+            let share = shares.entry(pool).or_default();
+            *share = (add(share.0, cover)?, add(share.1, premium)?);
+            Ok(())
+        };
         for (sale, &premium) in sales.iter().zip(premiums) {
+            if sale.product != product {
+                return Err(sdk::internal(format!(
+                    "a sale of product {} on the desk of product {product}",
+                    sale.product
+                )));
+            }
             let pool = on_desk(&mut pools, sale.pool)?;
             // Paid at the end of the block (`Keeper::pay_treasury`); the pool account holds it.
             let treasury = apply_bps(premium, treasury_bps, Round::Down)?;
@@ -180,24 +195,15 @@ impl Keeper {
                     ceded: 0,
                 },
             };
-            self.add_tranche(
-                ctx,
-                pool,
-                policy_id,
-                sale.product,
-                sale.cover,
-                split.retained,
-                end,
-            )?;
-            touched.insert(pool.id);
+            take(pool.id, sale.cover, split.retained)?;
             if let Some(treaty) = pool.treaty.filter(|_| split.ceded > 0) {
-                let reinsurer = on_desk(&mut pools, treaty.reinsurer)?;
-                self.add_tranche(ctx, reinsurer, policy_id, sale.product, 0, split.ceded, end)?;
-                touched.insert(reinsurer.id);
+                take(treaty.reinsurer, 0, split.ceded)?;
             }
         }
-        for id in touched {
-            state::save(ctx, on_desk(&mut pools, id)?)?;
+        for (id, (cover, premium)) in shares {
+            let pool = on_desk(&mut pools, id)?;
+            self.add_tranche(ctx, pool, policy_id, product, cover, premium, end)?;
+            state::save(ctx, pool)?;
         }
         Ok(())
     }

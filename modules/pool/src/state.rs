@@ -1,8 +1,9 @@
 //! The pool store's layout and its typed records.
 
 use crate::reinsurance::Treaty;
+use prost::Message;
 use surety_framework::math::{apply_bps, mul_div, parse_amount, sub, Round};
-use surety_framework::{sdk, Ctx, DeadlineQueue, Error};
+use surety_framework::{packed, sdk, Ctx, DeadlineQueue, Error};
 use surety_proto::surety::pool::v1::{Params, Pool, Position, Reinsurance, Tranche};
 
 pub const STORE: &str = "pool";
@@ -158,9 +159,7 @@ pub fn incident_payers(ctx: &mut Ctx, incident: &str) -> Result<Vec<(u64, u128)>
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())
                 .map(u64::from_be_bytes)
                 .ok_or_else(|| sdk::internal("corrupt incident payer key"))?;
-            let paid = <[u8; 16]>::try_from(v.as_slice())
-                .map(u128::from_be_bytes)
-                .map_err(|_| sdk::internal("corrupt incident payment"))?;
+            let paid = packed::amount_from_bytes(&v, "incident payment")?;
             Ok((id, paid))
         })
         .collect()
@@ -310,12 +309,12 @@ pub fn default_params() -> Params {
     }
 }
 
+/// An amount stored alone under `key` as [`packed`] bytes (a sale rewrites two: the pool's
+/// exposure to the product and the product's cover in force); 0 when absent.
 pub fn get_u128(ctx: &mut Ctx, key: &[u8]) -> Result<u128, Error> {
     match ctx.get(STORE, key)? {
         None => Ok(0),
-        Some(b) => Ok(u128::from_be_bytes(b.as_slice().try_into().map_err(
-            |_| sdk::internal(format!("corrupt pool amount at {}", hex_key(key))),
-        )?)),
+        Some(b) => packed::amount_from_bytes(&b, &format!("pool amount at {}", hex_key(key))),
     }
 }
 
@@ -323,7 +322,7 @@ pub fn set_u128(ctx: &mut Ctx, key: Vec<u8>, value: u128) -> Result<(), Error> {
     if value == 0 {
         ctx.delete(STORE, key)
     } else {
-        ctx.put(STORE, key, value.to_be_bytes().to_vec())
+        ctx.put(STORE, key, packed::amount_bytes(value))
     }
 }
 
@@ -448,34 +447,173 @@ impl PoolState {
     }
 }
 
+/// A pool's record under its key, amounts as [`packed`] bytes. Every purchase rewrites the
+/// pools it sells on at 30 gas a byte: as the `Pool` clients see it, with decimal strings, the
+/// demo's ceding pool was 168 bytes.
+#[derive(Clone, PartialEq, prost::Message)]
+struct StoredPool {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(string, tag = "2")]
+    denom: String,
+    /// (product, weight in bps) pairs, flattened.
+    #[prost(uint64, repeated, tag = "3")]
+    products: Vec<u64>,
+    #[prost(uint32, tag = "4")]
+    leverage_bps: u32,
+    #[prost(message, optional, tag = "5")]
+    treaty: Option<StoredTreaty>,
+    #[prost(bytes = "vec", tag = "6")]
+    total_shares: Vec<u8>,
+    #[prost(bytes = "vec", tag = "7")]
+    cash: Vec<u8>,
+    #[prost(bytes = "vec", tag = "8")]
+    unearned: Vec<u8>,
+    #[prost(bytes = "vec", tag = "9")]
+    active_cover: Vec<u8>,
+    #[prost(bool, tag = "10")]
+    selling: bool,
+    #[prost(int64, tag = "11")]
+    accrued_to: i64,
+    #[prost(bytes = "vec", tag = "12")]
+    earning_rate: Vec<u8>,
+    #[prost(bytes = "vec", tag = "13")]
+    accrual_carry: Vec<u8>,
+    #[prost(bytes = "vec", tag = "14")]
+    treasury_due: Vec<u8>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct StoredTreaty {
+    #[prost(uint64, tag = "1")]
+    reinsurer: u64,
+    #[prost(uint32, tag = "2")]
+    quota_share_bps: u32,
+    #[prost(bytes = "vec", tag = "3")]
+    xol_retention: Vec<u8>,
+    #[prost(bytes = "vec", tag = "4")]
+    xol_limit: Vec<u8>,
+    #[prost(uint32, tag = "5")]
+    xol_premium_bps: u32,
+}
+
+impl StoredPool {
+    fn of(p: &PoolState) -> StoredPool {
+        use packed::amount_bytes as b;
+        StoredPool {
+            name: p.name.clone(),
+            denom: p.denom.clone(),
+            products: p
+                .products
+                .iter()
+                .flat_map(|&(product, weight)| [product, weight.into()])
+                .collect(),
+            leverage_bps: p.leverage_bps,
+            treaty: p.treaty.map(|t| StoredTreaty {
+                reinsurer: t.reinsurer,
+                quota_share_bps: t.quota_share_bps,
+                xol_retention: b(t.xol_retention),
+                xol_limit: b(t.xol_limit),
+                xol_premium_bps: t.xol_premium_bps,
+            }),
+            total_shares: b(p.total_shares),
+            cash: b(p.cash),
+            unearned: b(p.unearned),
+            active_cover: b(p.active_cover),
+            selling: p.selling,
+            accrued_to: p.accrued_to,
+            earning_rate: b(p.accrual.rate),
+            accrual_carry: b(p.accrual.carry),
+            treasury_due: b(p.treasury_due),
+        }
+    }
+
+    fn state(self, id: u64) -> Result<PoolState, Error> {
+        let amount = |bytes: &[u8], what: &str| {
+            packed::amount_from_bytes(bytes, &format!("{what} of pool {id}"))
+        };
+        let corrupt = || sdk::internal(format!("corrupt products of pool {id}"));
+        let pairs = self.products.chunks_exact(2);
+        if !pairs.remainder().is_empty() {
+            return Err(corrupt());
+        }
+        let products = pairs
+            .map(|pair| {
+                u32::try_from(pair[1])
+                    .map(|weight| (pair[0], weight))
+                    .map_err(|_| corrupt())
+            })
+            .collect::<Result<_, _>>()?;
+        let treaty = match self.treaty {
+            None => None,
+            Some(t) => Some(Treaty {
+                reinsurer: t.reinsurer,
+                quota_share_bps: t.quota_share_bps,
+                xol_retention: amount(&t.xol_retention, "xol retention")?,
+                xol_limit: amount(&t.xol_limit, "xol limit")?,
+                xol_premium_bps: t.xol_premium_bps,
+            }),
+        };
+        Ok(PoolState {
+            id,
+            name: self.name,
+            denom: self.denom,
+            products,
+            leverage_bps: self.leverage_bps,
+            treaty,
+            total_shares: amount(&self.total_shares, "total shares")?,
+            cash: amount(&self.cash, "cash")?,
+            unearned: amount(&self.unearned, "unearned premium")?,
+            active_cover: amount(&self.active_cover, "active cover")?,
+            selling: self.selling,
+            accrued_to: self.accrued_to,
+            accrual: Accrual {
+                rate: amount(&self.earning_rate, "earning rate")?,
+                carry: amount(&self.accrual_carry, "accrual carry")?,
+            },
+            treasury_due: amount(&self.treasury_due, "treasury due")?,
+        })
+    }
+}
+
+fn decode_pool(id: u64, bytes: &[u8]) -> Result<PoolState, Error> {
+    decode::<StoredPool>(bytes)?.state(id)
+}
+
 pub fn load_raw(ctx: &mut Ctx, id: u64) -> Result<PoolState, Error> {
-    let pool: Pool = ctx
-        .get_msg(STORE, &pool_key(id))?
+    let bytes = ctx
+        .get(STORE, &pool_key(id))?
         .ok_or_else(|| crate::errors::pool_not_found(format!("pool {id}")))?;
-    PoolState::from_proto(&pool)
+    decode_pool(id, &bytes)
 }
 
 pub fn save(ctx: &mut Ctx, pool: &PoolState) -> Result<(), Error> {
-    ctx.put_msg(STORE, pool_key(pool.id), &pool.to_proto())
+    ctx.put(
+        STORE,
+        pool_key(pool.id),
+        StoredPool::of(pool).encode_to_vec(),
+    )
 }
 
 pub fn pool_ids(ctx: &mut Ctx) -> Result<Vec<u64>, Error> {
     ctx.prefix(STORE, &pools_prefix())?
         .into_iter()
-        .map(|(k, _)| {
-            k.get(1..)
-                .and_then(|id| id.try_into().ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| sdk::internal("corrupt pool key"))
-        })
+        .map(|(k, _)| pool_id_of(&k))
         .collect()
+}
+
+fn pool_id_of(key: &[u8]) -> Result<u64, Error> {
+    key.get(1..)
+        .and_then(|id| id.try_into().ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| sdk::internal("corrupt pool key"))
 }
 
 /// At most `limit` pools from id `from` on, ascending.
 pub fn pools_from(ctx: &mut Ctx, from: u64, limit: usize) -> Result<Vec<PoolState>, Error> {
     ctx.range(STORE, &pools_prefix(), Some(&pool_key(from)), limit)?
         .into_iter()
-        .map(|(_, v)| PoolState::from_proto(&decode(&v)?))
+        .map(|(k, v)| decode_pool(pool_id_of(&k)?, &v))
         .collect()
 }
 
@@ -495,10 +633,97 @@ pub fn set_treasury_cursor(ctx: &mut Ctx, next: u64) -> Result<(), Error> {
     ctx.put(STORE, TREASURY_CURSOR.to_vec(), next.to_be_bytes().to_vec())
 }
 
-pub fn tranches(ctx: &mut Ctx, pool: u64) -> Result<Vec<Tranche>, Error> {
-    ctx.prefix(STORE, &tranches_prefix(pool))?
+/// One policy's share of a pool, with its amounts parsed. Stored under
+/// `tranche_key(pool, end, policy)`, which already holds three of its fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrancheState {
+    pub pool: u64,
+    pub policy: u64,
+    pub product: u64,
+    pub cover: u128,
+    pub premium: u128,
+    pub start: i64,
+    pub end: i64,
+}
+
+impl TrancheState {
+    /// As clients see it, with what it has `earned` (the pool earns in aggregate, so a
+    /// tranche's part is computed, not stored).
+    pub fn to_proto(&self, earned: u128) -> Tranche {
+        Tranche {
+            pool_id: self.pool,
+            policy_id: self.policy,
+            product_id: self.product,
+            cover: self.cover.to_string(),
+            premium: self.premium.to_string(),
+            earned: earned.to_string(),
+            start: self.start,
+            end: self.end,
+        }
+    }
+}
+
+/// A tranche's record: what its key does not hold, amounts as [`packed`] bytes. Every purchase
+/// writes one per pool at 30 gas a byte; as the `Tranche` clients see it was 29–36 bytes in
+/// the demo market, this is 12–17.
+#[derive(Clone, PartialEq, prost::Message)]
+struct StoredTranche {
+    #[prost(uint64, tag = "1")]
+    product: u64,
+    #[prost(bytes = "vec", tag = "2")]
+    cover: Vec<u8>,
+    #[prost(bytes = "vec", tag = "3")]
+    premium: Vec<u8>,
+    #[prost(int64, tag = "4")]
+    start: i64,
+}
+
+pub fn tranche(
+    ctx: &mut Ctx,
+    pool: u64,
+    end: i64,
+    policy: u64,
+) -> Result<Option<TrancheState>, Error> {
+    ctx.get(STORE, &tranche_key(pool, end, policy))?
+        .map(|bytes| decode_tranche(pool, end, policy, &bytes))
+        .transpose()
+}
+
+pub fn save_tranche(ctx: &mut Ctx, t: &TrancheState) -> Result<(), Error> {
+    let stored = StoredTranche {
+        product: t.product,
+        cover: packed::amount_bytes(t.cover),
+        premium: packed::amount_bytes(t.premium),
+        start: t.start,
+    };
+    ctx.put(
+        STORE,
+        tranche_key(t.pool, t.end, t.policy),
+        stored.encode_to_vec(),
+    )
+}
+
+fn decode_tranche(pool: u64, end: i64, policy: u64, bytes: &[u8]) -> Result<TrancheState, Error> {
+    let s: StoredTranche = decode(bytes)?;
+    Ok(TrancheState {
+        pool,
+        policy,
+        product: s.product,
+        cover: packed::amount_from_bytes(&s.cover, "tranche cover")?,
+        premium: packed::amount_from_bytes(&s.premium, "tranche premium")?,
+        start: s.start,
+        end,
+    })
+}
+
+pub fn tranches(ctx: &mut Ctx, pool: u64) -> Result<Vec<TrancheState>, Error> {
+    let prefix = tranches_prefix(pool);
+    ctx.prefix(STORE, &prefix)?
         .into_iter()
-        .map(|(_, v)| decode(&v))
+        .map(|(k, v)| {
+            let (end, policy) = parse_tranche_suffix(&k[prefix.len().min(k.len())..])?;
+            decode_tranche(pool, end, policy, &v)
+        })
         .collect()
 }
 
@@ -528,11 +753,7 @@ pub fn exposures(ctx: &mut Ctx, pool: u64) -> Result<Vec<(u64, u128)>, Error> {
                     .and_then(|p| p.try_into().ok())
                     .ok_or_else(|| sdk::internal("corrupt exposure key"))?,
             );
-            let amount = u128::from_be_bytes(
-                v.as_slice()
-                    .try_into()
-                    .map_err(|_| sdk::internal("corrupt exposure"))?,
-            );
+            let amount = packed::amount_from_bytes(&v, "exposure")?;
             Ok((product, amount))
         })
         .collect()

@@ -383,10 +383,9 @@ fn a_reinsurer_writing_direct_cover_counts_both_against_its_capital() {
         sell(ctx, r, 2, 1, 50 * USDC, 0, 30).unwrap();
         let pr = k().load(ctx, r).unwrap();
         assert_eq!(k().capital_requirement(ctx, &pr).unwrap(), 100 * USDC);
-        // Both the reinsurer's own policy and the one it reinsures, in one policy (one
-        // purchase that landed in both pools): its tranche merges both shares.
+        // The reinsurer's own policy and one it reinsures, side by side.
         sell(ctx, a, 3, 1, 0, 1_000, 30).unwrap();
-        sell(ctx, r, 3, 1, 0, 1_000, 30).unwrap();
+        sell(ctx, r, 4, 1, 0, 1_000, 30).unwrap();
         invariants(ctx);
 
         // The incident takes all of the reinsurer: 50 of its own and 50 ceded, and never more.
@@ -470,9 +469,9 @@ fn a_desk_writes_only_sales_it_checked_and_each_pool_once() {
         assert_eq!((pa.active_cover, pr.active_cover), (40 * USDC, 20 * USDC));
         let t = state::tranches(ctx, r).unwrap();
         assert_eq!(t.len(), 1);
-        assert_eq!(t[0].cover, (20 * USDC).to_string());
+        assert_eq!(t[0].cover, 20 * USDC);
         // The reinsurer's premium: its own 1 000 and half of `a`'s.
-        assert_eq!(t[0].premium, (1_000 + 500).to_string());
+        assert_eq!(t[0].premium, 1_000 + 500);
         invariants(ctx);
     });
 }
@@ -722,5 +721,65 @@ fn the_invariants_notice_an_unqueued_tranche_and_a_stray_index_entry() {
         ctx.put(crate::STORE, stray, Vec::new()).unwrap();
         let broken = crate::invariants(&k(), ctx).unwrap().unwrap_err();
         assert!(broken.contains("indexes"), "{broken}");
+    });
+}
+
+#[test]
+fn pools_and_tranches_read_back_as_written_from_compact_records() {
+    use crate::reinsurance::Treaty;
+    use prost::Message;
+    use surety_framework::sdk;
+    run(|ctx| {
+        let r = create(ctx, pool(&[1], None), 100 * USDC);
+        let a = create(ctx, pool(&[1, 2], quota(r, 5_000)), 1_000 * USDC);
+        sell(ctx, a, 1, 1, 10 * USDC, 1_000, 30).unwrap();
+        let mut extreme = k().load(ctx, a).unwrap();
+        extreme.id = 99;
+        extreme.accrual.carry = 7;
+        extreme.treasury_due = u128::MAX;
+        extreme.treaty = extreme.treaty.map(|t| Treaty {
+            xol_retention: 1,
+            xol_limit: u128::MAX,
+            ..t
+        });
+        for p in [
+            k().load(ctx, a).unwrap(),
+            k().load(ctx, r).unwrap(),
+            extreme,
+        ] {
+            ctx.branch(|c| {
+                state::save(c, &p)?;
+                assert_eq!(state::load_raw(c, p.id)?, p);
+                let raw = c.get(crate::STORE, &state::pool_key(p.id))?.unwrap();
+                if p.id != 99 {
+                    let wire = p.to_proto().encoded_len();
+                    assert!(raw.len() * 4 < wire * 3, "{} of {wire}", raw.len());
+                }
+                Err::<(), _>(sdk::internal("discard"))
+            })
+            .unwrap_err();
+        }
+        // A tranche's pool, end and policy are its key's; the rest is its record.
+        let t = state::tranches(ctx, a).unwrap();
+        assert_eq!(t.len(), 1);
+        let t = &t[0];
+        assert_eq!((t.pool, t.policy, t.product), (a, 1, 1));
+        assert_eq!(
+            (t.cover, t.premium, t.end - t.start),
+            (10 * USDC, 500, 30 * DAY)
+        );
+        assert_eq!(state::tranche(ctx, a, t.end, 1).unwrap().as_ref(), Some(t));
+        let raw = ctx
+            .get(crate::STORE, &state::tranche_key(a, t.end, 1))
+            .unwrap()
+            .unwrap();
+        let wire = t.to_proto(0).encoded_len();
+        assert!(raw.len() * 2 < wire, "{} of {wire}", raw.len());
+        // Bytes that are not a record are an internal error that names the pool.
+        ctx.put(crate::STORE, state::pool_key(a), vec![0x3a, 1, 0])
+            .unwrap();
+        let err = state::load_raw(ctx, a).unwrap_err();
+        assert_eq!((err.codespace, err.code), ("sdk", 1), "{}", err.log);
+        assert!(err.log.contains(&format!("pool {a}")), "{}", err.log);
     });
 }
