@@ -11,11 +11,12 @@ pub fn amount_bytes(value: u128) -> Vec<u8> {
     bytes[first..].to_vec()
 }
 
-/// The amount [`amount_bytes`] wrote; `what` names the field in the error for any other bytes
-/// (longer than 16, or a leading zero, which `amount_bytes` never writes).
-pub fn amount_from_bytes(bytes: &[u8], what: &str) -> Result<u128, Error> {
+/// The amount [`amount_bytes`] wrote. Any other bytes (longer than 16, or a leading zero, which
+/// `amount_bytes` never writes) are an internal error naming the field, `what()`: called only
+/// then, so that reading a record formats nothing.
+pub fn amount_from_bytes(bytes: &[u8], what: impl FnOnce() -> String) -> Result<u128, Error> {
     if bytes.len() > 16 || bytes.first() == Some(&0) {
-        return Err(sdk::internal(format!("corrupt stored amount {what}")));
+        return Err(sdk::internal(format!("corrupt stored amount {}", what())));
     }
     let mut full = [0u8; 16];
     full[16 - bytes.len()..].copy_from_slice(bytes);
@@ -39,10 +40,10 @@ mod tests {
         ] {
             let bytes = amount_bytes(value);
             assert_eq!(bytes.len(), len, "{value}");
-            assert_eq!(amount_from_bytes(&bytes, "x").unwrap(), value);
+            assert_eq!(amount_from_bytes(&bytes, || unreachable!()).unwrap(), value);
         }
         for bad in [vec![0u8], vec![0, 1], vec![1; 17]] {
-            let err = amount_from_bytes(&bad, "cash").unwrap_err();
+            let err = amount_from_bytes(&bad, || "cash".into()).unwrap_err();
             assert_eq!((err.codespace, err.code), ("sdk", 1));
             assert!(err.log.contains("cash"), "{}", err.log);
         }

@@ -154,9 +154,7 @@ struct StoredAllocation {
 
 impl StoredPolicy {
     fn of(p: &Policy) -> Result<StoredPolicy, Error> {
-        let amount = |s: &str, what: &str| {
-            parse_amount(s, &format!("{what} of policy {}", p.id)).map(packed::amount_bytes)
-        };
+        let amount = |s: &str, what: &str| parse_amount(s, what).map(packed::amount_bytes);
         Ok(StoredPolicy {
             owner: Address::from_bech32(&p.owner)?.0.to_vec(),
             product_id: p.product_id,
@@ -186,7 +184,7 @@ impl StoredPolicy {
 
     fn policy(self, id: u64) -> Result<Policy, Error> {
         let amount = |bytes: &[u8], what: &str| {
-            packed::amount_from_bytes(bytes, &format!("{what} of policy {id}"))
+            packed::amount_from_bytes(bytes, || format!("{what} of policy {id}"))
         };
         let owner: [u8; 20] = self
             .owner

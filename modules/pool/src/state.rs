@@ -159,7 +159,7 @@ pub fn incident_payers(ctx: &mut Ctx, incident: &str) -> Result<Vec<(u64, u128)>
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())
                 .map(u64::from_be_bytes)
                 .ok_or_else(|| sdk::internal("corrupt incident payer key"))?;
-            let paid = packed::amount_from_bytes(&v, "incident payment")?;
+            let paid = packed::amount_from_bytes(&v, || "incident payment".into())?;
             Ok((id, paid))
         })
         .collect()
@@ -314,7 +314,7 @@ pub fn default_params() -> Params {
 pub fn get_u128(ctx: &mut Ctx, key: &[u8]) -> Result<u128, Error> {
     match ctx.get(STORE, key)? {
         None => Ok(0),
-        Some(b) => packed::amount_from_bytes(&b, &format!("pool amount at {}", hex_key(key))),
+        Some(b) => packed::amount_from_bytes(&b, || format!("pool amount at {}", hex_key(key))),
     }
 }
 
@@ -530,7 +530,7 @@ impl StoredPool {
 
     fn state(self, id: u64) -> Result<PoolState, Error> {
         let amount = |bytes: &[u8], what: &str| {
-            packed::amount_from_bytes(bytes, &format!("{what} of pool {id}"))
+            packed::amount_from_bytes(bytes, || format!("{what} of pool {id}"))
         };
         let corrupt = || sdk::internal(format!("corrupt products of pool {id}"));
         let pairs = self.products.chunks_exact(2);
@@ -709,8 +709,12 @@ fn decode_tranche(pool: u64, end: i64, policy: u64, bytes: &[u8]) -> Result<Tran
         pool,
         policy,
         product: s.product,
-        cover: packed::amount_from_bytes(&s.cover, "tranche cover")?,
-        premium: packed::amount_from_bytes(&s.premium, "tranche premium")?,
+        cover: packed::amount_from_bytes(&s.cover, || {
+            format!("cover of tranche {pool}/{end}/{policy}")
+        })?,
+        premium: packed::amount_from_bytes(&s.premium, || {
+            format!("premium of tranche {pool}/{end}/{policy}")
+        })?,
         start: s.start,
         end,
     })
@@ -753,7 +757,7 @@ pub fn exposures(ctx: &mut Ctx, pool: u64) -> Result<Vec<(u64, u128)>, Error> {
                     .and_then(|p| p.try_into().ok())
                     .ok_or_else(|| sdk::internal("corrupt exposure key"))?,
             );
-            let amount = packed::amount_from_bytes(&v, "exposure")?;
+            let amount = packed::amount_from_bytes(&v, || format!("exposure of pool {pool}"))?;
             Ok((product, amount))
         })
         .collect()
