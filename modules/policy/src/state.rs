@@ -136,8 +136,9 @@ struct StoredPolicy {
     claimed: bool,
     #[prost(string, tag = "11")]
     entry_price: String,
-    #[prost(bytes = "vec", tag = "12")]
-    claimed_cover: Vec<u8>,
+    /// Absent until a claim is paid (the policy's `claimed_cover` is then `""`, as sold).
+    #[prost(bytes = "vec", optional, tag = "12")]
+    claimed_cover: Option<Vec<u8>>,
     #[prost(string, tag = "13")]
     validator: String,
 }
@@ -177,7 +178,10 @@ impl StoredPolicy {
             terms_hash: p.terms_hash.clone(),
             claimed: p.claimed,
             entry_price: p.entry_price.clone(),
-            claimed_cover: amount(&p.claimed_cover, "claimed cover")?,
+            claimed_cover: match p.claimed_cover.as_str() {
+                "" => None,
+                claimed => Some(amount(claimed, "claimed cover")?),
+            },
             validator: p.validator.clone(),
         })
     }
@@ -191,7 +195,10 @@ impl StoredPolicy {
             .as_slice()
             .try_into()
             .map_err(|_| sdk::internal(format!("corrupt owner of policy {id}")))?;
-        let claimed_cover = amount(&self.claimed_cover, "claimed cover")?;
+        let claimed_cover = match &self.claimed_cover {
+            None => String::new(),
+            Some(bytes) => amount(bytes, "claimed cover")?.to_string(),
+        };
         Ok(Policy {
             id,
             owner: Address(owner).to_bech32(),
@@ -216,12 +223,7 @@ impl StoredPolicy {
             terms_hash: self.terms_hash,
             claimed: self.claimed,
             entry_price: self.entry_price,
-            // Unset until a claim is paid, as a policy is sold.
-            claimed_cover: if claimed_cover == 0 {
-                String::new()
-            } else {
-                claimed_cover.to_string()
-            },
+            claimed_cover,
             validator: self.validator,
         })
     }

@@ -346,3 +346,17 @@ fn order(cover: u128, max_premium: u128) -> crate::Order {
         validator: None,
     }
 }
+
+#[test]
+fn a_policy_reads_back_its_claimed_cover_as_written() {
+    run(|ctx| {
+        market(ctx, 100 * USDC);
+        fund(ctx, &user(1), 1_000 * USDC);
+        let (id, _) = k().buy(ctx, &user(1), order(USDC, 1_000 * USDC)).unwrap();
+        assert_eq!(k().policy(ctx, id).unwrap().claimed_cover, "");
+        k().use_cover(ctx, id, 0).unwrap();
+        assert_eq!(k().policy(ctx, id).unwrap().claimed_cover, "0");
+        k().use_cover(ctx, id, 7).unwrap();
+        assert_eq!(k().policy(ctx, id).unwrap().claimed_cover, "7");
+    });
+}
