@@ -420,8 +420,9 @@ impl Application for App {
         if req.r#type != CheckTxType::Recheck as i32 {
             self.inner.stats.new_tx_checked();
         }
+        let snapshot = self.inner.storage.latest_snapshot();
+        let (block, max_gas) = self.check_view(&snapshot);
         // A transaction that could never fit in a block is refused before it touches state.
-        let max_gas = self.block_max_gas();
         let wanted = crate::block_gas::gas_wanted(&req.tx).unwrap_or(0);
         if wanted > max_gas {
             let e = surety_framework::sdk::invalid_gas_limit(format!(
@@ -435,9 +436,7 @@ impl Application for App {
                 ..Default::default()
             };
         }
-        let snapshot = self.inner.storage.latest_snapshot();
         let mut mempool = self.inner.mempool.lock().expect("lock");
-        let block = self.pending_block(&snapshot);
         let (mut outcome, changes) =
             with_overlay(&snapshot, std::mem::take(&mut *mempool), |overlay| {
                 let mut ctx = Ctx::new(overlay, block, ExecMode::Check, GasMeter::infinite())

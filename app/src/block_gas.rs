@@ -6,7 +6,7 @@
 
 use crate::App;
 use prost::Message;
-use surety_framework::{sdk, Ctx, Error};
+use surety_framework::{sdk, BlockInfo, Ctx, Error, ExecMode, GasMeter, Overlay};
 use surety_proto::cosmos::tx::v1beta1::{AuthInfo, TxRaw};
 
 pub const STORE: &str = "consensus";
@@ -66,9 +66,18 @@ pub fn total_within<'a>(txs: impl IntoIterator<Item = &'a [u8]>, limit: u64) -> 
 impl App {
     /// The block gas limit in force at the latest committed state.
     pub fn block_max_gas(&self) -> u64 {
-        self.read_at(0, load)
-            .ok()
-            .and_then(|(r, _)| r.ok())
-            .unwrap_or(DEFAULT_BLOCK_MAX_GAS)
+        self.block_max_gas_at(&self.storage().latest_snapshot())
+    }
+
+    /// The block gas limit in force at `snapshot`.
+    pub(crate) fn block_max_gas_at(&self, snapshot: &surety_store::Snapshot) -> u64 {
+        let mut overlay = Overlay::new(snapshot);
+        let mut ctx = Ctx::new(
+            &mut overlay,
+            BlockInfo::default(),
+            ExecMode::Query,
+            GasMeter::infinite(),
+        );
+        load(&mut ctx).unwrap_or(DEFAULT_BLOCK_MAX_GAS)
     }
 }

@@ -67,6 +67,8 @@ struct Inner {
     consensus: Mutex<Consensus>,
     /// Changes CheckTx has made (sequences, fees) since the last commit.
     mempool: Mutex<Changes>,
+    /// What every CheckTx against one committed version reads the same: read once per version.
+    check_view: Mutex<Option<CheckView>>,
     /// `GetNodeInfoResponse`, from `node_info_source` the first time it answers.
     node_info: OnceLock<Vec<u8>>,
     /// Asks the node's CometBFT for its node info; set by the node that runs one.
@@ -176,6 +178,7 @@ impl App {
                 chain_id: RwLock::new(chain_id),
                 consensus: Mutex::new(Consensus::default()),
                 mempool: Mutex::new(Changes::new()),
+                check_view: Mutex::new(None),
                 node_info: OnceLock::new(),
                 node_info_source: OnceLock::new(),
                 observations: RwLock::new(oracle::Observations::default()),
@@ -297,7 +300,38 @@ fn record_block_time(set: &mut ChangeSet, block: &BlockInfo) {
         .insert(LAST_BLOCK_TIME_KEY.to_vec(), Some(value));
 }
 
+/// The pending block and the block gas limit as CheckTx sees them at one committed version.
+/// Committed state never changes, so they are read once per version, not three store reads per
+/// transaction checked.
+#[derive(Clone)]
+struct CheckView {
+    version: u64,
+    block: BlockInfo,
+    block_max_gas: u64,
+}
+
 impl App {
+    /// [`App::pending_block`] and the block gas limit at `snapshot`, from the view kept for its
+    /// version.
+    fn check_view(&self, snapshot: &surety_store::Snapshot) -> (BlockInfo, u64) {
+        let mut kept = self.inner.check_view.lock().expect("lock");
+        match &*kept {
+            Some(view) if view.version == snapshot.version() => {
+                (view.block.clone(), view.block_max_gas)
+            }
+            _ => {
+                let view = CheckView {
+                    version: snapshot.version(),
+                    block: self.pending_block(snapshot),
+                    block_max_gas: self.block_max_gas_at(snapshot),
+                };
+                let answer = (view.block.clone(), view.block_max_gas);
+                *kept = Some(view);
+                answer
+            }
+        }
+    }
+
     /// The block after `snapshot` as CheckTx and Simulate see it: its height, and a time one
     /// second after the last committed block's — later, as the real block's will be, so that
     /// work that happens whenever time passes (premiums accruing, say) is paid for in the

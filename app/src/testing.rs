@@ -556,6 +556,7 @@ impl TestChain {
                 gas: tx.gas,
                 fee: tx.fee.clone(),
                 memo: tx.memo.clone(),
+                timeout_height: 0,
             },
         )
     }
@@ -738,6 +739,7 @@ pub fn gentx(key: &SigningKey, msg: Any, chain_id: &str) -> String {
             gas: 1_000_000,
             fee: String::new(),
             memo: String::new(),
+            timeout_height: 0,
         },
     );
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, tx)
@@ -754,6 +756,8 @@ pub struct SignOpts {
     /// Coins, e.g. `"1000usure"`; empty for none.
     pub fee: String,
     pub memo: String,
+    /// The last height the transaction may be included at; 0 for none.
+    pub timeout_height: u64,
 }
 
 /// A single-signer `SIGN_MODE_DIRECT` Cosmos transaction carrying `msgs`.
@@ -777,6 +781,7 @@ pub fn sign_tx_in(
     let body = TxBody {
         messages: msgs,
         memo: o.memo.clone(),
+        timeout_height: o.timeout_height,
         ..Default::default()
     };
     let fee: surety_framework::Coins = o.fee.parse().unwrap_or_default();

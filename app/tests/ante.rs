@@ -187,6 +187,46 @@ fn insufficient_fee_is_rejected_by_check_tx() {
     assert_eq!(again.code, 32, "{}", again.log);
 }
 
+/// CheckTx keeps what it reads the same for every transaction (the pending block, the block gas
+/// limit) per committed version; a commit must move it on.
+#[test]
+fn check_tx_checks_against_the_block_after_the_latest_commit() {
+    let mut chain = Chain::new("");
+    let alice = key(2);
+    let check = |chain: &Chain, sequence: u64, timeout_height: u64| {
+        let tx = sign(
+            &alice,
+            vec![send(&alice, &address(&key(3)), "1usure")],
+            &SignOpts {
+                sequence,
+                timeout_height,
+                ..alice_opts()
+            },
+        );
+        chain.app.check_tx(RequestCheckTx {
+            tx: tx.into(),
+            r#type: 0,
+        })
+    };
+    let next = chain.height as u64 + 1;
+    let r = check(&chain, 0, next);
+    assert_eq!(r.code, 0, "{}", r.log);
+    chain.block(vec![]);
+    // The same deadline, one block later: the pending block is past it now.
+    let r = check(&chain, 0, next);
+    assert_eq!(r.code, 30, "{}", r.log);
+    assert!(
+        r.log.contains(&format!(
+            "block height: {}, timeout height: {next}",
+            next + 1
+        )),
+        "{}",
+        r.log
+    );
+    let r = check(&chain, 0, next + 1);
+    assert_eq!(r.code, 0, "{}", r.log);
+}
+
 #[test]
 fn out_of_gas_keeps_only_fee_and_sequence() {
     let mut chain = Chain::new("");

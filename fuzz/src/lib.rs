@@ -353,6 +353,7 @@ impl Fuzzer {
             } else {
                 String::new()
             },
+            timeout_height: 0,
         };
         // A fifth in amino JSON: the legacy encoder runs over every generated message.
         let mode = if rng.gen_bool(0.2) {

@@ -30,6 +30,7 @@ pub struct SignOpts {
     pub gas: u64,
     pub fee: &'static str,
     pub memo: String,
+    pub timeout_height: u64,
 }
 
 impl Default for SignOpts {
@@ -41,6 +42,7 @@ impl Default for SignOpts {
             gas: 200_000,
             fee: "1000usure",
             memo: String::new(),
+            timeout_height: 0,
         }
     }
 }
@@ -56,6 +58,7 @@ pub fn sign(key: &SigningKey, msgs: Vec<Any>, o: &SignOpts) -> Vec<u8> {
             gas: o.gas,
             fee: o.fee.to_string(),
             memo: o.memo.clone(),
+            timeout_height: o.timeout_height,
         },
     )
 }
