@@ -138,7 +138,7 @@ impl App {
             .storage
             .prepare(1, &to_change_set(&changes))
             .map_err(|e| e.to_string())?;
-        *self.inner.chain_id.write().expect("lock") = req.chain_id.clone();
+        self.set_chain_id(&req.chain_id);
         let mut consensus = self.inner.consensus.lock().expect("lock");
         consensus.genesis = Some(changes);
         consensus.genesis_app_hash = prepared.app_hash().to_vec();
@@ -188,7 +188,7 @@ impl App {
                 export.app_hash
             ));
         }
-        *self.inner.chain_id.write().expect("lock") = req.chain_id.clone();
+        self.set_chain_id(&req.chain_id);
         let mut consensus = self.inner.consensus.lock().expect("lock");
         consensus.genesis = Some(changes);
         consensus.genesis_app_hash = prepared.app_hash().to_vec();

@@ -199,6 +199,13 @@ impl App {
         self.inner.chain_id.read().expect("lock").clone()
     }
 
+    /// InitChain's chain id. CheckTx's view of the pending block carries it, so that view is
+    /// dropped too.
+    fn set_chain_id(&self, chain_id: &str) {
+        *self.inner.chain_id.write().expect("lock") = chain_id.to_string();
+        *self.inner.check_view.lock().expect("lock") = None;
+    }
+
     /// Sets where `GetNodeInfo`'s answer (an encoded `GetNodeInfoResponse`) comes from. It is
     /// asked when a client first wants it, not polled: a client that has seen blocks committed
     /// must get an answer, however soon after start it asks.
