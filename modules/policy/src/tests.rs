@@ -162,9 +162,7 @@ fn purchases_at_the_edge_of_time_and_amounts_fail_cleanly() {
 #[test]
 fn a_policy_goes_only_to_another_plain_account_of_its_owners_choosing() {
     run(|ctx| {
-        market(ctx, 100 * USDC);
-        fund(ctx, &user(1), 1_000 * USDC);
-        let (id, _) = k().buy(ctx, &user(1), order(USDC, 1_000 * USDC)).unwrap();
+        let id = one_policy_sold(ctx);
         let err = k().transfer(ctx, &user(2), id, &user(3)).unwrap_err();
         assert_eq!((err.codespace, err.code), ("policy", 9));
         assert!(k().transfer(ctx, &user(1), id, &user(1)).is_err());
@@ -336,6 +334,13 @@ fn products_and_policies_list_a_page_at_a_time() {
 }
 
 /// An order for `cover` of product 1 over 30 days, paying at most `max_premium`.
+/// The demo market with user 1's policy of one USDC of cover; its id.
+fn one_policy_sold(ctx: &mut Ctx) -> u64 {
+    market(ctx, 100 * USDC);
+    fund(ctx, &user(1), 1_000 * USDC);
+    k().buy(ctx, &user(1), order(USDC, 1_000 * USDC)).unwrap().0
+}
+
 fn order(cover: u128, max_premium: u128) -> crate::Order {
     crate::Order {
         product_id: 1,
@@ -350,9 +355,7 @@ fn order(cover: u128, max_premium: u128) -> crate::Order {
 #[test]
 fn a_policy_reads_back_its_claimed_cover_as_written() {
     run(|ctx| {
-        market(ctx, 100 * USDC);
-        fund(ctx, &user(1), 1_000 * USDC);
-        let (id, _) = k().buy(ctx, &user(1), order(USDC, 1_000 * USDC)).unwrap();
+        let id = one_policy_sold(ctx);
         assert_eq!(k().policy(ctx, id).unwrap().claimed_cover, "");
         k().use_cover(ctx, id, 0).unwrap();
         assert_eq!(k().policy(ctx, id).unwrap().claimed_cover, "0");
